@@ -52,8 +52,17 @@ const SYMBOLS = {
   errno_location: { name: DARWIN ? "__error" : "__errno_location", parameters: [], result: "pointer" },
 } as const;
 
-/** The raw symbols of the shared libc calls. */
-export type LibcSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+type Raw = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+type Buf = Uint8Array | null;
+
+/**
+ * The raw symbols of the shared libc calls. Sizes are passed as numbers:
+ * Deno accepts them for 64-bit parameters, and no BigInt is made per call.
+ */
+export type LibcSymbols = Omit<Raw, "read" | "write"> & {
+  read(fd: number, buf: Buf, count: number): number | bigint;
+  write(fd: number, buf: Buf, count: number): number | bigint;
+};
 
 let lib: LibcSymbols | undefined;
 let errnoView: Deno.UnsafePointerView | undefined;
@@ -66,7 +75,7 @@ export function libc(): LibcSymbols {
         `libc bindings are for Unix; on ${OS} use the Windows bindings in ffi/windows/`,
       );
     }
-    lib = Deno.dlopen(LIBC_PATH, SYMBOLS as unknown as typeof SYMBOLS).symbols;
+    lib = Deno.dlopen(LIBC_PATH, SYMBOLS).symbols as unknown as LibcSymbols;
   }
   return lib;
 }

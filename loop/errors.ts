@@ -1,0 +1,112 @@
+/**
+ * asyncio's own exceptions, under their Python names.
+ *
+ * @module
+ */
+
+/**
+ * The operation was cancelled: what a cancelled `Future` or `Task` rejects
+ * with, and what `Task.cancel()` aborts the task's signal with.
+ *
+ * @example
+ * ```ts
+ * import { CancelledError } from "@aio/loop";
+ * const e = new CancelledError("shutting down");
+ * console.log(e.name, e.message); // CancelledError shutting down
+ * ```
+ */
+export class CancelledError extends Error {
+  /** Makes a cancellation error; `message` is the message given to `cancel()`. */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "", options);
+    this.name = "CancelledError";
+  }
+}
+
+/**
+ * A `Future` was used in a state that does not allow it: `result()` of a
+ * pending future, `setResult()` of a done one.
+ *
+ * @example
+ * ```ts
+ * import { InvalidStateError } from "@aio/loop";
+ * throw new InvalidStateError("Result is not ready.");
+ * ```
+ */
+export class InvalidStateError extends Error {
+  /** Makes the error. */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "", options);
+    this.name = "InvalidStateError";
+  }
+}
+
+/**
+ * A deadline passed: thrown by `waitFor()` and `timeout()` (Python's
+ * built-in `TimeoutError`, which `asyncio.TimeoutError` aliases).
+ *
+ * @example
+ * ```ts
+ * import { TimeoutError } from "@aio/loop";
+ * const e = new TimeoutError();
+ * console.log(e.name); // TimeoutError
+ * ```
+ */
+export class TimeoutError extends Error {
+  /** Makes the error. */
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "", options);
+    this.name = "TimeoutError";
+  }
+}
+
+/**
+ * The stream ended before `expected` bytes were read; `partial` holds what was.
+ *
+ * @example
+ * ```ts
+ * import { IncompleteReadError } from "@aio/loop";
+ * const e = new IncompleteReadError(new Uint8Array(2), 10);
+ * console.log(e.message); // 2 bytes read on a total of 10 expected bytes
+ * ```
+ */
+export class IncompleteReadError extends Error {
+  /** The bytes read before the end of the stream. */
+  readonly partial: Uint8Array;
+  /** The byte count that was asked for, or `null` when reading until a separator. */
+  readonly expected: number | null;
+
+  /** Makes the error for `partial` out of `expected` bytes. */
+  constructor(partial: Uint8Array, expected: number | null) {
+    super(
+      `${partial.byteLength} bytes read on a total of ` +
+        `${expected === null ? "undefined" : expected} expected bytes`,
+    );
+    this.name = "IncompleteReadError";
+    this.partial = partial;
+    this.expected = expected;
+  }
+}
+
+/**
+ * A buffer limit was reached while looking for a separator; `consumed` is
+ * how many bytes may be dropped.
+ *
+ * @example
+ * ```ts
+ * import { LimitOverrunError } from "@aio/loop";
+ * const e = new LimitOverrunError("Separator is not found, and chunk exceed the limit", 65536);
+ * console.log(e.consumed); // 65536
+ * ```
+ */
+export class LimitOverrunError extends Error {
+  /** The number of bytes to be consumed. */
+  readonly consumed: number;
+
+  /** Makes the error. */
+  constructor(message: string, consumed: number) {
+    super(message);
+    this.name = "LimitOverrunError";
+    this.consumed = consumed;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The loop core: asyncio's `BaseEventLoop` and `SelectorEventLoop`,
+ * `Handle`/`TimerHandle`, `Future`/`Task`, and the helpers `sleep`,
+ * `waitFor`, `gather`, `shield` and `timeout`. Times are in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { SelectorEventLoop, sleep } from "@aio/loop";
+ * using loop = new SelectorEventLoop();
+ * const answer = await loop.runUntilComplete(async (signal) => {
+ *   await sleep(10, { signal });
+ *   return 42;
+ * });
+ * ```
+ * @module
+ */
+export type {
+  AbstractEventLoop,
+  Awaitable,
+  CoroutineFunction,
+  EventLoopOptions,
+  ExceptionContext,
+  ExceptionHandler,
+  TaskOptions,
+} from "./abstract_event_loop.ts";
+export {
+  BaseEventLoop,
+  EVENT_INTERVAL,
+  MAXIMUM_SELECT_TIMEOUT_MS,
+  YIELD_INTERVAL_MS,
+} from "./base_event_loop.ts";
+export { SelectorEventLoop } from "./selector_event_loop.ts";
+export { type Callback, Handle, type HandleOptions, TimerHandle } from "./handle.ts";
+export { type DoneCallback, Future, type FutureOptions, isFuture } from "./future.ts";
+export { createTask, Task, type TaskConstructorOptions } from "./task.ts";
+export { ensureFuture, type EnsureFutureOptions } from "./ensure_future.ts";
+export { getRunningLoop } from "./running.ts";
+export { type Clock, monotonic, monotonicResolution } from "./clock.ts";
+export {
+  CancelledError,
+  IncompleteReadError,
+  InvalidStateError,
+  LimitOverrunError,
+  TimeoutError,
+} from "./errors.ts";
+export { sleep, type SleepOptions } from "./sleep.ts";
+export { waitFor, type WaitForOptions } from "./wait_for.ts";
+export { gather, type Gatherable, type GatherOptions, type GatherResults } from "./gather.ts";
+export { shield, type ShieldOptions } from "./shield.ts";
+export { Timeout, timeout, timeoutAt, type TimeoutBody, type TimeoutOptions } from "./timeout.ts";
+export type {
+  BaseSelector,
+  FileObj,
+  HasFileno,
+  SelectorKey,
+  SelectResult,
+} from "../selectors/mod.ts";

@@ -1,0 +1,14 @@
+/**
+ * @aio/loop: Python asyncio's event-loop architecture for Deno, on the
+ * operating system's own polling calls reached through `Deno.dlopen`.
+ *
+ * @example
+ * ```ts
+ * import { DefaultSelector, EVENT_READ } from "@aio/loop";
+ * using sel = new DefaultSelector();
+ * sel.register(0, EVENT_READ);
+ * console.log(sel.select(0));
+ * ```
+ * @module
+ */
+export * from "./selectors/mod.ts";

@@ -1,0 +1,407 @@
+/**
+ * `BaseSelector`: the fd → key map, every check of the caller's input, the
+ * timeout rules and the off-thread wait. Backends only translate events to
+ * and from their system call.
+ *
+ * @module
+ */
+import { checkFd, describe, fileKind } from "../ffi/unix/libc.ts";
+import { SelectorMap } from "./_selector_map.ts";
+import { Waker } from "./_waker.ts";
+import {
+  EVENT_READ,
+  EVENT_WRITE,
+  type FileObj,
+  type SelectorKey,
+  type SelectResult,
+} from "./selector_key.ts";
+
+const ALL_EVENTS = EVENT_READ | EVENT_WRITE;
+/** The longest single wait a kernel call is given; longer waits just return early. */
+export const MAX_WAIT_MS = 0x7fffffff;
+
+class Key implements SelectorKey {
+  constructor(
+    readonly fileobj: FileObj,
+    readonly fd: number,
+    readonly events: number,
+    readonly data: unknown,
+  ) {
+    Object.freeze(this);
+  }
+}
+
+function checkEvents(events: unknown): number {
+  if (typeof events !== "number" || !Number.isInteger(events)) {
+    throw new TypeError(`events must be EVENT_READ, EVENT_WRITE or both, got ${describe(events)}`);
+  }
+  if (events === 0 || (events & ~ALL_EVENTS) !== 0) {
+    throw new RangeError(
+      `events must be EVENT_READ (1), EVENT_WRITE (2) or both (3), got ${events}`,
+    );
+  }
+  return events;
+}
+
+/** The fd of a fileobj: an fd number, or what its `fileno()` returns, checked. */
+export function fileobjToFd(fileobj: FileObj): number {
+  if (typeof fileobj === "number") return checkFd(fileobj);
+  const fileno = (fileobj as { fileno?: unknown } | null)?.fileno;
+  if (typeof fileno !== "function") {
+    throw new TypeError(
+      `expected an fd number or an object with fileno(), got ${describe(fileobj)}`,
+    );
+  }
+  let fd: unknown;
+  try {
+    fd = fileno.call(fileobj);
+  } catch (e) {
+    throw new TypeError(
+      `fileno() of ${describe(fileobj)} threw: ${(e as Error)?.message ?? e}`,
+      { cause: e },
+    );
+  }
+  return checkFd(fd, `fileno() of ${describe(fileobj)}`);
+}
+
+function normalizeTimeout(timeoutMs: unknown): number {
+  if (timeoutMs === undefined || timeoutMs === null) return -1;
+  if (typeof timeoutMs !== "number") {
+    throw new TypeError(`timeout must be a number of ms or null, got ${describe(timeoutMs)}`);
+  }
+  if (Number.isNaN(timeoutMs)) throw new RangeError("timeout must not be NaN");
+  if (timeoutMs === Infinity) return -1;
+  return timeoutMs <= 0 ? 0 : timeoutMs;
+}
+
+/**
+ * Python's `selectors.BaseSelector`: register file objects, then wait for
+ * them to be ready. Times are in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { DefaultSelector, EVENT_READ } from "@aio/loop";
+ * using sel = new DefaultSelector();
+ * sel.register(0, EVENT_READ);
+ * for (const [key, events] of sel.select(0)) console.log(key.fd, events);
+ * ```
+ */
+export abstract class BaseSelector implements Disposable {
+  #map = new Map<number, SelectorKey>();
+  #view = new SelectorMap(this.#map);
+  #closed = false;
+  #parked = false;
+  #waker: Waker;
+
+  /** Creates the wakeup channel; a backend then opens its kernel object. */
+  constructor() {
+    this.#waker = new Waker();
+  }
+
+  /** The backend's short name: `"select"`, `"poll"`, `"epoll"` or `"kqueue"`. */
+  abstract readonly name: string;
+
+  /** The fd of the wakeup channel, which the backend watches for reading. */
+  protected get wakeupFd(): number {
+    return this.#waker.fd;
+  }
+
+  /** The registrations, for the backend's collect step. */
+  protected get fdMap(): ReadonlyMap<number, SelectorKey> {
+    return this.#map;
+  }
+
+  /** Whether registrations reach the kernel at once (epoll, kqueue) or at the next wait. */
+  protected get registersLive(): boolean {
+    return true;
+  }
+
+  /** Refuses fds the backend cannot hold (select: fd >= FD_SETSIZE). */
+  protected checkBackendFd(_fd: number): void {}
+  /** Adds `fd` for `events` to the kernel object. */
+  protected abstract addFd(fd: number, events: number): void;
+  /** Changes the events of `fd`. */
+  protected abstract modifyFd(fd: number, oldEvents: number, events: number): void;
+  /** Removes `fd`; never throws, even when the fd is closed already. */
+  protected abstract removeFd(fd: number, events: number): void;
+  /** Waits synchronously; returns the raw count, or -1 after EINTR. `timeoutMs` -1 blocks. */
+  protected abstract wait(timeoutMs: number): number;
+  /** Turns the raw results of the last `wait` into entries of `out`. */
+  protected abstract collect(n: number, out: SelectResult): void;
+  /** Waits off the JS thread until something may be ready; results are taken afterwards. */
+  protected abstract waitAsync(timeoutMs: number): Promise<unknown>;
+  /** Closes the kernel object. */
+  protected abstract closeBackend(): void;
+
+  /** For a backend whose constructor failed: closes the wakeup channel. */
+  protected abandon(): void {
+    this.#closed = true;
+    this.#waker.close();
+  }
+
+  /** Called by `collect` when the wakeup fd was ready. */
+  protected drainWakeup(): void {
+    this.#waker.drain();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) {
+      throw new Deno.errors.BadResource(`${this.constructor.name} is closed`);
+    }
+  }
+
+  #lookup(fileobj: FileObj): number {
+    try {
+      return fileobjToFd(fileobj);
+    } catch (e) {
+      // The object may have closed its fd since it was registered: find it by identity.
+      if (typeof fileobj === "object" && fileobj !== null) {
+        for (const key of this.#map.values()) if (key.fileobj === fileobj) return key.fd;
+      }
+      throw e;
+    }
+  }
+
+  #known(fileobj: FileObj): SelectorKey {
+    const fd = this.#lookup(fileobj);
+    const key = this.#map.get(fd);
+    if (key === undefined) {
+      throw new Deno.errors.NotFound(`${describe(fileobj)} (fd ${fd}) is not registered`);
+    }
+    return key;
+  }
+
+  /**
+   * Starts watching `fileobj` for `events`, with `data` kept in its key.
+   *
+   * @example
+   * ```ts
+   * import { DefaultSelector, EVENT_READ } from "@aio/loop";
+   * using sel = new DefaultSelector();
+   * const key = sel.register(0, EVENT_READ, { name: "stdin" });
+   * ```
+   */
+  register(fileobj: FileObj, events: number, data?: unknown): SelectorKey {
+    this.#checkOpen();
+    checkEvents(events);
+    const fd = fileobjToFd(fileobj);
+    if (this.#map.has(fd)) {
+      throw new Deno.errors.AlreadyExists(`${describe(fileobj)} (fd ${fd}) is already registered`);
+    }
+    this.checkBackendFd(fd);
+    const kind = fileKind(fd);
+    if (kind === "file" || kind === "directory") {
+      throw new TypeError(
+        `fd ${fd} is a ${kind === "file" ? "regular file" : "directory"}: a selector cannot be ` +
+          `used to monitor file I/O (it is always ready); use Deno's file APIs instead ` +
+          `(Deno.open(), FsFile.read()/write(), Deno.readFile())`,
+      );
+    }
+    const key = new Key(fileobj, fd, events, data);
+    this.addFd(fd, events);
+    this.#map.set(fd, key);
+    if (this.#parked && !this.registersLive) this.#waker.wake();
+    return key;
+  }
+
+  /**
+   * Stops watching `fileobj` and returns its key. Works after the fd was closed.
+   *
+   * @example
+   * ```ts
+   * import { DefaultSelector, EVENT_READ } from "@aio/loop";
+   * using sel = new DefaultSelector();
+   * sel.register(0, EVENT_READ);
+   * sel.unregister(0);
+   * ```
+   */
+  unregister(fileobj: FileObj): SelectorKey {
+    this.#checkOpen();
+    const key = this.#known(fileobj);
+    this.#map.delete(key.fd);
+    this.removeFd(key.fd, key.events);
+    return key;
+  }
+
+  /**
+   * Changes the events and data of a registration, as Python does: `data`
+   * is replaced, by `undefined` when omitted. A change the kernel refuses
+   * unregisters the fd and throws.
+   *
+   * @example
+   * ```ts
+   * import { DefaultSelector, EVENT_READ, EVENT_WRITE } from "@aio/loop";
+   * using sel = new DefaultSelector();
+   * sel.register(1, EVENT_WRITE, "out");
+   * sel.modify(1, EVENT_READ | EVENT_WRITE, "out");
+   * ```
+   */
+  modify(fileobj: FileObj, events: number, data?: unknown): SelectorKey {
+    this.#checkOpen();
+    checkEvents(events);
+    const key = this.#known(fileobj);
+    if (events !== key.events) {
+      try {
+        this.modifyFd(key.fd, key.events, events);
+      } catch (e) {
+        this.#map.delete(key.fd);
+        this.removeFd(key.fd, key.events);
+        throw e;
+      }
+    }
+    const next = events === key.events && data === key.data
+      ? key
+      : new Key(key.fileobj, key.fd, events, data);
+    this.#map.set(key.fd, next);
+    if (this.#parked && !this.registersLive) this.#waker.wake();
+    return next;
+  }
+
+  /**
+   * Waits for registered fds to be ready, blocking the JS thread. `null` or
+   * omitted blocks; `<= 0` polls. An interrupted wait (EINTR) is retried
+   * with the time that remains.
+   *
+   * @example
+   * ```ts
+   * import { DefaultSelector, EVENT_WRITE } from "@aio/loop";
+   * using sel = new DefaultSelector();
+   * sel.register(1, EVENT_WRITE);
+   * const ready = sel.select(10);
+   * ```
+   */
+  select(timeoutMs?: number | null): SelectResult {
+    this.#checkOpen();
+    let t = normalizeTimeout(timeoutMs);
+    const deadline = t > 0 ? performance.now() + t : 0;
+    let n: number;
+    while ((n = this.wait(t > MAX_WAIT_MS ? MAX_WAIT_MS : t)) < 0) {
+      if (t > 0) t = Math.max(0, deadline - performance.now());
+    }
+    const out: SelectResult = [];
+    if (n > 0) this.collect(n, out);
+    return out;
+  }
+
+  /**
+   * Like `select()`, but waits off the JS thread, so Deno's timers, I/O and
+   * promises keep running. `wakeup()` makes it return early. One call may be
+   * pending at a time.
+   *
+   * @example
+   * ```ts
+   * import { DefaultSelector, EVENT_WRITE } from "@aio/loop";
+   * using sel = new DefaultSelector();
+   * sel.register(1, EVENT_WRITE);
+   * const ready = await sel.selectAsync(1000);
+   * ```
+   */
+  async selectAsync(timeoutMs?: number | null): Promise<SelectResult> {
+    this.#checkOpen();
+    const t = normalizeTimeout(timeoutMs);
+    if (this.#parked) {
+      throw new Deno.errors.Busy(`${this.constructor.name}.selectAsync() is already pending`);
+    }
+    // Ready now, or woken before the call: no thread hop.
+    const woken = this.#waker.pending;
+    const ready = this.select(0);
+    if (ready.length > 0 || t === 0 || woken) return ready;
+    this.#parked = true;
+    try {
+      // A failed off-thread wait has no reliable errno: select(0) below re-examines it.
+      await this.waitAsync(t > MAX_WAIT_MS ? MAX_WAIT_MS : t);
+    } finally {
+      this.#parked = false;
+    }
+    if (this.#closed) {
+      this.#release();
+      return [];
+    }
+    return this.select(0);
+  }
+
+  /**
+   * Makes a pending `selectAsync()` return early, or the next one return at
+   * once. Cheap and idempotent: call it from any JavaScript callback.
+   *
+   * @example
+   * ```ts
+   * import { DefaultSelector } from "@aio/loop";
+   * using sel = new DefaultSelector();
+   * setTimeout(() => sel.wakeup(), 10);
+   * await sel.selectAsync(); // returns [] after ~10 ms
+   * ```
+   */
+  wakeup(): void {
+    if (!this.#closed) this.#waker.wake();
+  }
+
+  /**
+   * The key of a registered `fileobj`; throws `NotFound` when it isn't registered.
+   *
+   * @example
+   * ```ts
+   * import { DefaultSelector, EVENT_READ } from "@aio/loop";
+   * using sel = new DefaultSelector();
+   * sel.register(0, EVENT_READ, "stdin");
+   * console.log(sel.getKey(0).data); // "stdin"
+   * ```
+   */
+  getKey(fileobj: FileObj): SelectorKey {
+    this.#checkOpen();
+    return this.#known(fileobj);
+  }
+
+  /**
+   * A live, read-only map of fd → key; empty after `close()`.
+   *
+   * @example
+   * ```ts
+   * import { DefaultSelector, EVENT_READ } from "@aio/loop";
+   * using sel = new DefaultSelector();
+   * sel.register(0, EVENT_READ);
+   * console.log(sel.getMap().size); // 1
+   * ```
+   */
+  getMap(): ReadonlyMap<number, SelectorKey> {
+    return this.#view;
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Releases the kernel object and the wakeup channel. Idempotent. A pending
+   * `selectAsync()` returns `[]`.
+   *
+   * @example
+   * ```ts
+   * import { DefaultSelector } from "@aio/loop";
+   * const sel = new DefaultSelector();
+   * sel.close();
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#map.clear();
+    // The off-thread wait still uses the fds: it releases them when it returns.
+    if (this.#parked) this.#waker.wake();
+    else this.#release();
+  }
+
+  #release(): void {
+    try {
+      this.closeBackend();
+    } finally {
+      this.#waker.close();
+    }
+  }
+
+  /** Same as `close()`, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

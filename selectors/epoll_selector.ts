@@ -1,0 +1,150 @@
+/**
+ * `EpollSelector`: Linux epoll, level-triggered; registrations live in the kernel.
+ *
+ * @module
+ */
+import { E, osError } from "../ffi/unix/errno.ts";
+import { closeFd, errno } from "../ffi/unix/libc.ts";
+import {
+  EPOLL_CLOEXEC,
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  EPOLL_CTL_MOD,
+  EPOLL_EVENT_SIZE,
+  epollEvents,
+  epollFd,
+  EPOLLIN,
+  EPOLLOUT,
+  setEpollEvent,
+} from "../ffi/linux/epoll_event.ts";
+import { linux } from "../ffi/linux/sys.ts";
+import { BaseSelector } from "./base_selector.ts";
+import { EVENT_READ, EVENT_WRITE, type SelectResult } from "./selector_key.ts";
+
+function toEpoll(events: number): number {
+  return (events & EVENT_READ ? EPOLLIN : 0) | (events & EVENT_WRITE ? EPOLLOUT : 0);
+}
+
+const evBuf = (n: number) => new Uint8Array(new ArrayBuffer(n * EPOLL_EVENT_SIZE));
+
+/**
+ * Linux `epoll`: the cost of a wait does not grow with idle fds.
+ *
+ * @example
+ * ```ts
+ * import { EpollSelector, EVENT_WRITE } from "@aio/loop";
+ * if (Deno.build.os === "linux") {
+ *   using sel = new EpollSelector();
+ *   sel.register(1, EVENT_WRITE);
+ *   console.log(sel.select(0));
+ * }
+ * ```
+ */
+export class EpollSelector extends BaseSelector {
+  /** `"epoll"`. */
+  readonly name: string = "epoll";
+  #epfd: number;
+  #ctl = evBuf(1);
+  #ctlView = new DataView(this.#ctl.buffer);
+  #events = evBuf(64);
+  #eventsView = new DataView(this.#events.buffer);
+  #capacity = 64;
+  #async = evBuf(1);
+
+  /** Opens an epoll instance. */
+  constructor() {
+    super();
+    try {
+      const sys = linux();
+      this.#epfd = sys.epoll_create1(EPOLL_CLOEXEC);
+      if (this.#epfd < 0) throw osError(errno(), "epoll_create1");
+    } catch (e) {
+      this.abandon();
+      throw e;
+    }
+    try {
+      this.#ctlOp(EPOLL_CTL_ADD, this.wakeupFd, EPOLLIN);
+    } catch (e) {
+      closeFd(this.#epfd);
+      this.abandon();
+      throw e;
+    }
+  }
+
+  /** The epoll instance's own fd. */
+  fileno(): number {
+    return this.#epfd;
+  }
+
+  #ctlOp(op: number, fd: number, events: number): void {
+    setEpollEvent(this.#ctlView, 0, events, fd);
+    if (linux().epoll_ctl(this.#epfd, op, fd, this.#ctl) < 0) {
+      const e = errno();
+      if (e === E.EPERM) {
+        const err = osError(e, "epoll_ctl", `fd ${fd}`);
+        err.message = `fd ${fd} cannot be watched by epoll (EPERM): it is a regular file, a ` +
+          `directory or a device without poll support. Use Deno's file APIs for files, or ` +
+          `PollSelector/SelectSelector, which accept any fd`;
+        throw err;
+      }
+      throw osError(e, "epoll_ctl", `fd ${fd}`);
+    }
+  }
+
+  protected addFd(fd: number, events: number): void {
+    this.#ctlOp(EPOLL_CTL_ADD, fd, toEpoll(events));
+  }
+
+  protected modifyFd(fd: number, _old: number, events: number): void {
+    this.#ctlOp(EPOLL_CTL_MOD, fd, toEpoll(events));
+  }
+
+  protected removeFd(fd: number): void {
+    // EBADF/ENOENT: the fd was closed, and the kernel dropped it already.
+    linux().epoll_ctl(this.#epfd, EPOLL_CTL_DEL, fd, this.#ctl);
+  }
+
+  protected wait(timeoutMs: number): number {
+    const want = this.fdMap.size + 1;
+    if (want > this.#capacity) {
+      this.#capacity = Math.max(want, this.#capacity * 2);
+      this.#events = evBuf(this.#capacity);
+      this.#eventsView = new DataView(this.#events.buffer);
+    }
+    // epoll has 1 ms resolution: round up so that we wait at least timeoutMs.
+    const t = timeoutMs < 0 ? -1 : Math.ceil(timeoutMs);
+    const n = linux().epoll_wait(this.#epfd, this.#events, this.#capacity, t);
+    if (n >= 0) return n;
+    const e = errno();
+    if (e === E.EINTR) return -1;
+    throw osError(e, "epoll_wait");
+  }
+
+  protected collect(n: number, out: SelectResult): void {
+    const view = this.#eventsView, map = this.fdMap, wfd = this.wakeupFd;
+    for (let i = 0; i < n; i++) {
+      const fd = epollFd(view, i);
+      if (fd === wfd) {
+        this.drainWakeup();
+        continue;
+      }
+      const key = map.get(fd);
+      if (key === undefined) continue;
+      const rev = epollEvents(view, i);
+      let ev = 0;
+      if (rev & ~EPOLLIN) ev |= EVENT_WRITE;
+      if (rev & ~EPOLLOUT) ev |= EVENT_READ;
+      ev &= key.events;
+      if (ev !== 0) out.push([key, ev]);
+    }
+  }
+
+  protected waitAsync(timeoutMs: number): Promise<number> {
+    const t = timeoutMs < 0 ? -1 : Math.ceil(timeoutMs);
+    return linux().epoll_wait_async(this.#epfd, this.#async, 1, t);
+  }
+
+  protected closeBackend(): void {
+    closeFd(this.#epfd);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Python's `selectors` module for Deno: wait for many file descriptors with
+ * the kernel's own calls (`select`, `poll`, `epoll`, `kqueue`) through FFI.
+ *
+ * @example
+ * ```ts
+ * import { DefaultSelector, EVENT_READ } from "@aio/loop/selectors";
+ * using sel = new DefaultSelector();
+ * sel.register(0, EVENT_READ);
+ * const ready = await sel.selectAsync(100);
+ * ```
+ * @module
+ */
+export { BaseSelector } from "./base_selector.ts";
+export {
+  EVENT_READ,
+  EVENT_WRITE,
+  type FileObj,
+  type HasFileno,
+  type SelectorKey,
+  type SelectResult,
+} from "./selector_key.ts";
+export { SelectSelector } from "./select_selector.ts";
+export { PollSelector } from "./poll_selector.ts";
+export { EpollSelector } from "./epoll_selector.ts";
+export { KqueueSelector, type KqueueSelectorOptions } from "./kqueue_selector.ts";
+export {
+  DefaultSelector,
+  type DefaultSelectorConstructor,
+  type DefaultSelectorProbe,
+  probeDefaultSelector,
+  type SelectorCandidate,
+} from "./default_selector.ts";
+export type { KqueueApi } from "../ffi/darwin/sys.ts";

@@ -1,0 +1,39 @@
+/**
+ * Finds this process's open fds with `fcntl(F_GETFD)` (Deno refuses to
+ * read /proc/self/fd without --allow-all), to check that loops and
+ * selectors release what they open.
+ *
+ * @module
+ */
+import { assertEquals } from "@std/assert";
+import { isOpenFd } from "../ffi/unix/libc.ts";
+
+const SCAN_LIMIT = 4096;
+
+/** The open fds of this process below 4096. */
+export function openFds(): Set<number> {
+  const fds = new Set<number>();
+  for (let fd = 0; fd < SCAN_LIMIT; fd++) if (isOpenFd(fd)) fds.add(fd);
+  return fds;
+}
+
+/** The number of open fds of this process (below 4096). */
+export function countFds(): number {
+  return openFds().size;
+}
+
+/** Runs `fn` and asserts the fd count is the same after it as before. */
+export async function assertNoFdLeak(fn: () => unknown): Promise<void> {
+  const before = countFds();
+  await fn();
+  assertEquals(countFds(), before, "fd count changed: a loop or selector leaked an fd");
+}
+
+/** Runs `open()` and returns the one fd it made (found by comparing the open fds). */
+export function fdOpenedBy(open: () => unknown): number {
+  const before = openFds();
+  open();
+  const added = [...openFds()].filter((fd) => !before.has(fd));
+  if (added.length !== 1) throw new Error(`expected one new fd, found ${added.length}`);
+  return added[0];
+}

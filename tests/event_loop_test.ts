@@ -1,0 +1,427 @@
+// Tasks run async functions; some have nothing to await.
+// deno-lint-ignore-file require-await
+import {
+  assert,
+  assertEquals,
+  assertGreater,
+  assertInstanceOf,
+  assertMatch,
+  assertRejects,
+  assertStrictEquals,
+  assertStringIncludes,
+  assertThrows,
+} from "@std/assert";
+import {
+  BaseEventLoop,
+  type ExceptionContext,
+  getRunningLoop,
+  Handle,
+  SelectorEventLoop,
+  TimerHandle,
+} from "../loop/mod.ts";
+import { TimerHeap } from "../loop/_heap.ts";
+import { countFds } from "./_fd_leak.ts";
+import { captureConsole, newLoop, SELECTORS } from "./_loops.ts";
+
+for (const sel of SELECTORS) {
+  const L = `SelectorEventLoop(${sel.name})`;
+
+  Deno.test(`${L}.callSoon() runs callbacks FIFO with their args`, async () => {
+    using loop = newLoop(sel);
+    const seen: unknown[] = [];
+    const h = loop.callSoon((a: number, b: string) => seen.push([a, b]), 1, "x");
+    assertInstanceOf(h, Handle);
+    loop.callSoon(() => seen.push("none"));
+    loop.callSoon(
+      (a: number, b: number, c: number, d: number) => seen.push(a + b + c + d),
+      1,
+      2,
+      3,
+      4,
+    );
+    loop.callSoon(() => loop.stop());
+    await loop.runForever();
+    assertEquals(seen, [[1, "x"], "none", 10]);
+  });
+
+  Deno.test(`${L}.callSoon() returns a Handle whose cancel() keeps it from running`, async () => {
+    using loop = newLoop(sel);
+    let ran = false;
+    const h = loop.callSoon(() => ran = true);
+    h.cancel();
+    assert(h.cancelled());
+    loop.callSoon(() => loop.stop());
+    await loop.runForever();
+    assertEquals(ran, false);
+  });
+
+  Deno.test(`${L}.callSoon() from a callback runs on the next iteration, after stop()`, async () => {
+    using loop = newLoop(sel);
+    const seen: string[] = [];
+    loop.callSoon(() => {
+      seen.push("a");
+      loop.callSoon(() => seen.push("c"));
+      loop.stop();
+    });
+    loop.callSoon(() => seen.push("b"));
+    await loop.runForever();
+    assertEquals(seen, ["a", "b"]);
+    loop.callSoon(() => loop.stop());
+    await loop.runForever();
+    assertEquals(seen, ["a", "b", "c"]);
+  });
+
+  Deno.test(`${L}.stop() before runForever() runs one iteration`, async () => {
+    using loop = newLoop(sel);
+    const seen: number[] = [];
+    loop.callSoon(() => {
+      seen.push(1);
+      loop.callSoon(() => seen.push(2));
+    });
+    loop.stop();
+    await loop.runForever();
+    assertEquals(seen, [1]);
+    assertEquals(loop.isRunning(), false);
+  });
+
+  Deno.test(`${L}.callLater() runs timers in time order`, async () => {
+    using loop = newLoop(sel);
+    const seen: number[] = [];
+    loop.callLater(30, () => {
+      seen.push(30);
+      loop.stop();
+    });
+    loop.callLater(10, () => seen.push(10));
+    loop.callLater(0, () => seen.push(0));
+    loop.callLater(20, () => seen.push(20));
+    await loop.runForever();
+    assertEquals(seen, [0, 10, 20, 30]);
+  });
+
+  Deno.test(`${L}.callLater() keeps the order of equal times`, async () => {
+    using loop = newLoop(sel);
+    const seen: number[] = [];
+    const when = loop.time() + 5;
+    for (let i = 0; i < 50; i++) loop.callAt(when, (n: number) => seen.push(n), i);
+    loop.callAt(when, () => loop.stop());
+    await loop.runForever();
+    assertEquals(seen, Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  Deno.test(`${L}.callLater() returns a TimerHandle with when()`, () => {
+    let now = 1000;
+    using loop = newLoop(sel, { clock: () => now });
+    const t = loop.callLater(250, () => {});
+    assertInstanceOf(t, TimerHandle);
+    assertEquals(t.when(), 1250);
+    now = 2000;
+    assertEquals(loop.callAt(5, () => {}).when(), 5);
+    assertEquals(loop.time(), 2000);
+  });
+
+  Deno.test(`${L} runs timers on an injected clock without waiting`, async () => {
+    let now = 0;
+    using loop = newLoop(sel, { clock: () => now });
+    const seen: string[] = [];
+    loop.callLater(60_000, () => {
+      seen.push("minute");
+      loop.stop();
+    });
+    loop.callLater(1_000, () => seen.push("second"));
+    loop.callSoon(() => now += 1_000);
+    loop.callLater(1_000, () => now += 60_000);
+    await loop.runForever();
+    assertEquals(seen, ["second", "minute"]);
+  });
+
+  Deno.test(`${L}.callLater() skips cancelled timers`, async () => {
+    using loop = newLoop(sel);
+    const seen: number[] = [];
+    const timers = Array.from({ length: 300 }, (_, i) => loop.callLater(i % 7, () => seen.push(i)));
+    for (let i = 0; i < 300; i += 3) timers[i].cancel();
+    loop.callLater(10, () => loop.stop());
+    await loop.runForever();
+    assertEquals(seen.length, 200);
+    assert(seen.every((i) => i % 3 !== 0));
+  });
+
+  Deno.test(`${L} refuses bad callbacks and times at once`, () => {
+    using loop = newLoop(sel);
+    // deno-lint-ignore no-explicit-any
+    const l = loop as any;
+    assertThrows(() => l.callSoon(42), TypeError, "callSoon");
+    assertThrows(() => l.callSoon(null), TypeError);
+    assertThrows(() => l.callSoonThreadsafe("x"), TypeError);
+    assertThrows(() => l.callLater(10, 42), TypeError);
+    assertThrows(() => l.callLater(-1, () => {}), RangeError);
+    assertThrows(() => l.callLater(NaN, () => {}), RangeError);
+    assertThrows(() => l.callLater("5", () => {}), TypeError);
+    assertThrows(() => l.callAt(NaN, () => {}), RangeError);
+    assertThrows(() => l.callAt(undefined, () => {}), TypeError);
+    assertThrows(() => l.setExceptionHandler(42), TypeError);
+  });
+
+  Deno.test(`${L}.time() is monotonic and clockResolution is a positive number`, () => {
+    using loop = newLoop(sel);
+    const a = loop.time();
+    const b = loop.time();
+    assert(b >= a);
+    assertEquals(typeof loop.clockResolution, "number");
+    assertGreater(loop.clockResolution, 0);
+  });
+
+  Deno.test(`${L}.runForever() refuses to run twice`, async () => {
+    using loop = newLoop(sel);
+    const first = loop.runForever();
+    assert(loop.isRunning());
+    await assertRejects(() => loop.runForever(), Error, "already running");
+    await assertRejects(() => loop.runUntilComplete(Promise.resolve(1)), Error, "already running");
+    assertThrows(() => loop.close(), Error, "Cannot close a running event loop");
+    loop.stop();
+    await first;
+    assertEquals(loop.isRunning(), false);
+  });
+
+  Deno.test(`${L} refuses scheduling and running once closed`, async () => {
+    const loop = newLoop(sel);
+    loop.close();
+    assert(loop.isClosed());
+    loop.close(); // twice is fine
+    assertThrows(() => loop.callSoon(() => {}), Error, "Event loop is closed");
+    assertThrows(() => loop.callLater(1, () => {}), Error, "Event loop is closed");
+    assertThrows(() => loop.callAt(1, () => {}), Error, "Event loop is closed");
+    assertThrows(() => loop.createTask(async () => {}), Error, "Event loop is closed");
+    await assertRejects(() => loop.runForever(), Error, "Event loop is closed");
+    await assertRejects(
+      () => loop.runUntilComplete(Promise.resolve()),
+      Error,
+      "Event loop is closed",
+    );
+  });
+
+  Deno.test(`${L}.close() releases the selector and its wakeup fds`, () => {
+    const before = countFds();
+    const loop = newLoop(sel);
+    loop.close();
+    assertEquals(countFds(), before);
+    {
+      using _disposed = newLoop(sel);
+    }
+    assertEquals(countFds(), before);
+  });
+
+  Deno.test(`${L}.runUntilComplete() returns the result of a Future, a promise or a function`, async () => {
+    using loop = newLoop(sel);
+    const fut = loop.createFuture<number>();
+    loop.callLater(1, () => fut.setResult(7));
+    assertEquals(await loop.runUntilComplete(fut), 7);
+    assertEquals(await loop.runUntilComplete(Promise.resolve("p")), "p");
+    assertEquals(await loop.runUntilComplete(async () => "f"), "f");
+    assertEquals(loop.isRunning(), false);
+  });
+
+  Deno.test(`${L}.runUntilComplete() throws the exception of the future`, async () => {
+    using loop = newLoop(sel);
+    await assertRejects(
+      () => loop.runUntilComplete(Promise.reject(new RangeError("bad"))),
+      RangeError,
+      "bad",
+    );
+    await assertRejects(() =>
+      loop.runUntilComplete(async () => {
+        throw new SyntaxError("worse");
+      }), SyntaxError);
+  });
+
+  Deno.test(`${L}.runUntilComplete() throws when the loop stops first`, async () => {
+    using loop = newLoop(sel);
+    const fut = loop.createFuture();
+    loop.callSoon(() => loop.stop());
+    await assertRejects(
+      () => loop.runUntilComplete(fut),
+      Error,
+      "Event loop stopped before Future completed.",
+    );
+  });
+
+  Deno.test(`${L}.runUntilComplete() refuses a future of another loop`, async () => {
+    using loop = newLoop(sel);
+    using other = newLoop(sel);
+    await assertRejects(() => loop.runUntilComplete(other.createFuture()), Error, "different loop");
+  });
+
+  Deno.test(`${L} gives the running loop to getRunningLoop(), only while running`, async () => {
+    using loop = newLoop(sel);
+    assertThrows(() => getRunningLoop(), Error, "no running event loop");
+    let seen: unknown = null;
+    loop.callSoon(() => {
+      seen = getRunningLoop();
+      loop.stop();
+    });
+    await loop.runForever();
+    assertStrictEquals(seen, loop);
+    assertThrows(() => getRunningLoop(), Error, "no running event loop");
+  });
+
+  Deno.test(`${L} refuses to run while another loop runs`, async () => {
+    using loop = newLoop(sel);
+    using other = newLoop(sel);
+    const first = loop.runForever();
+    await assertRejects(() => other.runForever(), Error, "another loop is running");
+    loop.stop();
+    await first;
+  });
+
+  Deno.test(`${L} sends a throwing callback to the exception handler and keeps running`, async () => {
+    using loop = newLoop(sel);
+    const contexts: ExceptionContext[] = [];
+    loop.setExceptionHandler((l, ctx) => {
+      assertStrictEquals(l, loop);
+      contexts.push(ctx);
+    });
+    const err = new Error("boom");
+    const h = loop.callSoon(function explode() {
+      throw err;
+    });
+    let after = false;
+    loop.callSoon(() => after = true);
+    loop.callLater(1, async function rejects() {
+      await null;
+      throw new TypeError("async boom");
+    });
+    loop.callLater(5, () => loop.stop());
+    await loop.runForever();
+    assert(after);
+    assertEquals(contexts.length, 2);
+    assertStrictEquals(contexts[0].exception, err);
+    assertStrictEquals(contexts[0].handle, h);
+    assertMatch(contexts[0].message, /^Exception in callback explode\(\)/);
+    assertInstanceOf(contexts[1].exception, TypeError);
+    assertStringIncludes(contexts[1].message, "rejects");
+  });
+
+  Deno.test(`${L}.getExceptionHandler() returns what was set; null restores the default`, () => {
+    using loop = newLoop(sel);
+    assertEquals(loop.getExceptionHandler(), null);
+    const handler = () => {};
+    loop.setExceptionHandler(handler);
+    assertStrictEquals(loop.getExceptionHandler(), handler);
+    loop.setExceptionHandler(null);
+    assertEquals(loop.getExceptionHandler(), null);
+  });
+
+  Deno.test(`${L}.defaultExceptionHandler() reports through console.error`, async () => {
+    using loop = newLoop(sel);
+    const err = new Error("lost");
+    const calls = await captureConsole("error", () => {
+      loop.callExceptionHandler({ message: "Something failed", exception: err, extra: 42 });
+    });
+    assertEquals(calls.length, 1);
+    assertStringIncludes(String(calls[0][0]), "Something failed");
+    assertStringIncludes(String(calls[0][0]), "extra: 42");
+    assertStrictEquals(calls[0][1], err);
+  });
+
+  Deno.test(`${L}.callExceptionHandler() reports a handler that throws with the default handler`, async () => {
+    using loop = newLoop(sel);
+    loop.setExceptionHandler(() => {
+      throw new Error("handler broke");
+    });
+    const calls = await captureConsole("error", () => {
+      loop.callExceptionHandler({ message: "original" });
+    });
+    assertEquals(calls.length, 1);
+    assertStringIncludes(String(calls[0][0]), "Unhandled error in exception handler");
+    assertEquals((calls[0][1] as Error).message, "handler broke");
+  });
+
+  Deno.test(`${L} in debug mode warns about slow callbacks and records handle origins`, async () => {
+    let now = 0;
+    using loop = newLoop(sel, { debug: true, clock: () => now });
+    assert(loop.getDebug());
+    assertEquals(loop.slowCallbackDuration, 100);
+    const fast = loop.callSoon(function fast() {
+      now += 10;
+    });
+    assertStringIncludes(fast.sourceTraceback ?? "", "event_loop_test.ts");
+    loop.callSoon(function slow() {
+      now += 250;
+    });
+    loop.callSoon(() => loop.stop());
+    const calls = await captureConsole("warn", () => loop.runForever());
+    assertEquals(calls.length, 1);
+    assertMatch(String(calls[0][0]), /Executing <Handle slow\(\)> took 250\.000 ms/);
+    loop.setDebug(false);
+    assertEquals(loop.callSoon(() => {}).sourceTraceback, null);
+  });
+
+  Deno.test(`${L}.callSoonThreadsafe() from a Deno timer wakes the parked loop`, async () => {
+    using loop = newLoop(sel);
+    const far = loop.callLater(60_000, () => {});
+    let ran = 0;
+    setTimeout(() =>
+      loop.callSoonThreadsafe(() => {
+        ran++;
+        loop.stop();
+      }), 5);
+    await loop.runForever();
+    assertEquals(ran, 1);
+    assertEquals(far.cancelled(), false);
+    far.cancel();
+  });
+
+  Deno.test(`${L} is an instance of BaseEventLoop with a selector`, () => {
+    using loop = newLoop(sel);
+    assert(loop instanceof BaseEventLoop);
+    assertInstanceOf(loop, SelectorEventLoop);
+    assertEquals(typeof loop.selector.select, "function");
+  });
+}
+
+Deno.test("SelectorEventLoop() defaults to DefaultSelector", () => {
+  using loop = new SelectorEventLoop();
+  assertEquals(loop.selector.constructor.name.endsWith("Selector"), true);
+});
+
+Deno.test("TimerHeap purges cancelled timers when they are more than half of over 100", () => {
+  using loop = new SelectorEventLoop();
+  const heap = new TimerHeap();
+  const handles = Array.from({ length: 200 }, (_, i) => new TimerHandle(i, () => {}, { loop }));
+  for (const h of handles) heap.push(h);
+  for (let i = 199; i >= 100; i--) handles[i].cancel(); // not at the top: kept lazily
+  assertEquals(heap.cancelledCount, 100);
+  heap.prune();
+  assertEquals(heap.size, 200); // exactly half: CPython keeps them
+  handles[99].cancel();
+  heap.prune();
+  assertEquals(heap.size, 99);
+  assertEquals(heap.cancelledCount, 0);
+  const order: number[] = [];
+  heap.popDue(Infinity, (h) => order.push(h.when()));
+  assertEquals(order, Array.from({ length: 99 }, (_, i) => i));
+});
+
+Deno.test("TimerHeap drops cancelled timers from the top in small heaps", () => {
+  using loop = new SelectorEventLoop();
+  const heap = new TimerHeap();
+  const handles = Array.from({ length: 10 }, (_, i) => new TimerHandle(i, () => {}, { loop }));
+  for (const h of handles) heap.push(h);
+  handles[0].cancel();
+  handles[1].cancel();
+  handles[5].cancel();
+  heap.prune();
+  assertEquals(heap.size, 8);
+  assertEquals(heap.peekWhen(), 2);
+  assertEquals(heap.cancelledCount, 1);
+});
+
+Deno.test("TimerHeap keeps insertion order for equal times", () => {
+  using loop = new SelectorEventLoop();
+  const heap = new TimerHeap();
+  const hs = Array.from({ length: 1000 }, (_, i) => new TimerHandle(i % 3, () => {}, { loop }));
+  for (const h of hs) heap.push(h);
+  const out: TimerHandle[] = [];
+  heap.popDue(Infinity, (h) => out.push(h));
+  const expected = [...hs].sort((a, b) => a.when() - b.when()); // stable sort
+  assertEquals(out.map((h) => hs.indexOf(h)), expected.map((h) => hs.indexOf(h)));
+});
