@@ -3,31 +3,15 @@
  *
  * @module
  */
-import {
-  type BaseSelector,
-  DefaultSelector,
-  EpollSelector,
-  PollSelector,
-  SelectSelector,
-} from "../selectors/mod.ts";
 import type { EventLoopOptions } from "../loop/mod.ts";
 import { SelectorEventLoop } from "../loop/mod.ts";
+import { type SelectorFactory, SELECTORS } from "./_selector_factories.ts";
 
-/** A selector class of the matrix: its name and a factory. */
-export interface SelectorCase {
-  name: string;
-  make: () => BaseSelector;
-}
+/** A selector of the matrix: its name and a factory. */
+export type SelectorCase = SelectorFactory;
 
-/** Every selector the loop runs over here (KqueueSelector is emulated; added by the lead). */
-export const SELECTORS: SelectorCase[] = [
-  { name: "SelectSelector", make: () => new SelectSelector() },
-  { name: "PollSelector", make: () => new PollSelector() },
-  ...(Deno.build.os === "linux"
-    ? [{ name: "EpollSelector", make: () => new EpollSelector() }]
-    : []),
-  { name: "DefaultSelector", make: () => new DefaultSelector() },
-];
+/** Every selector the loop runs over here, KqueueSelector through the emulation on Linux. */
+export { SELECTORS };
 
 /** A new `SelectorEventLoop` over `c`'s selector. */
 export function newLoop(c: SelectorCase, options?: EventLoopOptions): SelectorEventLoop {
