@@ -1,6 +1,7 @@
 /**
  * @aio/loop: Python asyncio's event-loop architecture for Deno, on the
- * operating system's own polling calls reached through `Deno.dlopen`.
+ * operating system's own polling calls (`select`, `poll`, `epoll`, `kqueue`)
+ * reached through `Deno.dlopen`. Run with `--allow-ffi`.
  *
  * @example
  * ```ts
@@ -12,3 +13,5 @@
  * @module
  */
 export * from "./selectors/mod.ts";
+export * from "./loop/mod.ts";
+export * from "./net/mod.ts";

@@ -91,19 +91,23 @@ export class EpollSelector extends BaseSelector {
     }
   }
 
+  /** Adds `fd` to the kernel object. */
   protected addFd(fd: number, events: number): void {
     this.#ctlOp(EPOLL_CTL_ADD, fd, toEpoll(events));
   }
 
+  /** Changes the events of `fd`. */
   protected modifyFd(fd: number, _old: number, events: number): void {
     this.#ctlOp(EPOLL_CTL_MOD, fd, toEpoll(events));
   }
 
+  /** Removes `fd`; silent when it is closed already. */
   protected removeFd(fd: number): void {
     // EBADF/ENOENT: the fd was closed, and the kernel dropped it already.
     linux().epoll_ctl(this.#epfd, EPOLL_CTL_DEL, fd, this.#ctl);
   }
 
+  /** One synchronous wait; -1 after EINTR. */
   protected wait(timeoutMs: number): number {
     const want = this.fdMap.size + 1;
     if (want > this.#capacity) {
@@ -120,6 +124,7 @@ export class EpollSelector extends BaseSelector {
     throw osError(e, "epoll_wait");
   }
 
+  /** Turns the raw results into entries. */
   protected collect(n: number, out: SelectResult): void {
     const view = this.#eventsView, map = this.fdMap, wfd = this.wakeupFd;
     for (let i = 0; i < n; i++) {
@@ -139,11 +144,13 @@ export class EpollSelector extends BaseSelector {
     }
   }
 
+  /** One wait off the JS thread. */
   protected waitAsync(timeoutMs: number): Promise<number> {
     const t = timeoutMs < 0 ? -1 : Math.ceil(timeoutMs);
     return linux().epoll_wait_async(this.#epfd, this.#async, 1, t);
   }
 
+  /** Closes the kernel object. */
   protected closeBackend(): void {
     closeFd(this.#epfd);
   }

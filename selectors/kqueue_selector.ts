@@ -101,6 +101,7 @@ export class KqueueSelector extends BaseSelector {
     if (!this.#change(fd, filter, flags)) throw osError(this.#api.errno(), "kevent", `fd ${fd}`);
   }
 
+  /** Adds `fd` to the kernel object. */
   protected addFd(fd: number, events: number): void {
     if (events & EVENT_READ) this.#changeOrThrow(fd, EVFILT_READ, EV_ADD);
     if (events & EVENT_WRITE) {
@@ -113,6 +114,7 @@ export class KqueueSelector extends BaseSelector {
     }
   }
 
+  /** Changes the events of `fd`. */
   protected modifyFd(fd: number, old: number, events: number): void {
     const gone = old & ~events, added = events & ~old;
     if (gone & EVENT_READ) this.#change(fd, EVFILT_READ, EV_DELETE);
@@ -121,12 +123,14 @@ export class KqueueSelector extends BaseSelector {
     if (added & EVENT_WRITE) this.#changeOrThrow(fd, EVFILT_WRITE, EV_ADD);
   }
 
+  /** Removes `fd`; silent when it is closed already. */
   protected removeFd(fd: number, events: number): void {
     // Failures mean the fd was closed, and kqueue dropped its filters already.
     if (events & EVENT_READ) this.#change(fd, EVFILT_READ, EV_DELETE);
     if (events & EVENT_WRITE) this.#change(fd, EVFILT_WRITE, EV_DELETE);
   }
 
+  /** One synchronous wait; -1 after EINTR. */
   protected wait(timeoutMs: number): number {
     const want = this.fdMap.size * 2 + 1;
     if (want > this.#capacity) {
@@ -146,6 +150,7 @@ export class KqueueSelector extends BaseSelector {
     throw osError(e, "kevent");
   }
 
+  /** Turns the raw results into entries. */
   protected collect(n: number, out: SelectResult): void {
     const view = this.#eventsView, map = this.fdMap, merge = this.#merge;
     merge.clear();
@@ -171,6 +176,7 @@ export class KqueueSelector extends BaseSelector {
     }
   }
 
+  /** One wait off the JS thread. */
   protected waitAsync(timeoutMs: number): Promise<number> {
     let ts: Uint8Array | null = null;
     if (timeoutMs >= 0) {
@@ -180,6 +186,7 @@ export class KqueueSelector extends BaseSelector {
     return this.#api.keventAsync(this.#kq, null, 0, this.#async, 1, ts);
   }
 
+  /** Closes the kernel object. */
   protected closeBackend(): void {
     this.#api.close(this.#kq);
   }

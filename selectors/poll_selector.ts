@@ -46,10 +46,12 @@ export class PollSelector extends BaseSelector {
     setPollfd(this.#view, 0, this.wakeupFd, POLLIN);
   }
 
+  /** False: a change reaches the kernel at the next wait, so a parked wait is woken. */
   protected override get registersLive(): boolean {
     return false;
   }
 
+  /** Adds `fd` to the kernel object. */
   protected addFd(fd: number, events: number): void {
     if ((this.#count + 1) * POLLFD_SIZE > this.#buf.byteLength) {
       const bigger = new Uint8Array(new ArrayBuffer(this.#buf.byteLength * 2));
@@ -62,10 +64,12 @@ export class PollSelector extends BaseSelector {
     this.#slot.set(fd, i);
   }
 
+  /** Changes the events of `fd`. */
   protected modifyFd(fd: number, _old: number, events: number): void {
     setPollfd(this.#view, this.#slot.get(fd)!, fd, toPoll(events));
   }
 
+  /** Removes `fd`; silent when it is closed already. */
   protected removeFd(fd: number): void {
     const i = this.#slot.get(fd);
     if (i === undefined) return;
@@ -78,6 +82,7 @@ export class PollSelector extends BaseSelector {
     }
   }
 
+  /** One synchronous wait; -1 after EINTR. */
   protected wait(timeoutMs: number): number {
     const n = libc().poll(this.#buf, this.#count, timeoutMs < 0 ? -1 : Math.ceil(timeoutMs));
     if (n >= 0) return n;
@@ -86,6 +91,7 @@ export class PollSelector extends BaseSelector {
     throw osError(e, "poll");
   }
 
+  /** Turns the raw results into entries. */
   protected collect(n: number, out: SelectResult): void {
     const view = this.#view, map = this.fdMap;
     for (let i = 0, found = 0; i < this.#count && found < n; i++) {
@@ -107,6 +113,7 @@ export class PollSelector extends BaseSelector {
     }
   }
 
+  /** One wait off the JS thread. */
   protected waitAsync(timeoutMs: number): Promise<number> {
     const bytes = this.#count * POLLFD_SIZE;
     if (this.#async.byteLength < bytes) {
@@ -116,5 +123,6 @@ export class PollSelector extends BaseSelector {
     return libc().poll_async(this.#async, this.#count, timeoutMs < 0 ? -1 : Math.ceil(timeoutMs));
   }
 
+  /** Closes the kernel object. */
   protected closeBackend(): void {}
 }

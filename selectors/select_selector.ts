@@ -55,6 +55,7 @@ export class SelectSelector extends BaseSelector {
     this.#maxFd = this.wakeupFd;
   }
 
+  /** Refuses fds at or above FD_SETSIZE. */
   protected override checkBackendFd(fd: number): void {
     if (fd >= FD_SETSIZE) {
       throw new RangeError(
@@ -64,22 +65,26 @@ export class SelectSelector extends BaseSelector {
     }
   }
 
+  /** False: a change reaches the kernel at the next wait, so a parked wait is woken. */
   protected override get registersLive(): boolean {
     return false;
   }
 
+  /** Adds `fd` to the kernel object. */
   protected addFd(fd: number, events: number): void {
     if (events & EVENT_READ) fdSet(this.#rd, fd);
     if (events & EVENT_WRITE) fdSet(this.#wr, fd);
     if (fd > this.#maxFd) this.#maxFd = fd;
   }
 
+  /** Changes the events of `fd`. */
   protected modifyFd(fd: number, _old: number, events: number): void {
     fdClr(this.#rd, fd);
     fdClr(this.#wr, fd);
     this.addFd(fd, events);
   }
 
+  /** Removes `fd`; silent when it is closed already. */
   protected removeFd(fd: number): void {
     fdClr(this.#rd, fd);
     fdClr(this.#wr, fd);
@@ -96,6 +101,7 @@ export class SelectSelector extends BaseSelector {
     return buf;
   }
 
+  /** One synchronous wait; -1 after EINTR. */
   protected wait(timeoutMs: number): number {
     this.#rdOut.set(this.#rd);
     this.#wrOut.set(this.#wr);
@@ -116,6 +122,7 @@ export class SelectSelector extends BaseSelector {
     throw osError(e, "select");
   }
 
+  /** Turns the raw results into entries. */
   protected collect(_n: number, out: SelectResult): void {
     const rd = this.#rdOut, wr = this.#wrOut;
     if (fdIsSet(rd, this.wakeupFd)) this.drainWakeup();
@@ -128,6 +135,7 @@ export class SelectSelector extends BaseSelector {
     });
   }
 
+  /** One wait off the JS thread. */
   protected waitAsync(timeoutMs: number): Promise<number> {
     this.#rdAsync.set(this.#rd);
     this.#wrAsync.set(this.#wr);
@@ -135,5 +143,6 @@ export class SelectSelector extends BaseSelector {
     return libc().select_async(this.#maxFd + 1, this.#rdAsync, this.#wrAsync, null, tv);
   }
 
+  /** Closes the kernel object. */
   protected closeBackend(): void {}
 }
