@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
- * import { DefaultSelector, EVENT_READ } from "@aio/loop";
+ * import { DefaultSelector, EVENT_READ, Socket } from "@aio/loop";
+ * using sock = new Socket();
  * using sel = new DefaultSelector();
- * sel.register(0, EVENT_READ);
+ * sel.register(sock, EVENT_READ);
  * console.log(sel.select(0));
  * ```
  * @module

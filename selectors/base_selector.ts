@@ -80,9 +80,10 @@ function normalizeTimeout(timeoutMs: unknown): number {
  *
  * @example
  * ```ts
- * import { DefaultSelector, EVENT_READ } from "@aio/loop";
+ * import { DefaultSelector, EVENT_READ, Socket } from "@aio/loop";
+ * using sock = new Socket();
  * using sel = new DefaultSelector();
- * sel.register(0, EVENT_READ);
+ * sel.register(sock, EVENT_READ);
  * for (const [key, events] of sel.select(0)) console.log(key.fd, events);
  * ```
  */
@@ -176,9 +177,10 @@ export abstract class BaseSelector implements Disposable {
    *
    * @example
    * ```ts
-   * import { DefaultSelector, EVENT_READ } from "@aio/loop";
+   * import { DefaultSelector, EVENT_READ, Socket } from "@aio/loop";
+   * using sock = new Socket();
    * using sel = new DefaultSelector();
-   * const key = sel.register(0, EVENT_READ, { name: "stdin" });
+   * const key = sel.register(sock, EVENT_READ, { name: "my socket" });
    * ```
    */
   register(fileobj: FileObj, events: number, data?: unknown): SelectorKey {
@@ -209,10 +211,11 @@ export abstract class BaseSelector implements Disposable {
    *
    * @example
    * ```ts
-   * import { DefaultSelector, EVENT_READ } from "@aio/loop";
+   * import { DefaultSelector, EVENT_READ, Socket } from "@aio/loop";
+   * using sock = new Socket();
    * using sel = new DefaultSelector();
-   * sel.register(0, EVENT_READ);
-   * sel.unregister(0);
+   * sel.register(sock, EVENT_READ);
+   * sel.unregister(sock);
    * ```
    */
   unregister(fileobj: FileObj): SelectorKey {
@@ -230,10 +233,11 @@ export abstract class BaseSelector implements Disposable {
    *
    * @example
    * ```ts
-   * import { DefaultSelector, EVENT_READ, EVENT_WRITE } from "@aio/loop";
+   * import { DefaultSelector, EVENT_READ, EVENT_WRITE, Socket } from "@aio/loop";
+   * using sock = new Socket();
    * using sel = new DefaultSelector();
-   * sel.register(1, EVENT_WRITE, "out");
-   * sel.modify(1, EVENT_READ | EVENT_WRITE, "out");
+   * sel.register(sock, EVENT_WRITE, "out");
+   * sel.modify(sock, EVENT_READ | EVENT_WRITE, "out");
    * ```
    */
   modify(fileobj: FileObj, events: number, data?: unknown): SelectorKey {
@@ -264,9 +268,10 @@ export abstract class BaseSelector implements Disposable {
    *
    * @example
    * ```ts
-   * import { DefaultSelector, EVENT_WRITE } from "@aio/loop";
+   * import { DefaultSelector, EVENT_WRITE, Socket } from "@aio/loop";
+   * using sock = new Socket();
    * using sel = new DefaultSelector();
-   * sel.register(1, EVENT_WRITE);
+   * sel.register(sock, EVENT_WRITE);
    * const ready = sel.select(10);
    * ```
    */
@@ -290,9 +295,10 @@ export abstract class BaseSelector implements Disposable {
    *
    * @example
    * ```ts
-   * import { DefaultSelector, EVENT_WRITE } from "@aio/loop";
+   * import { DefaultSelector, EVENT_WRITE, Socket } from "@aio/loop";
+   * using sock = new Socket();
    * using sel = new DefaultSelector();
-   * sel.register(1, EVENT_WRITE);
+   * sel.register(sock, EVENT_WRITE);
    * const ready = await sel.selectAsync(1000);
    * ```
    */
@@ -341,10 +347,11 @@ export abstract class BaseSelector implements Disposable {
    *
    * @example
    * ```ts
-   * import { DefaultSelector, EVENT_READ } from "@aio/loop";
+   * import { DefaultSelector, EVENT_READ, Socket } from "@aio/loop";
+   * using sock = new Socket();
    * using sel = new DefaultSelector();
-   * sel.register(0, EVENT_READ, "stdin");
-   * console.log(sel.getKey(0).data); // "stdin"
+   * sel.register(sock, EVENT_READ, "sock");
+   * console.log(sel.getKey(sock).data); // "sock"
    * ```
    */
   getKey(fileobj: FileObj): SelectorKey {
@@ -357,9 +364,10 @@ export abstract class BaseSelector implements Disposable {
    *
    * @example
    * ```ts
-   * import { DefaultSelector, EVENT_READ } from "@aio/loop";
+   * import { DefaultSelector, EVENT_READ, Socket } from "@aio/loop";
+   * using sock = new Socket();
    * using sel = new DefaultSelector();
-   * sel.register(0, EVENT_READ);
+   * sel.register(sock, EVENT_READ);
    * console.log(sel.getMap().size); // 1
    * ```
    */

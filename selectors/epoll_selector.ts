@@ -32,10 +32,11 @@ const evBuf = (n: number) => new Uint8Array(new ArrayBuffer(n * EPOLL_EVENT_SIZE
  *
  * @example
  * ```ts
- * import { EpollSelector, EVENT_WRITE } from "@aio/loop";
+ * import { EpollSelector, EVENT_WRITE, Socket } from "@aio/loop";
+ * using sock = new Socket();
  * if (Deno.build.os === "linux") {
  *   using sel = new EpollSelector();
- *   sel.register(1, EVENT_WRITE);
+ *   sel.register(sock, EVENT_WRITE);
  *   console.log(sel.select(0));
  * }
  * ```

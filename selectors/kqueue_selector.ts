@@ -42,10 +42,11 @@ const kevBuf = (n: number) => new Uint8Array(new ArrayBuffer(n * KEVENT_SIZE));
  *
  * @example
  * ```ts
- * import { KqueueSelector, EVENT_WRITE } from "@aio/loop";
+ * import { KqueueSelector, EVENT_WRITE, Socket } from "@aio/loop";
+ * using sock = new Socket();
  * if (Deno.build.os === "darwin") {
  *   using sel = new KqueueSelector();
- *   sel.register(1, EVENT_WRITE);
+ *   sel.register(sock, EVENT_WRITE);
  *   console.log(sel.select(0));
  * }
  * ```

@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
- * import { DefaultSelector, EVENT_READ } from "@aio/loop/selectors";
+ * import { DefaultSelector, EVENT_READ, Socket } from "@aio/loop";
+ * using sock = new Socket();
  * using sel = new DefaultSelector();
- * sel.register(0, EVENT_READ);
+ * sel.register(sock, EVENT_READ);
  * const ready = await sel.selectAsync(100);
  * ```
  * @module

@@ -25,9 +25,10 @@ function toPoll(events: number): number {
  *
  * @example
  * ```ts
- * import { PollSelector, EVENT_WRITE } from "@aio/loop";
+ * import { PollSelector, EVENT_WRITE, Socket } from "@aio/loop";
+ * using sock = new Socket();
  * using sel = new PollSelector();
- * sel.register(1, EVENT_WRITE);
+ * sel.register(sock, EVENT_WRITE);
  * console.log(sel.select(0));
  * ```
  */

@@ -18,9 +18,10 @@ const fdSetBuf = () => new Uint8Array(new ArrayBuffer(FD_SET_BYTES));
  *
  * @example
  * ```ts
- * import { SelectSelector, EVENT_READ } from "@aio/loop";
+ * import { SelectSelector, EVENT_READ, Socket } from "@aio/loop";
+ * using sock = new Socket();
  * using sel = new SelectSelector();
- * sel.register(0, EVENT_READ);
+ * sel.register(sock, EVENT_READ);
  * console.log(sel.select(0));
  * ```
  */

@@ -57,10 +57,11 @@ export type FileObj = number | HasFileno;
  *
  * @example
  * ```ts
- * import { DefaultSelector, EVENT_READ } from "@aio/loop";
+ * import { DefaultSelector, EVENT_READ, Socket } from "@aio/loop";
+ * using sock = new Socket();
  * using sel = new DefaultSelector();
- * const key = sel.register(0, EVENT_READ, "stdin");
- * console.log(key.fd, key.events, key.data); // 0 1 "stdin"
+ * const key = sel.register(sock, EVENT_READ, "sock");
+ * console.log(key.fd, key.events, key.data); // 0 1 "sock"
  * ```
  */
 export interface SelectorKey<T = unknown> {
