@@ -16,3 +16,5 @@
 export * from "./selectors/mod.ts";
 export * from "./loop/mod.ts";
 export * from "./net/mod.ts";
+export * from "./policy.ts";
+export { run, Runner, type RunnerOptions, type RunOptions } from "./loop/runner.ts";

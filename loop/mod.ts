@@ -21,6 +21,7 @@ export type {
   EventLoopOptions,
   ExceptionContext,
   ExceptionHandler,
+  SockOptions,
   TaskOptions,
 } from "./abstract_event_loop.ts";
 export {
@@ -55,3 +56,7 @@ export type {
   SelectorKey,
   SelectResult,
 } from "../selectors/mod.ts";
+// The socket types the loop's signatures use (the values live in net/mod.ts).
+export type * from "../net/mod.ts";
+export { validSignals } from "./unix_signals.ts";
+export { allTasks } from "./all_tasks.ts";

@@ -6,6 +6,7 @@
 import type { AbstractEventLoop, CoroutineFunction, TaskOptions } from "./abstract_event_loop.ts";
 import { CancelledError } from "./errors.ts";
 import { Future } from "./future.ts";
+import { _registerTask } from "./all_tasks.ts";
 import { getRunningLoop } from "./running.ts";
 
 /** Options of `new Task()`: a name and the loop. */
@@ -62,6 +63,7 @@ export class Task<T = unknown> extends Future<T> {
     const name = options?.name;
     this.#name = name === undefined ? `Task-${++taskCounter}` : String(name);
     loop.callSoon(startTask, this as Task<unknown>);
+    _registerTask(this as Task<unknown>, loop); // for allTasks(), which run() cancels at its end
   }
 
   static {

@@ -1,0 +1,393 @@
+/**
+ * Event-loop policies and the current loop: asyncio's
+ * `AbstractEventLoopPolicy`, `DefaultEventLoopPolicy`, the Windows
+ * policies, `getEventLoopPolicy()`/`setEventLoopPolicy()` and
+ * `getEventLoop()`/`setEventLoop()`/`newEventLoop()`, as Python 3.14 has
+ * them: `getEventLoop()` never makes a loop, it returns the running one or
+ * the one set with `setEventLoop()`, and throws otherwise. `run()` and
+ * `Runner` (in `loop/runner.ts`) are the simpler way to get a loop.
+ *
+ * @example
+ * ```ts
+ * import { getEventLoop, newEventLoop, setEventLoop } from "@aio/loop";
+ * const loop = newEventLoop();
+ * setEventLoop(loop);
+ * console.log(getEventLoop() === loop); // true
+ * setEventLoop(null);
+ * loop.close();
+ * ```
+ * @module
+ */
+import type { AbstractEventLoop } from "./loop/abstract_event_loop.ts";
+import { _getRunningLoop } from "./loop/running.ts";
+import { SelectorEventLoop } from "./loop/selector_event_loop.ts";
+
+/** Makes a new event loop: what a policy's and `run()`'s `loopFactory` is. */
+export type EventLoopFactory = () => AbstractEventLoop;
+
+/** Options of `new DefaultEventLoopPolicy()`. */
+export interface DefaultEventLoopPolicyOptions {
+  /** What `newEventLoop()` calls; this platform's default loop when omitted. */
+  loopFactory?: EventLoopFactory;
+}
+
+// asyncio checks isinstance(loop, AbstractEventLoop); ours is an interface, so check its shape.
+const LOOP_METHODS = ["runForever", "runUntilComplete", "stop", "close", "isClosed", "callSoon"];
+const POLICY_METHODS = ["getEventLoop", "setEventLoop", "newEventLoop"];
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value !== "object") return typeof value;
+  return value.constructor?.name ?? "object";
+}
+
+function hasMethods(value: unknown, names: readonly string[]): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const obj = value as Record<string, unknown>;
+  return names.every((name) => typeof obj[name] === "function");
+}
+
+/** Throws a `TypeError` unless `loop` is `null` or has an event loop's methods. */
+function checkLoopOrNull(loop: unknown, what: string): void {
+  if (loop !== null && !hasMethods(loop, LOOP_METHODS)) {
+    throw new TypeError(`${what} must be an event loop or null, not ${describe(loop)}`);
+  }
+}
+
+/** This platform's default loop: `SelectorEventLoop`, and on Windows `ProactorEventLoop`. */
+function defaultLoopFactory(): AbstractEventLoop {
+  if (Deno.build.os === "windows") {
+    throw new Deno.errors.NotSupported(
+      "ProactorEventLoop is not implemented yet: DefaultEventLoopPolicy has no loop to make " +
+        "on windows",
+    );
+  }
+  return new SelectorEventLoop();
+}
+
+/**
+ * What every policy does (asyncio's `AbstractEventLoopPolicy`): keep the
+ * current loop and make new ones. Child-watcher methods are not part of it
+ * yet. `setEventLoopPolicy()` takes an instance of a subclass, or any object
+ * with these three methods.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   AbstractEventLoopPolicy,
+ *   type AbstractEventLoop,
+ *   SelectorEventLoop,
+ *   setEventLoopPolicy,
+ * } from "@aio/loop";
+ *
+ * class OneLoopPolicy extends AbstractEventLoopPolicy {
+ *   #loop: AbstractEventLoop | null = null;
+ *   getEventLoop(): AbstractEventLoop {
+ *     return this.#loop ??= this.newEventLoop();
+ *   }
+ *   setEventLoop(loop: AbstractEventLoop | null): void {
+ *     this.#loop = loop;
+ *   }
+ *   newEventLoop(): AbstractEventLoop {
+ *     return new SelectorEventLoop();
+ *   }
+ * }
+ * setEventLoopPolicy(new OneLoopPolicy());
+ * setEventLoopPolicy(null); // back to the default policy
+ * ```
+ */
+export abstract class AbstractEventLoopPolicy {
+  /**
+   * The current loop of this policy.
+   *
+   * @example
+   * ```ts
+   * import { getEventLoopPolicy, newEventLoop } from "@aio/loop";
+   * const policy = getEventLoopPolicy();
+   * using loop = newEventLoop();
+   * policy.setEventLoop(loop);
+   * console.log(policy.getEventLoop() === loop); // true
+   * policy.setEventLoop(null);
+   * ```
+   */
+  abstract getEventLoop(): AbstractEventLoop;
+
+  /**
+   * Makes `loop` the current loop of this policy; `null` clears it.
+   *
+   * @example
+   * ```ts
+   * import { getEventLoopPolicy } from "@aio/loop";
+   * getEventLoopPolicy().setEventLoop(null);
+   * ```
+   */
+  abstract setEventLoop(loop: AbstractEventLoop | null): void;
+
+  /**
+   * Makes a new loop (it does not become the current one).
+   *
+   * @example
+   * ```ts
+   * import { getEventLoopPolicy } from "@aio/loop";
+   * using loop = getEventLoopPolicy().newEventLoop();
+   * ```
+   */
+  abstract newEventLoop(): AbstractEventLoop;
+}
+
+/**
+ * The default policy (asyncio's `DefaultEventLoopPolicy`, as Python 3.14
+ * has it): `newEventLoop()` makes this platform's default loop
+ * (`SelectorEventLoop`; `ProactorEventLoop` on Windows, not implemented
+ * yet) or calls `options.loopFactory`; `getEventLoop()` returns the loop set
+ * with `setEventLoop()` and throws when there is none: it never makes one.
+ *
+ * @example
+ * ```ts
+ * import { DefaultEventLoopPolicy, PollSelector, SelectorEventLoop } from "@aio/loop";
+ * const policy = new DefaultEventLoopPolicy({
+ *   loopFactory: () => new SelectorEventLoop(new PollSelector()),
+ * });
+ * using loop = policy.newEventLoop();
+ * policy.setEventLoop(loop);
+ * console.log(policy.getEventLoop() === loop); // true
+ * ```
+ */
+export class DefaultEventLoopPolicy extends AbstractEventLoopPolicy {
+  #loop: AbstractEventLoop | null = null;
+  #loopFactory: EventLoopFactory;
+
+  /** Makes the policy; `options.loopFactory` replaces the platform's default loop. */
+  constructor(options?: DefaultEventLoopPolicyOptions) {
+    super();
+    const factory = options?.loopFactory;
+    if (factory !== undefined && typeof factory !== "function") {
+      throw new TypeError(
+        `loopFactory must be a function returning a loop, not ${describe(factory)}`,
+      );
+    }
+    this.#loopFactory = factory ?? defaultLoopFactory;
+  }
+
+  /**
+   * The loop set with `setEventLoop()`. Throws an `Error` when none is set:
+   * unlike Python before 3.14, no loop is made here.
+   *
+   * @example
+   * ```ts
+   * import { DefaultEventLoopPolicy } from "@aio/loop";
+   * const policy = new DefaultEventLoopPolicy();
+   * try {
+   *   policy.getEventLoop();
+   * } catch (e) {
+   *   console.log((e as Error).message); // There is no current event loop ...
+   * }
+   * ```
+   */
+  getEventLoop(): AbstractEventLoop {
+    if (this.#loop === null) {
+      throw new Error(
+        "There is no current event loop: make one with setEventLoop(newEventLoop()), " +
+          "or run the code with run(main), which gives main a running loop",
+      );
+    }
+    return this.#loop;
+  }
+
+  /**
+   * Makes `loop` the current loop; `null` clears it. Anything else throws a
+   * `TypeError`. The loop is not closed when replaced.
+   *
+   * @example
+   * ```ts
+   * import { DefaultEventLoopPolicy, SelectorEventLoop } from "@aio/loop";
+   * const policy = new DefaultEventLoopPolicy();
+   * using loop = new SelectorEventLoop();
+   * policy.setEventLoop(loop);
+   * policy.setEventLoop(null);
+   * ```
+   */
+  setEventLoop(loop: AbstractEventLoop | null): void {
+    checkLoopOrNull(loop, "setEventLoop() loop");
+    this.#loop = loop;
+  }
+
+  /**
+   * Makes a new loop with the factory; it does not become the current one.
+   *
+   * @example
+   * ```ts
+   * import { DefaultEventLoopPolicy } from "@aio/loop";
+   * using loop = new DefaultEventLoopPolicy().newEventLoop();
+   * console.log(loop.isClosed()); // false
+   * ```
+   */
+  newEventLoop(): AbstractEventLoop {
+    const loop = this.#loopFactory();
+    if (!hasMethods(loop, LOOP_METHODS)) {
+      throw new TypeError(`loopFactory must return an event loop, returned ${describe(loop)}`);
+    }
+    return loop;
+  }
+}
+
+/** The factory of a Windows-only policy: refuses elsewhere, and is not written yet. */
+function windowsOnly(policy: string, loopClass: string): EventLoopFactory {
+  return () => {
+    const os = Deno.build.os;
+    if (os !== "windows") {
+      throw new Deno.errors.NotSupported(
+        `${policy} makes Windows loops only, and this is ${os}: ` +
+          "use DefaultEventLoopPolicy (the default policy) instead",
+      );
+    }
+    throw new Deno.errors.NotSupported(
+      `${loopClass} is not implemented yet: ${policy} cannot make a loop on windows`,
+    );
+  };
+}
+
+/**
+ * asyncio's `WindowsSelectorEventLoopPolicy`: its loops would be
+ * `SelectorEventLoop`s over `SelectSelector` on Windows. The class exists on
+ * every platform, but `newEventLoop()` throws `Deno.errors.NotSupported`:
+ * elsewhere than Windows (use `DefaultEventLoopPolicy`), and on Windows too
+ * for now (the Windows SelectorEventLoop is not implemented yet).
+ *
+ * @example
+ * ```ts
+ * import { WindowsSelectorEventLoopPolicy } from "@aio/loop";
+ * try {
+ *   new WindowsSelectorEventLoopPolicy().newEventLoop();
+ * } catch (e) {
+ *   console.log(e instanceof Deno.errors.NotSupported); // true
+ * }
+ * ```
+ */
+export class WindowsSelectorEventLoopPolicy extends DefaultEventLoopPolicy {
+  /** Makes the policy; its `newEventLoop()` refuses, as the class JSDoc says. */
+  constructor() {
+    super({
+      loopFactory: windowsOnly("WindowsSelectorEventLoopPolicy", "The Windows SelectorEventLoop"),
+    });
+  }
+}
+
+/**
+ * asyncio's `WindowsProactorEventLoopPolicy`: its loops would be
+ * `ProactorEventLoop`s (IOCP). The class exists on every platform, but
+ * `newEventLoop()` throws `Deno.errors.NotSupported`: elsewhere than Windows
+ * (use `DefaultEventLoopPolicy`), and on Windows too for now
+ * ("ProactorEventLoop is not implemented yet").
+ *
+ * @example
+ * ```ts
+ * import { WindowsProactorEventLoopPolicy } from "@aio/loop";
+ * try {
+ *   new WindowsProactorEventLoopPolicy().newEventLoop();
+ * } catch (e) {
+ *   console.log((e as Error).message);
+ * }
+ * ```
+ */
+export class WindowsProactorEventLoopPolicy extends DefaultEventLoopPolicy {
+  /** Makes the policy; its `newEventLoop()` refuses, as the class JSDoc says. */
+  constructor() {
+    super({ loopFactory: windowsOnly("WindowsProactorEventLoopPolicy", "ProactorEventLoop") });
+  }
+}
+
+// One per JS thread (module state is per Worker), as asyncio's is per process; made lazily.
+let currentPolicy: AbstractEventLoopPolicy | null = null;
+
+/**
+ * The current policy; a `DefaultEventLoopPolicy` is made on first use and
+ * after `setEventLoopPolicy(null)`.
+ *
+ * @example
+ * ```ts
+ * import { DefaultEventLoopPolicy, getEventLoopPolicy } from "@aio/loop";
+ * console.log(getEventLoopPolicy() instanceof DefaultEventLoopPolicy); // true
+ * ```
+ */
+export function getEventLoopPolicy(): AbstractEventLoopPolicy {
+  return currentPolicy ??= new DefaultEventLoopPolicy();
+}
+
+/**
+ * Replaces the current policy; `null` goes back to a new
+ * `DefaultEventLoopPolicy`. Anything without the three policy methods
+ * throws a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   DefaultEventLoopPolicy,
+ *   PollSelector,
+ *   SelectorEventLoop,
+ *   setEventLoopPolicy,
+ * } from "@aio/loop";
+ * const loopFactory = () => new SelectorEventLoop(new PollSelector());
+ * setEventLoopPolicy(new DefaultEventLoopPolicy({ loopFactory }));
+ * setEventLoopPolicy(null);
+ * ```
+ */
+export function setEventLoopPolicy(policy: AbstractEventLoopPolicy | null): void {
+  if (policy !== null && !hasMethods(policy, POLICY_METHODS)) {
+    throw new TypeError(
+      `policy must be an AbstractEventLoopPolicy or null, not ${describe(policy)}`,
+    );
+  }
+  currentPolicy = policy;
+}
+
+/**
+ * The running loop when called from a task or a callback; otherwise the
+ * current policy's loop, set with `setEventLoop()`. With neither it throws
+ * an `Error` (Python 3.14's behaviour): it never makes a loop.
+ *
+ * @example
+ * ```ts
+ * import { getEventLoop, run } from "@aio/loop";
+ * await run(async () => {
+ *   const loop = getEventLoop(); // the loop run() made
+ *   loop.callSoon(() => console.log("called soon"));
+ * });
+ * ```
+ */
+export function getEventLoop(): AbstractEventLoop {
+  return _getRunningLoop() ?? getEventLoopPolicy().getEventLoop();
+}
+
+/**
+ * Makes `loop` the current loop of the current policy; `null` clears it.
+ *
+ * @example
+ * ```ts
+ * import { getEventLoop, newEventLoop, setEventLoop } from "@aio/loop";
+ * using loop = newEventLoop();
+ * setEventLoop(loop);
+ * console.log(getEventLoop() === loop); // true
+ * setEventLoop(null);
+ * ```
+ */
+export function setEventLoop(loop: AbstractEventLoop | null): void {
+  // Checked here too, so a lenient custom policy never stores a non-loop.
+  checkLoopOrNull(loop, "setEventLoop() loop");
+  getEventLoopPolicy().setEventLoop(loop);
+}
+
+/**
+ * Makes a new loop with the current policy; it does not become the
+ * current loop.
+ *
+ * @example
+ * ```ts
+ * import { newEventLoop } from "@aio/loop";
+ * using loop = newEventLoop();
+ * console.log(await loop.runUntilComplete(async () => 42)); // 42
+ * ```
+ */
+export function newEventLoop(): AbstractEventLoop {
+  return getEventLoopPolicy().newEventLoop();
+}
