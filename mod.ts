@@ -18,3 +18,4 @@ export * from "./loop/mod.ts";
 export * from "./net/mod.ts";
 export * from "./policy.ts";
 export { run, Runner, type RunnerOptions, type RunOptions } from "./loop/runner.ts";
+export * from "./transports/mod.ts";

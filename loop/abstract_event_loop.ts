@@ -8,6 +8,22 @@ import type { Callback, Handle, TimerHandle } from "./handle.ts";
 import type { Future } from "./future.ts";
 import type { Task } from "./task.ts";
 import type { FileObj } from "../selectors/mod.ts";
+import type {
+  Address,
+  AddrInfo,
+  GetaddrinfoOptions,
+  NetAddress,
+  Socket,
+  SocketFamily,
+} from "../net/mod.ts";
+import type { DatagramTransport } from "../transports/base_transport.ts";
+import type { DatagramProtocol } from "../transports/datagram_protocol.ts";
+import type { Transport } from "../transports/base_transport.ts";
+import type { StreamProtocol } from "../transports/selector_socket_transport.ts";
+import type { ConnectAcceptedSocketOptions, CreateConnectionOptions } from "./create_connection.ts";
+import type { CreateServerOptions } from "./create_server.ts";
+import type { Server } from "./server.ts";
+import type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "./unix_sockets.ts";
 
 /**
  * What an exception handler receives, shaped as asyncio's context dict:
@@ -69,6 +85,67 @@ export interface EventLoopOptions {
 }
 
 /**
+ * Options of the `sock*` calls (`sockRecv()`, `sockSendall()`, ...).
+ *
+ * @example
+ * ```ts ignore
+ * const ac = new AbortController();
+ * const pending = loop.sockRecv(sock, 1024, { signal: ac.signal } satisfies SockOptions);
+ * ac.abort(); // pending rejects with CancelledError; the fd is no longer watched
+ * ```
+ */
+export interface SockOptions {
+  /** Aborting it cancels the call: it rejects with `CancelledError` and stops waiting on the fd. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A `localAddr`/`remoteAddr` of `createDatagramEndpoint()`: a Deno-shaped
+ * address, or a host name and port to resolve (the `transport` may be
+ * omitted: `{ hostname: "localhost", port: 53 }`).
+ */
+export type DatagramEndpointAddress =
+  | Address
+  | { transport?: "udp"; hostname: string; port: number; flowinfo?: number }
+  | { transport?: "unix" | "unixpacket"; path: string };
+
+/**
+ * Options of `createDatagramEndpoint()` (asyncio's keyword arguments).
+ *
+ * @example
+ * ```ts ignore
+ * const options: DatagramEndpointOptions = {
+ *   localAddr: { transport: "udp", hostname: "0.0.0.0", port: 5353 },
+ *   reusePort: true,
+ * };
+ * const [transport] = await loop.createDatagramEndpoint(() => new MyProtocol(), options);
+ * ```
+ */
+export interface DatagramEndpointOptions {
+  /** Bind to this address (a host name is resolved; a unix path's stale socket file is removed). */
+  localAddr?: DatagramEndpointAddress | null;
+  /** Connect to this address: `sendto()` then needs no address and `errorReceived()` gets ICMP errors. */
+  remoteAddr?: DatagramEndpointAddress | null;
+  /** The address family; inferred from the addresses when omitted (required without them). */
+  family?: SocketFamily | "unspec";
+  /** The protocol number; 0 (UDP) by default. */
+  proto?: number;
+  /** `AI_*` flags for resolving the addresses. */
+  flags?: number;
+  /** Set `SO_REUSEPORT`: several sockets may bind the same address (`NotSupported` where the OS lacks it). */
+  reusePort?: boolean;
+  /** Set `SO_BROADCAST`; the socket is then not connected even with `remoteAddr`. */
+  allowBroadcast?: boolean;
+  /** Use this `"dgram"` socket (bound or connected already) instead; excludes the other options. */
+  sock?: Socket;
+  /**
+   * Refused with a `TypeError`, as asyncio (3.11+) refuses `reuse_address`:
+   * `SO_REUSEADDR` on UDP lets other processes receive the endpoint's datagrams.
+   */
+  reuseAddress?: never;
+}
+
+/**
  * The interface of every event loop (asyncio's `AbstractEventLoop`), in
  * milliseconds.
  *
@@ -120,6 +197,83 @@ export interface AbstractEventLoop extends Disposable {
   addWriter<A extends unknown[]>(fileobj: FileObj, callback: Callback<A>, ...args: A): Handle;
   /** Stops watching `fileobj` for writing; returns whether it was watched. */
   removeWriter(fileobj: FileObj): boolean;
+
+  /** Calls `callback(...args)` on the loop whenever signal `sig` arrives (Unix only). */
+  addSignalHandler<A extends unknown[]>(sig: Deno.Signal, callback: Callback<A>, ...args: A): void;
+  /** Removes the handler of signal `sig`; returns whether there was one. */
+  removeSignalHandler(sig: Deno.Signal): boolean;
+
+  /** Receives up to `nbytes` bytes from the nonblocking `sock` (empty at end of stream). */
+  sockRecv(sock: Socket, nbytes: number, options?: SockOptions): Promise<Uint8Array>;
+  /** Receives into `buf`; resolves to the byte count (0 at end of stream). */
+  sockRecvInto(sock: Socket, buf: Uint8Array, options?: SockOptions): Promise<number>;
+  /** Receives a datagram of up to `bufsize` bytes and its sender's address. */
+  sockRecvfrom(
+    sock: Socket,
+    bufsize: number,
+    options?: SockOptions,
+  ): Promise<[Uint8Array, Address]>;
+  /** Receives a datagram into `buf` (at most `nbytes`): the byte count and the sender. */
+  sockRecvfromInto(
+    sock: Socket,
+    buf: Uint8Array,
+    nbytes?: number,
+    options?: SockOptions,
+  ): Promise<[number, Address]>;
+  /** Sends all of `data`, waiting for writability as needed. */
+  sockSendall(sock: Socket, data: Uint8Array, options?: SockOptions): Promise<void>;
+  /** Sends the datagram `data` to `address`; resolves to the bytes sent. */
+  sockSendto(
+    sock: Socket,
+    data: Uint8Array,
+    address: Address,
+    options?: SockOptions,
+  ): Promise<number>;
+  /** Connects `sock` to `address`, resolving a host name first. */
+  sockConnect(sock: Socket, address: Address, options?: SockOptions): Promise<void>;
+  /** Accepts a connection on the listening `sock`: the new socket and the peer's address. */
+  sockAccept(sock: Socket, options?: SockOptions): Promise<[Socket, Address]>;
+  /** Resolves `host` and `port` off the JavaScript thread. */
+  getaddrinfo(
+    host: string | null,
+    port: number | string | null,
+    options?: GetaddrinfoOptions,
+  ): Promise<AddrInfo[]>;
+  /** The host and service names of `addr`. */
+  getnameinfo(addr: NetAddress, flags?: number): Promise<[string, string]>;
+  /** Opens a UDP or unix datagram endpoint: the transport and the protocol `protocolFactory` made. */
+  createDatagramEndpoint<P extends DatagramProtocol>(
+    protocolFactory: () => P,
+    options?: DatagramEndpointOptions,
+  ): Promise<[DatagramTransport, P]>;
+  /** Connects to `options.host`/`options.port` (or wraps `options.sock`): `[transport, protocol]`. */
+  createConnection<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    options?: CreateConnectionOptions,
+  ): Promise<[Transport, P]>;
+  /** Listens on `options.host`(s)/`options.port` (or `options.sock`) and serves connections. */
+  createServer<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    options?: CreateServerOptions,
+  ): Promise<Server>;
+  /** Connects to the unix socket `path` (or wraps `options.sock`). */
+  createUnixConnection<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    path?: string | null,
+    options?: CreateUnixConnectionOptions,
+  ): Promise<[Transport, P]>;
+  /** Listens on the unix socket `path` (or `options.sock`). */
+  createUnixServer<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    path?: string | null,
+    options?: CreateUnixServerOptions,
+  ): Promise<Server>;
+  /** Wraps an accepted stream socket in a transport. */
+  connectAcceptedSocket<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    sock: Socket,
+    options?: ConnectAcceptedSocketOptions,
+  ): Promise<[Transport, P]>;
 
   /** Sets the exception handler; `null` restores the default one. */
   setExceptionHandler(handler: ExceptionHandler | null): void;

@@ -9,12 +9,17 @@ import type {
   AbstractEventLoop,
   Awaitable,
   CoroutineFunction,
+  DatagramEndpointOptions,
   EventLoopOptions,
   ExceptionContext,
   ExceptionHandler,
+  SockOptions,
   TaskOptions,
 } from "./abstract_event_loop.ts";
 import type { FileObj } from "../selectors/mod.ts";
+import type { Address, AddrInfo, GetaddrinfoOptions, NetAddress, Socket } from "../net/mod.ts";
+import type { DatagramTransport } from "../transports/base_transport.ts";
+import type { DatagramProtocol } from "../transports/datagram_protocol.ts";
 import { monotonic, monotonicResolution } from "./clock.ts";
 import { ensureFuture } from "./ensure_future.ts";
 import { Future, isFuture } from "./future.ts";
@@ -23,6 +28,12 @@ import { TimerHeap } from "./_heap.ts";
 import { hostYield } from "./_host_yield.ts";
 import { _getRunningLoop, _setRunningLoop } from "./running.ts";
 import { Task } from "./task.ts";
+import type { Transport } from "../transports/base_transport.ts";
+import type { StreamProtocol } from "../transports/selector_socket_transport.ts";
+import type { ConnectAcceptedSocketOptions, CreateConnectionOptions } from "./create_connection.ts";
+import type { CreateServerOptions } from "./create_server.ts";
+import type { Server } from "./server.ts";
+import type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "./unix_sockets.ts";
 
 /** While callbacks keep coming, poll for I/O once every this many iterations (Tokio's value). */
 export const EVENT_INTERVAL = 61;
@@ -569,6 +580,91 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
   ): Handle;
   /** Stops watching `fileobj` for writing; returns whether it was watched. */
   abstract removeWriter(fileobj: FileObj): boolean;
+  /** Calls `callback(...args)` on the loop whenever signal `sig` arrives (Unix only). */
+  abstract addSignalHandler<A extends unknown[]>(
+    sig: Deno.Signal,
+    callback: Callback<A>,
+    ...args: A
+  ): void;
+  /** Removes the handler of signal `sig`; returns whether there was one. */
+  abstract removeSignalHandler(sig: Deno.Signal): boolean;
+
+  // --- Socket calls and name resolution, supplied by subclasses ------------
+
+  /** Receives up to `nbytes` bytes from the nonblocking `sock`. */
+  abstract sockRecv(sock: Socket, nbytes: number, options?: SockOptions): Promise<Uint8Array>;
+  /** Receives into `buf`; resolves to the byte count. */
+  abstract sockRecvInto(sock: Socket, buf: Uint8Array, options?: SockOptions): Promise<number>;
+  /** Receives a datagram and its sender's address. */
+  abstract sockRecvfrom(
+    sock: Socket,
+    bufsize: number,
+    options?: SockOptions,
+  ): Promise<[Uint8Array, Address]>;
+  /** Receives a datagram into `buf`: the byte count and the sender's address. */
+  abstract sockRecvfromInto(
+    sock: Socket,
+    buf: Uint8Array,
+    nbytes?: number,
+    options?: SockOptions,
+  ): Promise<[number, Address]>;
+  /** Sends all of `data`. */
+  abstract sockSendall(sock: Socket, data: Uint8Array, options?: SockOptions): Promise<void>;
+  /** Sends the datagram `data` to `address`. */
+  abstract sockSendto(
+    sock: Socket,
+    data: Uint8Array,
+    address: Address,
+    options?: SockOptions,
+  ): Promise<number>;
+  /** Connects `sock` to `address`. */
+  abstract sockConnect(sock: Socket, address: Address, options?: SockOptions): Promise<void>;
+  /** Accepts a connection on the listening `sock`. */
+  abstract sockAccept(sock: Socket, options?: SockOptions): Promise<[Socket, Address]>;
+  /** Resolves `host` and `port`. */
+  abstract getaddrinfo(
+    host: string | null,
+    port: number | string | null,
+    options?: GetaddrinfoOptions,
+  ): Promise<AddrInfo[]>;
+  /** The host and service names of `addr`. */
+  abstract getnameinfo(addr: NetAddress, flags?: number): Promise<[string, string]>;
+
+  // --- Connections and servers, supplied by subclasses ---------------------
+
+  /** Connects and wraps the socket in a stream transport. */
+  abstract createConnection<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    options?: CreateConnectionOptions,
+  ): Promise<[Transport, P]>;
+  /** Listens and serves stream connections. */
+  abstract createServer<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    options?: CreateServerOptions,
+  ): Promise<Server>;
+  /** Connects to a unix socket. */
+  abstract createUnixConnection<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    path?: string | null,
+    options?: CreateUnixConnectionOptions,
+  ): Promise<[Transport, P]>;
+  /** Listens on a unix socket. */
+  abstract createUnixServer<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    path?: string | null,
+    options?: CreateUnixServerOptions,
+  ): Promise<Server>;
+  /** Wraps an accepted stream socket in a transport. */
+  abstract connectAcceptedSocket<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    sock: Socket,
+    options?: ConnectAcceptedSocketOptions,
+  ): Promise<[Transport, P]>;
+  /** Opens a UDP or unix datagram endpoint (see `SelectorEventLoop`). */
+  abstract createDatagramEndpoint<P extends DatagramProtocol>(
+    protocolFactory: () => P,
+    options?: DatagramEndpointOptions,
+  ): Promise<[DatagramTransport, P]>;
 
   // --- Errors and debugging -----------------------------------------------
 

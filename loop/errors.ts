@@ -30,7 +30,8 @@ export class CancelledError extends Error {
  * @example
  * ```ts
  * import { InvalidStateError } from "@aio/loop";
- * throw new InvalidStateError("Result is not ready.");
+ * const err = new InvalidStateError("Result is not ready.");
+ * console.log(err.name); // "InvalidStateError"
  * ```
  */
 export class InvalidStateError extends Error {

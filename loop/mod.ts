@@ -60,3 +60,23 @@ export type {
 export type * from "../net/mod.ts";
 export { validSignals } from "./unix_signals.ts";
 export { allTasks } from "./all_tasks.ts";
+export type { DatagramEndpointAddress, DatagramEndpointOptions } from "./abstract_event_loop.ts";
+export { createDatagramEndpoint, type DatagramEndpointLoop } from "./create_datagram_endpoint.ts";
+export {
+  ACCEPT_RETRY_DELAY_MS,
+  DEFAULT_BACKLOG,
+  type ProtocolFactory,
+  type ServeForeverOptions,
+  Server,
+  type ServerLoop,
+  type ServerOptions,
+} from "./server.ts";
+export type {
+  ConnectAcceptedSocketOptions,
+  ConnectionLoop,
+  CreateConnectionOptions,
+  LocalAddress,
+  TransportAndProtocol,
+} from "./create_connection.ts";
+export type { CreateServerOptions } from "./create_server.ts";
+export type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "./unix_sockets.ts";

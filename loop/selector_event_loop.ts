@@ -12,9 +12,43 @@ import {
   type FileObj,
   type SelectResult,
 } from "../selectors/mod.ts";
-import type { EventLoopOptions } from "./abstract_event_loop.ts";
+import type {
+  DatagramEndpointOptions,
+  EventLoopOptions,
+  SockOptions,
+} from "./abstract_event_loop.ts";
+import {
+  type Address,
+  type AddrInfo,
+  getaddrinfo,
+  type GetaddrinfoOptions,
+  getnameinfo,
+  type NetAddress,
+  type Socket,
+} from "../net/mod.ts";
+import * as ops from "./sock_ops.ts";
 import { BaseEventLoop } from "./base_event_loop.ts";
 import { type Callback, Handle } from "./handle.ts";
+import { SignalHandlers } from "./unix_signals.ts";
+import { createDatagramEndpoint } from "./create_datagram_endpoint.ts";
+import type { SelectorDatagramTransport } from "../transports/selector_datagram_transport.ts";
+import type { DatagramProtocol } from "../transports/datagram_protocol.ts";
+import type { Transport } from "../transports/base_transport.ts";
+import type { StreamProtocol } from "../transports/selector_socket_transport.ts";
+import {
+  connectAcceptedSocket,
+  type ConnectAcceptedSocketOptions,
+  createConnection,
+  type CreateConnectionOptions,
+} from "./create_connection.ts";
+import { createServer, type CreateServerOptions } from "./create_server.ts";
+import type { Server } from "./server.ts";
+import {
+  createUnixConnection,
+  type CreateUnixConnectionOptions,
+  createUnixServer,
+  type CreateUnixServerOptions,
+} from "./unix_sockets.ts";
 
 /** What the loop keeps in a selector key: the reader and writer handles of the fd. */
 class Watchers {
@@ -47,6 +81,7 @@ function toFd(fileobj: FileObj): number {
  */
 export class SelectorEventLoop extends BaseEventLoop {
   #selector: BaseSelector;
+  #signals: SignalHandlers | null = null;
 
   /** Makes a loop over a new `DefaultSelector`. */
   constructor(options?: EventLoopOptions);
@@ -94,7 +129,49 @@ export class SelectorEventLoop extends BaseEventLoop {
   override close(): void {
     if (this.isClosed()) return;
     super.close();
+    this.#signals?.clear();
     this.#selector.close();
+  }
+
+  /**
+   * Calls `callback(...args)` on the loop whenever signal `sig` (Deno's
+   * name, such as `"SIGUSR1"`) arrives, waking the loop if it waits. One
+   * handler per signal: a new one replaces the old. Async functions are
+   * refused (`TypeError`), as are SIGKILL and SIGSTOP (`NotSupported`) and
+   * unknown names (`RangeError`). Closing the loop removes its handlers.
+   * Unix only: `NotSupported` on Windows.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * if (Deno.build.os !== "windows") {
+   *   loop.addSignalHandler("SIGUSR1", () => loop.stop());
+   *   setTimeout(() => Deno.kill(Deno.pid, "SIGUSR1"), 10);
+   *   await loop.runForever();
+   *   loop.removeSignalHandler("SIGUSR1");
+   * }
+   * ```
+   */
+  addSignalHandler<A extends unknown[]>(sig: Deno.Signal, callback: Callback<A>, ...args: A): void {
+    (this.#signals ??= new SignalHandlers(this)).add(sig, callback as Callback, args);
+  }
+
+  /**
+   * Removes the handler of signal `sig`; returns whether there was one.
+   * Without a handler, Deno restores the signal's default action.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * if (Deno.build.os !== "windows") {
+   *   console.log(loop.removeSignalHandler("SIGUSR1")); // false
+   * }
+   * ```
+   */
+  removeSignalHandler(sig: Deno.Signal): boolean {
+    return (this.#signals ??= new SignalHandlers(this)).remove(sig);
   }
 
   /** Polls the selector without waiting. */
@@ -180,11 +257,11 @@ export class SelectorEventLoop extends BaseEventLoop {
    *
    * @example
    * ```ts
-   * import { SelectorEventLoop } from "@aio/loop";
+   * import { SelectorEventLoop, Socket } from "@aio/loop";
    * using loop = new SelectorEventLoop();
-   * const fd = 0; // stdin, when it is a terminal, a pipe or a socket
-   * loop.addReader(fd, () => loop.stop());
-   * loop.removeReader(fd);
+   * using sock = new Socket(); // any fd: a socket, a pipe, a TTY, an eventfd ...
+   * loop.addReader(sock, () => loop.stop());
+   * loop.removeReader(sock);
    * ```
    */
   addReader<A extends unknown[]>(fileobj: FileObj, callback: Callback<A>, ...args: A): Handle {
@@ -211,10 +288,11 @@ export class SelectorEventLoop extends BaseEventLoop {
    *
    * @example
    * ```ts
-   * import { SelectorEventLoop } from "@aio/loop";
+   * import { SelectorEventLoop, Socket } from "@aio/loop";
    * using loop = new SelectorEventLoop();
-   * const fd = 1; // stdout, when it is a terminal, a pipe or a socket
-   * loop.addWriter(fd, () => loop.removeWriter(fd));
+   * using sock = new Socket();
+   * loop.addWriter(sock, () => loop.removeWriter(sock));
+   * loop.removeWriter(sock);
    * ```
    */
   addWriter<A extends unknown[]>(fileobj: FileObj, callback: Callback<A>, ...args: A): Handle {
@@ -233,5 +311,352 @@ export class SelectorEventLoop extends BaseEventLoop {
    */
   removeWriter(fileobj: FileObj): boolean {
     return this.#remove(fileobj, EVENT_WRITE);
+  }
+
+  /**
+   * Receives up to `nbytes` bytes from the nonblocking `sock`; an empty
+   * array means end of stream. Tries `recv` at once and waits for
+   * readability only when there is nothing to read. Aborting
+   * `options.signal` rejects with `CancelledError` and stops watching the fd.
+   * Calls waiting on the same socket are served in order.
+   *
+   * @example An echo server and its client on one loop
+   * ```ts
+   * import { SelectorEventLoop, Socket } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * using server = new Socket();
+   * server.bind({ transport: "tcp", hostname: "127.0.0.1", port: 0 });
+   * server.listen();
+   * const echo = loop.createTask(async () => {
+   *   const [conn] = await loop.sockAccept(server);
+   *   using _ = conn;
+   *   for (;;) {
+   *     const data = await loop.sockRecv(conn, 4096);
+   *     if (data.length === 0) return; // the client closed
+   *     await loop.sockSendall(conn, data);
+   *   }
+   * });
+   * const reply = await loop.runUntilComplete(async () => {
+   *   using client = new Socket();
+   *   await loop.sockConnect(client, server.getsockname());
+   *   await loop.sockSendall(client, new TextEncoder().encode("ping"));
+   *   return new TextDecoder().decode(await loop.sockRecv(client, 4096));
+   * });
+   * await loop.runUntilComplete(echo);
+   * console.log(reply); // ping
+   * ```
+   */
+  sockRecv(sock: Socket, nbytes: number, options?: SockOptions): Promise<Uint8Array> {
+    return ops.sockRecv(this, sock, nbytes, options);
+  }
+
+  /**
+   * Receives into `buf`; resolves to the byte count (0 at end of stream).
+   *
+   * @example
+   * ```ts ignore
+   * const buf = new Uint8Array(65536);
+   * const n = await loop.sockRecvInto(sock, buf);
+   * console.log(buf.subarray(0, n));
+   * ```
+   */
+  sockRecvInto(sock: Socket, buf: Uint8Array, options?: SockOptions): Promise<number> {
+    return ops.sockRecvInto(this, sock, buf, options);
+  }
+
+  /**
+   * Receives a datagram of up to `bufsize` bytes and its sender's address.
+   *
+   * @example
+   * ```ts ignore
+   * const [data, from] = await loop.sockRecvfrom(udp, 2048);
+   * await loop.sockSendto(udp, data, from);
+   * ```
+   */
+  sockRecvfrom(
+    sock: Socket,
+    bufsize: number,
+    options?: SockOptions,
+  ): Promise<[Uint8Array, Address]> {
+    return ops.sockRecvfrom(this, sock, bufsize, options);
+  }
+
+  /**
+   * Receives a datagram into `buf` (at most `nbytes`, all of `buf` when
+   * omitted): the byte count and the sender's address.
+   *
+   * @example
+   * ```ts ignore
+   * const buf = new Uint8Array(2048);
+   * const [n, from] = await loop.sockRecvfromInto(udp, buf);
+   * ```
+   */
+  sockRecvfromInto(
+    sock: Socket,
+    buf: Uint8Array,
+    nbytes?: number,
+    options?: SockOptions,
+  ): Promise<[number, Address]> {
+    return ops.sockRecvfromInto(this, sock, buf, nbytes, options);
+  }
+
+  /**
+   * Sends all of `data`: what the kernel takes at once, then the rest as
+   * the socket becomes writable. `data` must not change until the promise
+   * settles. On an error or a cancel, part of `data` may have been sent.
+   *
+   * @example
+   * ```ts ignore
+   * await loop.sockSendall(sock, new TextEncoder().encode("hello"));
+   * ```
+   */
+  sockSendall(sock: Socket, data: Uint8Array, options?: SockOptions): Promise<void> {
+    return ops.sockSendall(this, sock, data, options);
+  }
+
+  /**
+   * Sends the datagram `data` to `address`; resolves to the bytes sent.
+   *
+   * @example
+   * ```ts ignore
+   * await loop.sockSendto(udp, data, { transport: "udp", hostname: "127.0.0.1", port: 5353 });
+   * ```
+   */
+  sockSendto(
+    sock: Socket,
+    data: Uint8Array,
+    address: Address,
+    options?: SockOptions,
+  ): Promise<number> {
+    return ops.sockSendto(this, sock, data, address, options);
+  }
+
+  /**
+   * Connects `sock` to `address`. A host name is resolved first (for the
+   * socket's family and type; the first address is used). A refused
+   * connection rejects with `Deno.errors.ConnectionRefused`.
+   *
+   * @example
+   * ```ts ignore
+   * using sock = new Socket();
+   * await loop.sockConnect(sock, { transport: "tcp", hostname: "localhost", port: 8080 });
+   * ```
+   */
+  sockConnect(sock: Socket, address: Address, options?: SockOptions): Promise<void> {
+    return ops.sockConnect(this, sock, address, options);
+  }
+
+  /**
+   * Accepts a connection on the listening, nonblocking `sock`: the new
+   * nonblocking socket and the peer's address.
+   *
+   * @example An echo server that serves each client in its own task
+   * ```ts ignore
+   * import { SelectorEventLoop, Socket } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * using server = new Socket();
+   * server.setsockopt("SO_REUSEADDR", true);
+   * server.bind({ transport: "tcp", hostname: "127.0.0.1", port: 8007 });
+   * server.listen();
+   * await loop.runUntilComplete(async (signal) => {
+   *   for (;;) {
+   *     const [conn] = await loop.sockAccept(server, { signal });
+   *     loop.createTask(async () => {
+   *       using _ = conn;
+   *       let data;
+   *       while ((data = await loop.sockRecv(conn, 65536)).length > 0) {
+   *         await loop.sockSendall(conn, data);
+   *       }
+   *     });
+   *   }
+   * });
+   * ```
+   */
+  sockAccept(sock: Socket, options?: SockOptions): Promise<[Socket, Address]> {
+    return ops.sockAccept(this, sock, options);
+  }
+
+  /**
+   * Resolves `host` and `port` off the JavaScript thread (see `getaddrinfo`
+   * of `net/`).
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * const infos = await loop.getaddrinfo("localhost", 80, { type: "stream" });
+   * console.log(infos[0].address); // { transport: "tcp", hostname: "127.0.0.1", port: 80 }
+   * ```
+   */
+  getaddrinfo(
+    host: string | null,
+    port: number | string | null,
+    options?: GetaddrinfoOptions,
+  ): Promise<AddrInfo[]> {
+    return getaddrinfo(host, port, options);
+  }
+
+  /**
+   * The host and service names of `addr`, looked up off the JavaScript thread.
+   *
+   * @example
+   * ```ts
+   * import { NI_NUMERICSERV, SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * const [host, port] = await loop.getnameinfo(
+   *   { transport: "tcp", hostname: "127.0.0.1", port: 80 },
+   *   NI_NUMERICSERV,
+   * );
+   * ```
+   */
+  getnameinfo(addr: NetAddress, flags?: number): Promise<[string, string]> {
+    return getnameinfo(addr, flags);
+  }
+
+  /**
+   * Opens a stream connection (asyncio's `create_connection()`, with `host`
+   * and `port` in `options`): resolves the host, tries each address in turn
+   * (or staggered by `happyEyeballsDelay` ms), and resolves to
+   * `[transport, protocol]` once the protocol's `connectionMade()` ran.
+   * `TCP_NODELAY` is set unless `noDelay: false`. `ssl` throws `NotSupported`.
+   *
+   * @example
+   * ```ts ignore
+   * import { Protocol, SelectorEventLoop } from "@aio/loop";
+   * const [transport, protocol] = await loop.createConnection(() => new Protocol(), {
+   *   host: "localhost",
+   *   port: 8080,
+   * });
+   * transport.close();
+   * ```
+   */
+  createConnection<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    options?: CreateConnectionOptions,
+  ): Promise<[Transport, P]> {
+    return createConnection(this, protocolFactory, options);
+  }
+
+  /**
+   * Listens for stream connections (asyncio's `create_server()`, with `host`
+   * and `port` in `options`): on each host given, or on every interface
+   * (IPv4 and IPv6 sockets) when `host` is `null`/omitted.
+   *
+   * @example
+   * ```ts ignore
+   * import { Protocol, SelectorEventLoop } from "@aio/loop";
+   * await using server = await loop.createServer(() => new Protocol(), { host: "127.0.0.1", port: 0 });
+   * console.log(server.sockets[0].getsockname());
+   * ```
+   */
+  createServer<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    options?: CreateServerOptions,
+  ): Promise<Server> {
+    return createServer(this, protocolFactory, options);
+  }
+
+  /**
+   * Connects to the unix socket `path` (a file path or a Linux abstract name
+   * starting with `"\0"`), or wraps `options.sock`.
+   *
+   * @example
+   * ```ts ignore
+   * const [transport] = await loop.createUnixConnection(() => new Protocol(), "/tmp/app.sock");
+   * ```
+   */
+  createUnixConnection<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    path?: string | null,
+    options?: CreateUnixConnectionOptions,
+  ): Promise<[Transport, P]> {
+    return createUnixConnection(this, protocolFactory, path, options);
+  }
+
+  /**
+   * Listens on the unix socket `path`: a stale socket file is removed first
+   * and the file is removed again on close (`cleanupSocket`, default true);
+   * both need `--allow-read` and `--allow-write`.
+   *
+   * @example
+   * ```ts ignore
+   * await using server = await loop.createUnixServer(() => new Protocol(), "/tmp/app.sock");
+   * ```
+   */
+  createUnixServer<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    path?: string | null,
+    options?: CreateUnixServerOptions,
+  ): Promise<Server> {
+    return createUnixServer(this, protocolFactory, path, options);
+  }
+
+  /**
+   * Wraps an accepted (connected) stream socket in a transport.
+   *
+   * @example
+   * ```ts ignore
+   * const [conn] = await loop.sockAccept(listener);
+   * const [transport] = await loop.connectAcceptedSocket(() => new Protocol(), conn);
+   * ```
+   */
+  connectAcceptedSocket<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    sock: Socket,
+    options?: ConnectAcceptedSocketOptions,
+  ): Promise<[Transport, P]> {
+    return connectAcceptedSocket(this, protocolFactory, sock, options);
+  }
+
+  /**
+   * Opens a datagram endpoint (asyncio's `create_datagram_endpoint()`): a
+   * UDP socket (IPv4 or IPv6) or a unix datagram socket, bound to
+   * `options.localAddr` and/or connected to `options.remoteAddr` (host names
+   * are resolved off the JavaScript thread), wrapped in a datagram transport
+   * whose protocol `protocolFactory` makes. Resolves once the protocol's
+   * `connectionMade()` ran. `reuseAddress` is refused (`TypeError`), as in
+   * asyncio 3.11+.
+   *
+   * @example A UDP echo server and a client on one loop
+   * ```ts
+   * import { type Address, SelectorEventLoop } from "@aio/loop";
+   * import { DatagramProtocol, type DatagramTransport } from "../transports/mod.ts";
+   * using loop = new SelectorEventLoop();
+   * class Echo extends DatagramProtocol {
+   *   transport?: DatagramTransport;
+   *   override connectionMade(transport: DatagramTransport): void {
+   *     this.transport = transport;
+   *   }
+   *   override datagramReceived(data: Uint8Array, addr: Address): void {
+   *     this.transport!.sendto(data, addr);
+   *   }
+   * }
+   * class Client extends DatagramProtocol {
+   *   reply = Promise.withResolvers<string>();
+   *   override datagramReceived(data: Uint8Array): void {
+   *     this.reply.resolve(new TextDecoder().decode(data));
+   *   }
+   * }
+   * const answer = await loop.runUntilComplete(async () => {
+   *   const [server] = await loop.createDatagramEndpoint(() => new Echo(), {
+   *     localAddr: { transport: "udp", hostname: "127.0.0.1", port: 0 },
+   *   });
+   *   const [client, protocol] = await loop.createDatagramEndpoint(() => new Client(), {
+   *     remoteAddr: server.getExtraInfo("sockname"),
+   *   });
+   *   client.sendto(new TextEncoder().encode("ping"));
+   *   const reply = await protocol.reply.promise;
+   *   client.close();
+   *   server.close();
+   *   return reply;
+   * });
+   * console.log(answer); // ping
+   * ```
+   */
+  createDatagramEndpoint<P extends DatagramProtocol>(
+    protocolFactory: () => P,
+    options?: DatagramEndpointOptions,
+  ): Promise<[SelectorDatagramTransport, P]> {
+    return createDatagramEndpoint(this, protocolFactory, options);
   }
 }

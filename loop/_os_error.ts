@@ -1,0 +1,49 @@
+/**
+ * Helpers for the connection and server calls' errors.
+ *
+ * @module
+ */
+
+/**
+ * An error of the same class as `e` (keeping `code`, `errno` and `syscall`)
+ * with `message`, and `e` as its cause: asyncio's
+ * `OSError(err.errno, "error while attempting to bind on address ...")`.
+ */
+export function rewordError(e: unknown, message: string): Error {
+  if (!(e instanceof Error)) return new Error(message, { cause: e });
+  const Ctor = e.constructor as new (message: string, options?: ErrorOptions) => Error;
+  let out: Error;
+  try {
+    out = new Ctor(message, { cause: e });
+  } catch {
+    out = new Error(message, { cause: e });
+  }
+  for (const key of ["code", "errno", "syscall"] as const) {
+    if (key in e) (out as unknown as Record<string, unknown>)[key] = (e as never)[key];
+  }
+  return out;
+}
+
+/** The message of `e`, lower-cased as asyncio's `str(exc).lower()`. */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * What a failed `createConnection` throws, as asyncio: the one error; or the
+ * first when all have the same message; or one error saying "Multiple
+ * exceptions: ..." (of the errors' class when they share one, with `cause`
+ * an `AggregateError` of them all). `allErrors` gives the `AggregateError`.
+ */
+export function connectionFailure(errors: unknown[], allErrors: boolean): unknown {
+  if (allErrors) return new AggregateError(errors, "createConnection failed");
+  if (errors.length === 1) return errors[0];
+  const first = errorText(errors[0]);
+  if (errors.every((e) => errorText(e) === first)) return errors[0];
+  const message = `Multiple exceptions: ${errors.map(errorText).join(", ")}`;
+  const ctor = (errors[0] as Error)?.constructor;
+  const same = errors.every((e) => (e as Error)?.constructor === ctor);
+  const out = same ? rewordError(errors[0], message) : new Error(message);
+  (out as Error).cause = new AggregateError(errors, message);
+  return out;
+}

@@ -1,0 +1,435 @@
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertRejects,
+  assertStringIncludes,
+  assertThrows,
+} from "@std/assert";
+import { CancelledError, type SelectorEventLoop, sleep } from "../loop/mod.ts";
+import {
+  type Address,
+  type NetAddress,
+  NI_NUMERICHOST,
+  NI_NUMERICSERV,
+  Socket,
+  type SocketFamily,
+} from "../net/mod.ts";
+import { assertNoFdLeak } from "./_fd_leak.ts";
+import { newLoop, type SelectorCase, SELECTORS } from "./_loops.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function hasIPv6(): boolean {
+  try {
+    using s = new Socket({ family: "inet6" });
+    s.bind({ transport: "tcp", hostname: "::1", port: 0 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const IPV6 = hasIPv6();
+
+/** Runs `fn` as the main task of a fresh loop over `sel`, checking that no fd leaks. */
+function onLoop(
+  sel: SelectorCase,
+  fn: (loop: SelectorEventLoop, signal: AbortSignal) => Promise<void>,
+): () => Promise<void> {
+  return () =>
+    assertNoFdLeak(async () => {
+      using loop = newLoop(sel);
+      await loop.runUntilComplete((signal) => fn(loop, signal));
+    });
+}
+
+function listener(family: SocketFamily = "inet"): Socket {
+  const s = new Socket({ family });
+  s.bind({ transport: "tcp", hostname: family === "inet6" ? "::1" : "127.0.0.1", port: 0 });
+  s.listen();
+  return s;
+}
+
+/** A connected pair through the loop: [client, server side]. */
+async function connectedPair(
+  loop: SelectorEventLoop,
+  family: SocketFamily = "inet",
+): Promise<[Socket, Socket]> {
+  using lsock = listener(family);
+  const client = new Socket({ family });
+  const accepted = loop.sockAccept(lsock);
+  await loop.sockConnect(client, lsock.getsockname());
+  const [conn] = await accepted;
+  return [client, conn];
+}
+
+async function recvExactly(loop: SelectorEventLoop, sock: Socket, n: number): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  for (let got = 0; got < n;) {
+    const k = await loop.sockRecvInto(sock, out.subarray(got));
+    if (k === 0) throw new Error(`EOF after ${got} of ${n} bytes`);
+    got += k;
+  }
+  return out;
+}
+
+function watched(loop: SelectorEventLoop, sock: Socket): boolean {
+  return loop.selector.getMap().has(sock.fileno());
+}
+
+function pattern(n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + (i >>> 11)) & 0xff;
+  return b;
+}
+
+for (const sel of SELECTORS) {
+  const L = `SelectorEventLoop(${sel.name})`;
+
+  for (const family of ["inet", "inet6"] as const) {
+    Deno.test({
+      name: `${L} sockConnect/sockAccept/sockSendall/sockRecv echo over TCP ${family}`,
+      ignore: family === "inet6" && !IPV6,
+      fn: onLoop(sel, async (loop) => {
+        using lsock = listener(family);
+        const server = loop.createTask(async () => {
+          const [conn, peer] = await loop.sockAccept(lsock);
+          using _ = conn;
+          assertEquals((peer as NetAddress).transport, "tcp");
+          for (;;) {
+            const data = await loop.sockRecv(conn, 1024);
+            if (data.length === 0) return;
+            await loop.sockSendall(conn, data);
+          }
+        });
+        {
+          using client = new Socket({ family });
+          await loop.sockConnect(client, lsock.getsockname());
+          for (const word of ["hello", "asyncio", "on deno"]) {
+            await loop.sockSendall(client, enc.encode(word));
+            assertEquals(dec.decode(await recvExactly(loop, client, word.length)), word);
+          }
+        }
+        await server;
+        assertEquals(loop.selector.getMap().size, 0);
+      }),
+    });
+  }
+
+  Deno.test(
+    `${L}.sockSendall() of 4 MiB waits for writability while the peer reads slowly`,
+    onLoop(sel, async (loop) => {
+      const [client, conn] = await connectedPair(loop);
+      using _c = client;
+      using _s = conn;
+      client.setsockopt("SO_SNDBUF", 16384);
+      conn.setsockopt("SO_RCVBUF", 16384);
+      const data = pattern(4 * 1024 * 1024);
+      const sending = loop.sockSendall(client, data);
+      // The kernel cannot take 4 MiB at once: the rest waits for writability.
+      assert(watched(loop, client), "sockSendall() should wait for the fd to be writable");
+      const got = new Uint8Array(data.length);
+      let n = 0, reads = 0;
+      while (n < got.length) {
+        const k = await loop.sockRecvInto(conn, got.subarray(n, Math.min(n + 65536, got.length)));
+        assert(k > 0);
+        n += k;
+        if (++reads % 32 === 0) await sleep(1); // a slow reader
+      }
+      await sending;
+      assertEquals(got, data);
+      assertEquals(watched(loop, client), false);
+    }),
+  );
+
+  Deno.test(
+    `${L}.sockSendto()/sockRecvfrom()/sockRecvfromInto() over UDP`,
+    onLoop(sel, async (loop) => {
+      using a = new Socket({ type: "dgram" });
+      using b = new Socket({ type: "dgram" });
+      a.bind({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+      b.bind({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+      const receiving = loop.sockRecvfrom(b, 2048); // waits: nothing sent yet
+      assert(watched(loop, b));
+      assertEquals(await loop.sockSendto(a, enc.encode("ping"), b.getsockname()), 4);
+      const [data, from] = await receiving;
+      assertEquals(dec.decode(data), "ping");
+      assertEquals(from, a.getsockname());
+      await loop.sockSendto(b, enc.encode("pong!"), from);
+      const buf = new Uint8Array(16);
+      const [n, from2] = await loop.sockRecvfromInto(a, buf, 8);
+      assertEquals(dec.decode(buf.subarray(0, n)), "pong!");
+      assertEquals(from2, b.getsockname());
+      assertEquals(loop.selector.getMap().size, 0);
+    }),
+  );
+
+  Deno.test(
+    `${L} sock calls over unix stream and datagram sockets`,
+    onLoop(sel, async (loop) => {
+      const dir = Deno.makeTempDirSync();
+      try {
+        const path = `${dir}/s`;
+        {
+          using lsock = new Socket({ family: "unix" });
+          lsock.bind({ transport: "unix", path });
+          lsock.listen();
+          using client = new Socket({ family: "unix" });
+          const accepted = loop.sockAccept(lsock);
+          await loop.sockConnect(client, { transport: "unix", path });
+          const [conn, peer] = await accepted;
+          using _ = conn;
+          assertEquals(peer.transport, "unix");
+          await loop.sockSendall(client, enc.encode("over unix"));
+          assertEquals(dec.decode(await recvExactly(loop, conn, 9)), "over unix");
+          client.close();
+          assertEquals((await loop.sockRecv(conn, 100)).length, 0); // end of stream
+        }
+        {
+          const pa = `${dir}/a`, pb = `${dir}/b`;
+          using a = new Socket({ family: "unix", type: "dgram" });
+          using b = new Socket({ family: "unix", type: "dgram" });
+          a.bind({ transport: "unix", path: pa });
+          b.bind({ transport: "unix", path: pb });
+          const receiving = loop.sockRecvfrom(b, 100);
+          await loop.sockSendto(a, enc.encode("dgram"), { transport: "unix", path: pb });
+          const [data, from] = await receiving;
+          assertEquals(dec.decode(data), "dgram");
+          assertEquals((from as { path: string }).path, pa);
+        }
+      } finally {
+        Deno.removeSync(dir, { recursive: true });
+      }
+    }),
+  );
+
+  Deno.test(
+    `${L}.sockConnect() to a closed port rejects with ConnectionRefused`,
+    onLoop(sel, async (loop) => {
+      let addr: Address;
+      {
+        using probe = new Socket();
+        probe.bind({ transport: "tcp", hostname: "127.0.0.1", port: 0 });
+        addr = probe.getsockname();
+      }
+      using client = new Socket();
+      const e = await assertRejects(
+        () => loop.sockConnect(client, addr),
+        Deno.errors.ConnectionRefused,
+      );
+      assertEquals((e as Error & { code: string }).code, "ECONNREFUSED");
+      assertEquals(loop.selector.getMap().size, 0);
+    }),
+  );
+
+  Deno.test(
+    `${L}.sockConnect() over unix waits while the listener's backlog is full`,
+    onLoop(sel, async (loop) => {
+      const dir = Deno.makeTempDirSync();
+      const extra: Socket[] = [];
+      try {
+        const path = `${dir}/full`;
+        using lsock = new Socket({ family: "unix" });
+        lsock.bind({ transport: "unix", path });
+        lsock.listen(0);
+        for (let i = 0; i < 64; i++) {
+          const s = new Socket({ family: "unix" });
+          extra.push(s);
+          if (s.connectEx({ transport: "unix", path }) !== 0) break; // the backlog is full
+        }
+        const last = extra.pop()!;
+        last.close();
+        using client = new Socket({ family: "unix" });
+        let connected = false;
+        const connecting = loop.sockConnect(client, { transport: "unix", path }).then(() => {
+          connected = true;
+        });
+        await sleep(5);
+        assertEquals(connected, false);
+        for (;;) {
+          const [conn] = await loop.sockAccept(lsock);
+          conn.close();
+          if (connected) break;
+          await sleep(2);
+        }
+        await connecting;
+      } finally {
+        for (const s of extra) s.close();
+        Deno.removeSync(dir, { recursive: true });
+      }
+    }),
+  );
+
+  Deno.test(
+    `${L}.sockConnect() resolves "localhost" first`,
+    onLoop(sel, async (loop) => {
+      using lsock = listener();
+      const { port } = lsock.getsockname() as NetAddress;
+      using client = new Socket();
+      const accepted = loop.sockAccept(lsock);
+      await loop.sockConnect(client, { transport: "tcp", hostname: "localhost", port });
+      const [conn] = await accepted;
+      conn.close();
+      assertEquals((client.getpeername() as NetAddress).hostname, "127.0.0.1");
+    }),
+  );
+
+  Deno.test(
+    `${L} aborting a pending sockRecv() rejects it and stops watching the fd`,
+    onLoop(sel, async (loop) => {
+      const [client, conn] = await connectedPair(loop);
+      using _c = client;
+      using _s = conn;
+      const ac = new AbortController();
+      const pending = loop.sockRecv(conn, 100, { signal: ac.signal });
+      assert(watched(loop, conn));
+      ac.abort(new CancelledError("enough"));
+      const e = await assertRejects(() => pending, CancelledError);
+      assertEquals(e.message, "enough");
+      assertEquals(watched(loop, conn), false);
+      // The socket still works, and no data went to the cancelled call.
+      await loop.sockSendall(client, enc.encode("after"));
+      assertEquals(dec.decode(await recvExactly(loop, conn, 5)), "after");
+    }),
+  );
+
+  Deno.test(
+    `${L} aborting a pending sockAccept() rejects it and stops watching the fd`,
+    onLoop(sel, async (loop) => {
+      using lsock = listener();
+      const ac = new AbortController();
+      const pending = loop.sockAccept(lsock, { signal: ac.signal });
+      assert(watched(loop, lsock));
+      ac.abort();
+      await assertRejects(() => pending, CancelledError);
+      assertEquals(watched(loop, lsock), false);
+    }),
+  );
+
+  Deno.test(
+    `${L} aborting a pending sockSendall() rejects it and stops watching the fd`,
+    onLoop(sel, async (loop) => {
+      const [client, conn] = await connectedPair(loop);
+      using _c = client;
+      using _s = conn;
+      client.setsockopt("SO_SNDBUF", 16384);
+      const ac = new AbortController();
+      const pending = loop.sockSendall(client, new Uint8Array(4 * 1024 * 1024), {
+        signal: ac.signal,
+      });
+      assert(watched(loop, client));
+      loop.callLater(1, () => ac.abort(new Error("timeout")));
+      const e = await assertRejects(() => pending, CancelledError);
+      assertEquals((e.cause as Error).message, "timeout");
+      assertEquals(watched(loop, client), false);
+    }),
+  );
+
+  Deno.test(
+    `${L} cancelling a task cancels its sockRecv() through the task's signal`,
+    onLoop(sel, async (loop) => {
+      const [client, conn] = await connectedPair(loop);
+      using _c = client;
+      using _s = conn;
+      const task = loop.createTask((signal) => loop.sockRecv(conn, 100, { signal }));
+      await sleep(1);
+      assert(watched(loop, conn));
+      task.cancel("stop");
+      await assertRejects(() => task, CancelledError);
+      assert(task.cancelled());
+      assertEquals(watched(loop, conn), false);
+    }),
+  );
+
+  Deno.test(
+    `${L} a sock call with an aborted signal rejects without touching the socket`,
+    onLoop(sel, async (loop) => {
+      const [client, conn] = await connectedPair(loop);
+      using _c = client;
+      using _s = conn;
+      await loop.sockSendall(client, enc.encode("x"));
+      const signal = AbortSignal.abort();
+      await assertRejects(() => loop.sockRecv(conn, 10, { signal }), CancelledError);
+      await assertRejects(() => loop.sockSendall(client, enc.encode("y"), { signal }));
+      assertEquals(dec.decode(await loop.sockRecv(conn, 10)), "x");
+    }),
+  );
+
+  Deno.test(
+    `${L} concurrent sockRecv() calls on one socket are served in order`,
+    onLoop(sel, async (loop) => {
+      const [client, conn] = await connectedPair(loop);
+      using _c = client;
+      using _s = conn;
+      const ac = new AbortController();
+      const first = loop.sockRecv(conn, 1);
+      const second = loop.sockRecv(conn, 1, { signal: ac.signal });
+      const third = loop.sockRecv(conn, 1);
+      ac.abort(); // a waiting call in the middle leaves the queue
+      await assertRejects(() => second, CancelledError);
+      await loop.sockSendall(client, enc.encode("ab"));
+      assertEquals(dec.decode(await first), "a");
+      assertEquals(dec.decode(await third), "b");
+      assertEquals(watched(loop, conn), false);
+    }),
+  );
+
+  Deno.test(
+    `${L} sock calls refuse a blocking socket and bad arguments`,
+    onLoop(sel, async (loop) => {
+      using sock = new Socket();
+      sock.setBlocking(true);
+      assertThrows(() => loop.sockRecv(sock, 10), TypeError, "non-blocking");
+      assertThrows(() => loop.sockAccept(sock), TypeError, "non-blocking");
+      sock.setBlocking(false);
+      const fd = sock.fileno();
+      assertThrows(() => loop.sockRecv(fd as unknown as Socket, 10), TypeError, "Socket");
+      assertThrows(
+        () => loop.sockSendall({ fileno: () => fd } as unknown as Socket, new Uint8Array(1)),
+        TypeError,
+      );
+      assertThrows(() => loop.sockRecv(sock, -1), RangeError);
+      assertThrows(() => loop.sockRecv(sock, 1.5), TypeError);
+      assertThrows(() => loop.sockRecvInto(sock, "buf" as unknown as Uint8Array), TypeError);
+      assertThrows(() => loop.sockSendall(sock, null as unknown as Uint8Array), TypeError);
+      assertThrows(() => loop.sockSendto(sock, new Uint8Array(1), null as unknown as Address));
+      assertThrows(() => loop.sockRecvfromInto(sock, new Uint8Array(4), 8), RangeError);
+      assertThrows(
+        () => loop.sockRecv(sock, 1, { signal: "no" as unknown as AbortSignal }),
+        TypeError,
+      );
+      sock.close();
+      const e = await assertRejects(() => loop.sockRecv(sock, 10), Deno.errors.BadResource);
+      assertStringIncludes(e.message, "closed");
+      assertEquals(loop.selector.getMap().size, 0);
+    }),
+  );
+
+  Deno.test(
+    `${L}.getaddrinfo() and getnameinfo() delegate to the resolver`,
+    onLoop(sel, async (loop) => {
+      const infos = await loop.getaddrinfo("localhost", 80, { family: "inet", type: "stream" });
+      assert(infos.length > 0);
+      assertEquals(infos[0].address, { transport: "tcp", hostname: "127.0.0.1", port: 80 });
+      const [host, port] = await loop.getnameinfo(
+        infos[0].address,
+        NI_NUMERICHOST | NI_NUMERICSERV,
+      );
+      assertEquals([host, port], ["127.0.0.1", "80"]);
+    }),
+  );
+}
+
+Deno.test("sockAccept() returns a nonblocking Socket", async () => {
+  await assertNoFdLeak(async () => {
+    using loop = newLoop(SELECTORS[SELECTORS.length - 1]);
+    await loop.runUntilComplete(async () => {
+      const [client, conn] = await connectedPair(loop);
+      using _c = client;
+      using _s = conn;
+      assertInstanceOf(conn, Socket);
+      assertEquals(conn.getBlocking(), false);
+    });
+  });
+});
