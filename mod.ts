@@ -19,3 +19,4 @@ export * from "./net/mod.ts";
 export * from "./policy.ts";
 export { run, Runner, type RunnerOptions, type RunOptions } from "./loop/runner.ts";
 export * from "./transports/mod.ts";
+export * from "./streams/mod.ts";

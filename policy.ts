@@ -21,6 +21,8 @@
 import type { AbstractEventLoop } from "./loop/abstract_event_loop.ts";
 import { _getRunningLoop } from "./loop/running.ts";
 import { SelectorEventLoop } from "./loop/selector_event_loop.ts";
+import type { AbstractChildWatcher } from "./loop/child_watcher.ts";
+import { _currentChildWatcher, _setChildWatcher } from "./loop/subprocess.ts";
 
 /** Makes a new event loop: what a policy's and `run()`'s `loopFactory` is. */
 export type EventLoopFactory = () => AbstractEventLoop;
@@ -67,9 +69,9 @@ function defaultLoopFactory(): AbstractEventLoop {
 
 /**
  * What every policy does (asyncio's `AbstractEventLoopPolicy`): keep the
- * current loop and make new ones. Child-watcher methods are not part of it
- * yet. `setEventLoopPolicy()` takes an instance of a subclass, or any object
- * with these three methods.
+ * current loop and make new ones, and (on Unix) hold the child watcher.
+ * `setEventLoopPolicy()` takes an instance of a subclass, or any object
+ * with the three loop methods.
  *
  * @example
  * ```ts
@@ -133,6 +135,60 @@ export abstract class AbstractEventLoopPolicy {
    * ```
    */
   abstract newEventLoop(): AbstractEventLoop;
+
+  /**
+   * The child watcher that reports the exit of the loops' child processes
+   * (made on first use: `PidfdChildWatcher` on Linux ≥ 5.4,
+   * `KqueueChildWatcher` on macOS, else `SigchldChildWatcher`). There is one
+   * per process (per Worker), shared by every policy. Windows has none:
+   * `NotSupported` there.
+   *
+   * @example
+   * ```ts
+   * import { getEventLoopPolicy } from "@aio/loop";
+   * if (Deno.build.os !== "windows") {
+   *   console.log(getEventLoopPolicy().getChildWatcher().name); // "pidfd" on Linux
+   * }
+   * ```
+   */
+  getChildWatcher(): AbstractChildWatcher {
+    refuseOnWindows("getChildWatcher");
+    return _currentChildWatcher();
+  }
+
+  /**
+   * Replaces the child watcher (`null`: a default one is made on next use).
+   * The old one is closed: it still reaps the children it watches, and
+   * takes no new ones. Windows has none: `NotSupported` there.
+   *
+   * @example
+   * ```ts
+   * import { getEventLoopPolicy, SigchldChildWatcher } from "@aio/loop";
+   * if (Deno.build.os !== "windows") {
+   *   const policy = getEventLoopPolicy();
+   *   policy.setChildWatcher(new SigchldChildWatcher()); // the SIGCHLD fallback
+   *   policy.setChildWatcher(null); // back to the default kind
+   * }
+   * ```
+   */
+  setChildWatcher(watcher: AbstractChildWatcher | null): void {
+    refuseOnWindows("setChildWatcher");
+    if (watcher !== null && typeof watcher?.addChildHandler !== "function") {
+      throw new TypeError(
+        `setChildWatcher() takes an AbstractChildWatcher or null, not ${describe(watcher)}`,
+      );
+    }
+    _setChildWatcher(watcher);
+  }
+}
+
+function refuseOnWindows(method: string): void {
+  if (Deno.build.os === "windows") {
+    throw new Deno.errors.NotSupported(
+      `${method}() is not supported on windows: ProactorEventLoop waits for its child ` +
+        "processes by handle and has no child watcher",
+    );
+  }
 }
 
 /**

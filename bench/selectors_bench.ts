@@ -44,7 +44,9 @@ interface Backend {
 const BACKENDS: Backend[] = [
   { name: "SelectSelector", make: () => new SelectSelector(), fdLimit: 1024 },
   { name: "PollSelector", make: () => new PollSelector(), fdLimit: Infinity },
-  ...(onLinux ? [{ name: "EpollSelector", make: () => new EpollSelector(), fdLimit: Infinity }] : []),
+  ...(onLinux
+    ? [{ name: "EpollSelector", make: () => new EpollSelector(), fdLimit: Infinity }]
+    : []),
 ];
 
 // Room for 10,000 idle fds plus Deno's and the selectors' own.
@@ -75,7 +77,9 @@ pool.sort((a, b) => a - b);
 for (const c of cases) {
   const fds = pool.filter((fd) => fd < c.backend.fdLimit).slice(0, c.n);
   if (fds.length < c.n) {
-    console.error(`${c.backend.name}: only ${fds.length} fds for n=${c.n} (RLIMIT_NOFILE ${limit})`);
+    console.error(
+      `${c.backend.name}: only ${fds.length} fds for n=${c.n} (RLIMIT_NOFILE ${limit})`,
+    );
     c.n = fds.length;
   }
   for (const fd of fds) c.sel.register(fd, EVENT_READ);

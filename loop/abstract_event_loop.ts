@@ -24,6 +24,12 @@ import type { ConnectAcceptedSocketOptions, CreateConnectionOptions } from "./cr
 import type { CreateServerOptions } from "./create_server.ts";
 import type { Server } from "./server.ts";
 import type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "./unix_sockets.ts";
+import type { ReadTransport, WriteTransport } from "../transports/base_transport.ts";
+import type { BaseProtocol, Protocol } from "../transports/protocol.ts";
+import type { PipeFileObj } from "./pipes.ts";
+import type { SubprocessTransport } from "../transports/base_transport.ts";
+import type { SubprocessProtocol } from "../transports/subprocess_protocol.ts";
+import type { SubprocessOptions } from "./subprocess.ts";
 
 /**
  * What an exception handler receives, shaped as asyncio's context dict:
@@ -274,6 +280,28 @@ export interface AbstractEventLoop extends Disposable {
     sock: Socket,
     options?: ConnectAcceptedSocketOptions,
   ): Promise<[Transport, P]>;
+  /** Wraps the read end of a pipe, FIFO, socket or character device (an fd or `fileno()` object). */
+  connectReadPipe<P extends Protocol>(
+    protocolFactory: () => P,
+    pipe: PipeFileObj,
+  ): Promise<[ReadTransport, P]>;
+  /** Wraps the write end of a pipe, FIFO, socket or character device (an fd or `fileno()` object). */
+  connectWritePipe<P extends BaseProtocol>(
+    protocolFactory: () => P,
+    pipe: PipeFileObj,
+  ): Promise<[WriteTransport, P]>;
+  /** Starts `args[0]` with the arguments `args` (posix_spawn): `[transport, protocol]`. */
+  subprocessExec<P extends SubprocessProtocol>(
+    protocolFactory: () => P,
+    args: readonly string[],
+    options?: SubprocessOptions,
+  ): Promise<[SubprocessTransport, P]>;
+  /** Runs the shell command `cmd` with `/bin/sh -c`: `[transport, protocol]`. */
+  subprocessShell<P extends SubprocessProtocol>(
+    protocolFactory: () => P,
+    cmd: string,
+    options?: SubprocessOptions,
+  ): Promise<[SubprocessTransport, P]>;
 
   /** Sets the exception handler; `null` restores the default one. */
   setExceptionHandler(handler: ExceptionHandler | null): void;

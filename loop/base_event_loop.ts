@@ -34,6 +34,12 @@ import type { ConnectAcceptedSocketOptions, CreateConnectionOptions } from "./cr
 import type { CreateServerOptions } from "./create_server.ts";
 import type { Server } from "./server.ts";
 import type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "./unix_sockets.ts";
+import type { ReadTransport, WriteTransport } from "../transports/base_transport.ts";
+import type { BaseProtocol, Protocol } from "../transports/protocol.ts";
+import type { PipeFileObj } from "./pipes.ts";
+import type { SubprocessTransport } from "../transports/base_transport.ts";
+import type { SubprocessProtocol } from "../transports/subprocess_protocol.ts";
+import type { SubprocessOptions } from "./subprocess.ts";
 
 /** While callbacks keep coming, poll for I/O once every this many iterations (Tokio's value). */
 export const EVENT_INTERVAL = 61;
@@ -660,6 +666,28 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
     sock: Socket,
     options?: ConnectAcceptedSocketOptions,
   ): Promise<[Transport, P]>;
+  /** Wraps the read end of a pipe (see `SelectorEventLoop`). */
+  abstract connectReadPipe<P extends Protocol>(
+    protocolFactory: () => P,
+    pipe: PipeFileObj,
+  ): Promise<[ReadTransport, P]>;
+  /** Wraps the write end of a pipe (see `SelectorEventLoop`). */
+  abstract connectWritePipe<P extends BaseProtocol>(
+    protocolFactory: () => P,
+    pipe: PipeFileObj,
+  ): Promise<[WriteTransport, P]>;
+  /** Starts `args[0]` with the arguments `args` (posix_spawn): `[transport, protocol]`. */
+  abstract subprocessExec<P extends SubprocessProtocol>(
+    protocolFactory: () => P,
+    args: readonly string[],
+    options?: SubprocessOptions,
+  ): Promise<[SubprocessTransport, P]>;
+  /** Runs the shell command `cmd` with `/bin/sh -c`: `[transport, protocol]`. */
+  abstract subprocessShell<P extends SubprocessProtocol>(
+    protocolFactory: () => P,
+    cmd: string,
+    options?: SubprocessOptions,
+  ): Promise<[SubprocessTransport, P]>;
   /** Opens a UDP or unix datagram endpoint (see `SelectorEventLoop`). */
   abstract createDatagramEndpoint<P extends DatagramProtocol>(
     protocolFactory: () => P,

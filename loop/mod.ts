@@ -80,3 +80,21 @@ export type {
 } from "./create_connection.ts";
 export type { CreateServerOptions } from "./create_server.ts";
 export type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "./unix_sockets.ts";
+export { connectReadPipe, connectWritePipe, type PipeLoop } from "./pipes.ts";
+export { DEVNULL, PIPE, STDOUT } from "./subprocess_constants.ts";
+export {
+  defaultChildWatcher,
+  type SubprocessLoop,
+  type SubprocessOptions,
+  type SubprocessStdio,
+} from "./subprocess.ts";
+export {
+  AbstractChildWatcher,
+  type AddChildHandlerOptions,
+  type ChildEntry,
+  type ChildExitCallback,
+  type ChildWatcherLoop,
+} from "./child_watcher.ts";
+export { PidfdChildWatcher } from "./pidfd_child_watcher.ts";
+export { SigchldChildWatcher } from "./sigchld_child_watcher.ts";
+export { KqueueChildWatcher, type KqueueChildWatcherOptions } from "./kqueue_child_watcher.ts";

@@ -13,6 +13,10 @@ import type { AbstractEventLoop, CoroutineFunction } from "./abstract_event_loop
 import { allTasks } from "./all_tasks.ts";
 import { gather } from "./gather.ts";
 import { _getRunningLoop } from "./running.ts";
+import { CancelledError } from "./errors.ts";
+import type { Task } from "./task.ts";
+import { killProcess } from "../ffi/unix/kill.ts";
+import { signalNumber } from "../ffi/unix/signals.ts";
 import { type EventLoopFactory, newEventLoop, setEventLoop } from "../policy.ts";
 
 /** Options of `new Runner()` and `run()`. */
@@ -21,6 +25,12 @@ export interface RunnerOptions {
   debug?: boolean;
   /** Makes the loop; when omitted the current policy's `newEventLoop()` does. */
   loopFactory?: EventLoopFactory;
+  /**
+   * Whether Ctrl-C (SIGINT) cancels the main task while `run()` runs, as
+   * asyncio's runner does (default `true`). Pass `false` when the program
+   * handles SIGINT itself (asyncio skips it when a SIGINT handler is set).
+   */
+  handleSigint?: boolean;
 }
 
 /** Options of `run()`: those of `Runner`. */
@@ -67,8 +77,15 @@ function checkMain(main: unknown, method: string): void {
  * `loopFactory` it comes from the current policy and is also set as the
  * current loop (`setEventLoop()`) until `close()`, as asyncio does.
  * `close()` cancels the tasks still pending, waits for them and closes the
- * loop. Ctrl-C (SIGINT) is not handled specially yet: it ends the process,
- * as Deno's default does.
+ * loop.
+ *
+ * Ctrl-C, as asyncio's runner handles it: while `run()` runs, a SIGINT
+ * listener (`Deno.addSignalListener`) is in place. The first SIGINT cancels
+ * the main task; if the task then ends cancelled, `run()` rejects with
+ * `Deno.errors.Interrupted` (asyncio's `KeyboardInterrupt`) rather than
+ * `CancelledError`. A second SIGINT removes the listener and raises SIGINT
+ * again, so Deno's default action ends the process (asyncio raises
+ * `KeyboardInterrupt` from the handler). `handleSigint: false` turns this off.
  *
  * @example
  * ```ts
@@ -88,6 +105,8 @@ export class Runner implements Disposable, AsyncDisposable {
   #loopFactory: EventLoopFactory | undefined;
   #loop: AbstractEventLoop | null = null;
   #setEventLoop = false;
+  #handleSigint: boolean;
+  #interrupts = 0;
 
   /** Makes a runner; the loop itself is made by the first `run()` or `getLoop()`. */
   constructor(options?: RunnerOptions) {
@@ -103,8 +122,13 @@ export class Runner implements Disposable, AsyncDisposable {
         }`,
       );
     }
+    const handleSigint = options?.handleSigint;
+    if (handleSigint !== undefined && typeof handleSigint !== "boolean") {
+      throw new TypeError(`handleSigint must be a boolean, got ${typeof handleSigint}`);
+    }
     this.#debug = debug;
     this.#loopFactory = factory;
+    this.#handleSigint = handleSigint ?? true;
   }
 
   /**
@@ -129,8 +153,49 @@ export class Runner implements Disposable, AsyncDisposable {
     }
     checkMain(main, "Runner.run()");
     const loop = this.#lazyInit();
-    // SIGINT is not turned into a cancellation of the main task yet (a later issue).
-    return await loop.runUntilComplete(loop.createTask(main));
+    const task = loop.createTask(main);
+    const removeListener = this.#handleSigint ? this.#listenForSigint(loop, task) : null;
+    this.#interrupts = 0;
+    try {
+      return await loop.runUntilComplete(task);
+    } catch (e) {
+      // asyncio: a main task cancelled by SIGINT alone ends in KeyboardInterrupt.
+      if (e instanceof CancelledError && this.#interrupts > 0 && task.uncancel() === 0) {
+        throw new Deno.errors.Interrupted("KeyboardInterrupt: the main task was cancelled by SIGINT", {
+          cause: e,
+        });
+      }
+      throw e;
+    } finally {
+      removeListener?.();
+    }
+  }
+
+  // asyncio's Runner._on_sigint: the first SIGINT cancels main, the second one interrupts.
+  #listenForSigint(loop: AbstractEventLoop, task: Task<unknown>): () => void {
+    let listening = true;
+    const remove = (): void => {
+      if (!listening) return;
+      listening = false;
+      Deno.removeSignalListener("SIGINT", listener);
+    };
+    const listener = (): void => {
+      this.#interrupts++;
+      if (this.#interrupts === 1 && !task.done()) {
+        task.cancel();
+        if (!loop.isClosed()) loop.callSoonThreadsafe(() => {}); // wake a parked loop
+        return;
+      }
+      // Without a listener Deno's default action is back: raising SIGINT again ends us.
+      remove();
+      try {
+        killProcess(Deno.pid, signalNumber("SIGINT")!);
+      } catch {
+        Deno.exit(130);
+      }
+    };
+    Deno.addSignalListener("SIGINT", listener);
+    return remove;
   }
 
   /**

@@ -49,6 +49,18 @@ import {
   createUnixServer,
   type CreateUnixServerOptions,
 } from "./unix_sockets.ts";
+import { connectReadPipe, connectWritePipe, type PipeFileObj } from "./pipes.ts";
+import type { BaseProtocol, Protocol } from "../transports/protocol.ts";
+import type { UnixReadPipeTransport } from "../transports/unix_read_pipe_transport.ts";
+import type { UnixWritePipeTransport } from "../transports/unix_write_pipe_transport.ts";
+import {
+  _detachLoopFromWatchers,
+  subprocessExec,
+  type SubprocessOptions,
+  subprocessShell,
+} from "./subprocess.ts";
+import type { SubprocessProtocol } from "../transports/subprocess_protocol.ts";
+import type { UnixSubprocessTransport } from "../transports/subprocess_transport.ts";
 
 /** What the loop keeps in a selector key: the reader and writer handles of the fd. */
 class Watchers {
@@ -130,6 +142,8 @@ export class SelectorEventLoop extends BaseEventLoop {
     if (this.isClosed()) return;
     super.close();
     this.#signals?.clear();
+    // Children still running can no longer be reported: they are killed and reaped.
+    if (Deno.build.os !== "windows") _detachLoopFromWatchers(this);
     this.#selector.close();
   }
 
@@ -609,6 +623,90 @@ export class SelectorEventLoop extends BaseEventLoop {
   }
 
   /**
+   * Wraps the read end of a pipe, FIFO, socket or character device (a
+   * PTY) in a transport (asyncio's `connect_read_pipe()`); resolves to
+   * `[transport, protocol]` once the protocol's `connectionMade()` ran.
+   * `pipe` is an fd or an object with `fileno()` (Deno's `FsFile` hides its
+   * fd). The transport makes the fd nonblocking, owns it and closes it
+   * after `connectionLost()`. End of file gives `eofReceived()` then
+   * `connectionLost(null)`. Regular files, directories and block devices
+   * are refused with a `TypeError` naming the fd (use Deno's file APIs for
+   * files); a closed fd rejects with `BadResource`; the fd stays the
+   * caller's when the call fails.
+   *
+   * @example Reading what another part of the program writes into a pipe
+   * ```ts
+   * import { Protocol, SelectorEventLoop } from "@aio/loop";
+   * import { closeFd, makePipe, writeFd } from "../ffi/unix/libc.ts";
+   * class Collect extends Protocol {
+   *   text = "";
+   *   done = Promise.withResolvers<void>();
+   *   override dataReceived(data: Uint8Array): void {
+   *     this.text += new TextDecoder().decode(data);
+   *   }
+   *   override connectionLost(): void {
+   *     this.done.resolve();
+   *   }
+   * }
+   * using loop = new SelectorEventLoop();
+   * const [r, w] = makePipe();
+   * const text = await loop.runUntilComplete(async () => {
+   *   const [, protocol] = await loop.connectReadPipe(() => new Collect(), r);
+   *   writeFd(w, new TextEncoder().encode("hello"));
+   *   closeFd(w); // end of file for the reader
+   *   await protocol.done.promise;
+   *   return protocol.text;
+   * });
+   * console.log(text); // "hello"
+   * ```
+   */
+  connectReadPipe<P extends Protocol>(
+    protocolFactory: () => P,
+    pipe: PipeFileObj,
+  ): Promise<[UnixReadPipeTransport, P]> {
+    return connectReadPipe(this, protocolFactory, pipe);
+  }
+
+  /**
+   * Wraps the write end of a pipe, FIFO, socket or character device (a
+   * PTY, `/dev/null`) in a transport (asyncio's `connect_write_pipe()`);
+   * resolves to `[transport, protocol]` once the protocol's
+   * `connectionMade()` ran. Ownership and refusals as in
+   * `connectReadPipe()`. For a pipe or socket the transport notices the
+   * reader closing: `connectionLost(null)`, or `connectionLost(BrokenPipe)`
+   * when data was still waiting or a write failed with EPIPE.
+   *
+   * @example
+   * ```ts
+   * import { BaseProtocol, SelectorEventLoop } from "@aio/loop";
+   * import { closeFd, makePipe, readFd } from "../ffi/unix/libc.ts";
+   * class Done extends BaseProtocol {
+   *   lost = Promise.withResolvers<Error | null>();
+   *   override connectionLost(exc: Error | null): void {
+   *     this.lost.resolve(exc);
+   *   }
+   * }
+   * using loop = new SelectorEventLoop();
+   * const [r, w] = makePipe();
+   * await loop.runUntilComplete(async () => {
+   *   const [transport, protocol] = await loop.connectWritePipe(() => new Done(), w);
+   *   transport.write(new TextEncoder().encode("hello"));
+   *   transport.close(); // the rest is sent, then w is closed
+   *   await protocol.lost.promise;
+   * });
+   * const buf = new Uint8Array(16);
+   * console.log(new TextDecoder().decode(buf.subarray(0, readFd(r, buf)))); // "hello"
+   * closeFd(r);
+   * ```
+   */
+  connectWritePipe<P extends BaseProtocol>(
+    protocolFactory: () => P,
+    pipe: PipeFileObj,
+  ): Promise<[UnixWritePipeTransport, P]> {
+    return connectWritePipe(this, protocolFactory, pipe);
+  }
+
+  /**
    * Opens a datagram endpoint (asyncio's `create_datagram_endpoint()`): a
    * UDP socket (IPv4 or IPv6) or a unix datagram socket, bound to
    * `options.localAddr` and/or connected to `options.remoteAddr` (host names
@@ -658,5 +756,61 @@ export class SelectorEventLoop extends BaseEventLoop {
     options?: DatagramEndpointOptions,
   ): Promise<[SelectorDatagramTransport, P]> {
     return createDatagramEndpoint(this, protocolFactory, options);
+  }
+
+  /**
+   * Starts `args[0]` with the arguments `args` through `posix_spawnp` and
+   * connects a protocol made by `protocolFactory` to it (asyncio's
+   * `subprocess_exec()`): resolves to `[transport, protocol]` once its
+   * pipes are connected. stdin, stdout and stderr are pipes unless
+   * `options` says otherwise (`PIPE`, `DEVNULL`, `STDOUT`, `"inherit"`, an
+   * fd). A program that cannot be run rejects with `Deno.errors.NotFound` or
+   * `PermissionDenied` naming it. The current child watcher (see the
+   * policy's `getChildWatcher()`) reports the exit.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop, SubprocessProtocol } from "@aio/loop";
+   * class Exit extends SubprocessProtocol {
+   *   done = Promise.withResolvers<void>();
+   *   override connectionLost(): void {
+   *     this.done.resolve();
+   *   }
+   * }
+   * using loop = new SelectorEventLoop();
+   * if (Deno.build.os !== "windows") {
+   *   const code = await loop.runUntilComplete(async () => {
+   *     const [transport, protocol] = await loop.subprocessExec(() => new Exit(), ["true"]);
+   *     await protocol.done.promise;
+   *     transport.close();
+   *     return transport.getReturncode();
+   *   });
+   *   console.log(code); // 0
+   * }
+   * ```
+   */
+  subprocessExec<P extends SubprocessProtocol>(
+    protocolFactory: () => P,
+    args: readonly string[],
+    options?: SubprocessOptions,
+  ): Promise<[UnixSubprocessTransport, P]> {
+    return subprocessExec(this, protocolFactory, args, options);
+  }
+
+  /**
+   * Runs the shell command `cmd` with `/bin/sh -c` (asyncio's
+   * `subprocess_shell()`); see `subprocessExec()`.
+   *
+   * @example
+   * ```ts ignore
+   * const [transport, protocol] = await loop.subprocessShell(() => new Collect(), "echo hi | tr a-z A-Z");
+   * ```
+   */
+  subprocessShell<P extends SubprocessProtocol>(
+    protocolFactory: () => P,
+    cmd: string,
+    options?: SubprocessOptions,
+  ): Promise<[UnixSubprocessTransport, P]> {
+    return subprocessShell(this, protocolFactory, cmd, options);
   }
 }

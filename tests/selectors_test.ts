@@ -350,10 +350,12 @@ suite(
 suite("selectAsync() returns early when woken, and Deno timers run meanwhile", async (sel) => {
   let ticks = 0;
   const interval = setInterval(() => {
-    if (++ticks === 3) sel.wakeup();
+    if (++ticks === 3) {
+      clearInterval(interval);
+      sel.wakeup();
+    }
   }, 1);
   const ready = await sel.selectAsync(60_000);
-  clearInterval(interval);
   assertEquals(ready, []);
   assertEquals(ticks, 3);
 });

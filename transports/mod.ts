@@ -52,3 +52,14 @@ export {
   SelectorDatagramTransport,
   type SelectorDatagramTransportOptions,
 } from "./selector_datagram_transport.ts";
+export {
+  PIPE_MAX_READ_SIZE,
+  type UnixPipeTransportOptions,
+  UnixReadPipeTransport,
+} from "./unix_read_pipe_transport.ts";
+export { UnixWritePipeTransport } from "./unix_write_pipe_transport.ts";
+export type { PipeFileObj } from "./_unix_pipe.ts";
+export {
+  UnixSubprocessTransport,
+  type UnixSubprocessTransportOptions,
+} from "./subprocess_transport.ts";

@@ -1,0 +1,62 @@
+/**
+ * Streams (asyncio's `asyncio.streams`): `openConnection`/`startServer`
+ * and their unix versions give a `StreamReader` and a `StreamWriter` per
+ * connection, with asyncio's reading methods and `drain()` backpressure,
+ * and Web stream views (`reader.readable`, `writer.writable`, the names
+ * `Deno.Conn` uses) for `pipeTo`, `TextDecoderStream` and `Response`.
+ *
+ * The functions find their loop as asyncio does: the running loop, else
+ * the one set with `setEventLoop()`.
+ *
+ * @example
+ * ```ts ignore
+ * import { openConnection, run, startServer } from "@aio/loop";
+ * await run(async () => {
+ *   await using server = await startServer(async (reader, writer) => {
+ *     await reader.readable.pipeTo(writer.writable); // echo
+ *   }, { host: "127.0.0.1", port: 0 });
+ *   const { port } = server.sockets[0].getsockname() as { port: number };
+ *   const [reader, writer] = await openConnection({ host: "127.0.0.1", port });
+ *   writer.write(new TextEncoder().encode("hello\n"));
+ *   console.log(new TextDecoder().decode(await reader.readline())); // "hello\n"
+ *   writer.close();
+ *   await writer.waitClosed();
+ * });
+ * ```
+ *
+ * @module
+ */
+export {
+  DEFAULT_LIMIT,
+  type ReaderTransport,
+  type ReadOptions,
+  type Separator,
+  StreamReader,
+  type StreamReaderOptions,
+} from "./stream_reader.ts";
+export {
+  StreamWriter,
+  type StreamWriterOptions,
+  type StreamWriterProtocol,
+} from "./stream_writer.ts";
+export { type DrainOptions, FlowControlMixin } from "./flow_control_mixin.ts";
+export {
+  type ClientConnectedCallback,
+  StreamReaderProtocol,
+  type StreamReaderProtocolOptions,
+} from "./stream_reader_protocol.ts";
+export { openConnection, type OpenConnectionOptions, type StreamPair } from "./open_connection.ts";
+export { startServer, type StartServerOptions } from "./start_server.ts";
+export {
+  openUnixConnection,
+  type OpenUnixConnectionOptions,
+  startUnixServer,
+  type StartUnixServerOptions,
+} from "./unix_streams.ts";
+export {
+  createSubprocessExec,
+  createSubprocessShell,
+  type CreateSubprocessOptions,
+  Process,
+  SubprocessStreamProtocol,
+} from "./subprocess.ts";

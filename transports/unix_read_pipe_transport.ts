@@ -1,0 +1,309 @@
+/**
+ * The read end of a pipe as a transport (asyncio's
+ * `unix_events._UnixReadPipeTransport`): works on pipes, FIFOs, sockets
+ * and character devices (PTYs, terminals), driven by the loop's
+ * `addReader`. Made by `loop.connectReadPipe()`; the subprocess transport
+ * makes one for a child's stdout and stderr.
+ *
+ * @module
+ */
+import { readFd } from "../ffi/unix/libc.ts";
+import type { Future } from "../loop/future.ts";
+import { ReadTransport } from "./base_transport.ts";
+import type { BaseProtocol, Protocol } from "./protocol.ts";
+import type { TransportLoop } from "./selector_socket_transport.ts";
+import { closePipe, type PipeFileObj, takePipe } from "./_unix_pipe.ts";
+
+/**
+ * The most bytes one read of a pipe takes (asyncio's `max_size`): 256 KiB.
+ *
+ * @example
+ * ```ts
+ * import { PIPE_MAX_READ_SIZE } from "./unix_read_pipe_transport.ts";
+ * console.log(PIPE_MAX_READ_SIZE); // 262144
+ * ```
+ */
+export const PIPE_MAX_READ_SIZE = 256 * 1024;
+
+// One off-heap buffer serves every read pipe: JS is single-threaded and each read is copied out
+// before the protocol sees it.
+const READ_BUF = new Uint8Array(new ArrayBuffer(PIPE_MAX_READ_SIZE));
+
+/** Options of the pipe transports' constructors. */
+export interface UnixPipeTransportOptions {
+  /** Resolved (unless cancelled) once the protocol's `connectionMade()` ran. */
+  waiter?: Future<void> | null;
+  /** Extra information; `"pipe"` is always set to the pipe given. */
+  extra?: Record<string, unknown>;
+}
+
+function setResultUnlessCancelled(fut: Future<void>): void {
+  if (!fut.cancelled()) fut.setResult(undefined);
+}
+
+/**
+ * A read-only transport over the read end of a pipe, FIFO, socket or
+ * character device. The constructor refuses other kinds of files
+ * (`TypeError`; nothing is closed then), makes the fd nonblocking and
+ * takes it over: the fd (or the object's `close()`) is closed right after
+ * the protocol's `connectionLost()`, as asyncio closes the pipe object.
+ *
+ * The protocol's `connectionMade()` runs on the loop's next iteration and
+ * reading starts then. Each read takes up to 256 KiB and
+ * `dataReceived()` gets a fresh copy. At end of file (every writer closed)
+ * the protocol gets `eofReceived()` (its return value is ignored: a pipe
+ * cannot be half-closed) and then `connectionLost(null)`, each exactly
+ * once. A read error ends the transport with `connectionLost(error)`; EIO
+ * (a PTY master whose slave closed, on Linux) is not reported to the
+ * exception handler, as in asyncio.
+ *
+ * @example
+ * ```ts
+ * import { SelectorEventLoop } from "../loop/mod.ts";
+ * import { Protocol } from "./protocol.ts";
+ * import { UnixReadPipeTransport } from "./unix_read_pipe_transport.ts";
+ * import { closeFd, makePipe, writeFd } from "../ffi/unix/libc.ts";
+ *
+ * class Collect extends Protocol {
+ *   text = "";
+ *   done = Promise.withResolvers<void>();
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.text += new TextDecoder().decode(data);
+ *   }
+ *   override connectionLost(): void {
+ *     this.done.resolve();
+ *   }
+ * }
+ * using loop = new SelectorEventLoop();
+ * const [r, w] = makePipe();
+ * const protocol = new Collect();
+ * await loop.runUntilComplete(async () => {
+ *   new UnixReadPipeTransport(loop, r, protocol); // owns r from now on
+ *   writeFd(w, new TextEncoder().encode("hi"));
+ *   closeFd(w);
+ *   await protocol.done.promise;
+ * });
+ * console.log(protocol.text); // "hi"
+ * ```
+ */
+export class UnixReadPipeTransport extends ReadTransport {
+  #loop: TransportLoop;
+  #pipe: PipeFileObj;
+  #fd: number;
+  #protocol: Protocol;
+  #closing = false;
+  #paused = false;
+  #closed = false; // the fd was closed
+  #lost = false; // connectionLost was scheduled
+  // Bound once: the loop's handles call these with no per-event closure.
+  #readReady = (): void => this.#onReadable();
+  #connectionMade = (): void => this.#protocol.connectionMade(this);
+  #eofReceived = (): void => void this.#protocol.eofReceived();
+  #connectionLost = (exc: Error | null): void => this.#callConnectionLost(exc);
+  #startReading = (): void => {
+    if (this.isReading()) this.#loop.addReader(this.#fd, this.#readReady);
+  };
+
+  /**
+   * Takes over `pipe` (an fd or an object with `fileno()`) for `protocol`;
+   * `connectionMade()` follows on the loop's next turn.
+   */
+  constructor(
+    loop: TransportLoop,
+    pipe: PipeFileObj,
+    protocol: Protocol,
+    options: UnixPipeTransportOptions = {},
+  ) {
+    const { fd } = takePipe(pipe, "UnixReadPipeTransport");
+    super(options.extra);
+    this._setExtraInfo("pipe", pipe);
+    this.#loop = loop;
+    this.#pipe = pipe;
+    this.#fd = fd;
+    this.#protocol = protocol;
+    loop.callSoon(this.#connectionMade);
+    loop.callSoon(this.#startReading); // only once connectionMade() ran
+    if (options.waiter) loop.callSoon(setResultUnlessCancelled, options.waiter);
+  }
+
+  /**
+   * The pipe's fd (it stays the transport's until `connectionLost()`).
+   *
+   * @example
+   * ```ts ignore
+   * console.log(transport.fileno());
+   * ```
+   */
+  fileno(): number {
+    return this.#fd;
+  }
+
+  /**
+   * Whether `close()` was called, end of file was seen or the pipe failed.
+   *
+   * @example
+   * ```ts ignore
+   * if (!transport.isClosing()) transport.close();
+   * ```
+   */
+  isClosing(): boolean {
+    return this.#closing;
+  }
+
+  /**
+   * Stops reading; `connectionLost(null)` follows on the next iteration,
+   * then the pipe is closed. Unread data is dropped.
+   *
+   * @example
+   * ```ts ignore
+   * transport.close();
+   * ```
+   */
+  close(): void {
+    if (!this.#closing) this.#close(null);
+  }
+
+  /**
+   * Replaces the protocol.
+   *
+   * @example
+   * ```ts ignore
+   * transport.setProtocol(new OtherProtocol());
+   * ```
+   */
+  setProtocol(protocol: BaseProtocol): void {
+    this.#protocol = protocol as Protocol;
+  }
+
+  /**
+   * The current protocol.
+   *
+   * @example
+   * ```ts ignore
+   * const protocol = transport.getProtocol();
+   * ```
+   */
+  getProtocol(): BaseProtocol {
+    return this.#protocol;
+  }
+
+  /**
+   * Whether the transport is receiving (neither paused nor closing).
+   *
+   * @example
+   * ```ts ignore
+   * console.log(transport.isReading());
+   * ```
+   */
+  isReading(): boolean {
+    return !this.#paused && !this.#closing;
+  }
+
+  /**
+   * Stops calling `dataReceived()` until `resumeReading()`: the fd is no
+   * longer watched, so the writer blocks once the pipe is full. No effect
+   * unless reading.
+   *
+   * @example
+   * ```ts ignore
+   * transport.pauseReading();
+   * ```
+   */
+  pauseReading(): void {
+    if (!this.isReading()) return;
+    this.#paused = true;
+    this.#loop.removeReader(this.#fd);
+  }
+
+  /**
+   * Reads again. No effect unless paused (or once closing).
+   *
+   * @example
+   * ```ts ignore
+   * transport.resumeReading();
+   * ```
+   */
+  resumeReading(): void {
+    if (this.#closing || !this.#paused) return;
+    this.#paused = false;
+    this.#loop.addReader(this.#fd, this.#readReady);
+  }
+
+  #onReadable(): void {
+    if (this.#closing) return;
+    let n: number;
+    try {
+      n = readFd(this.#fd, READ_BUF);
+    } catch (e) {
+      this.#fatalError(e, "Fatal read error on pipe transport");
+      return;
+    }
+    if (n < 0) return; // EAGAIN: a spurious wakeup
+    if (n === 0) {
+      // Every writer is gone. eofReceived's answer is ignored: there is nothing left to do.
+      this.#closing = true;
+      this.#loop.removeReader(this.#fd);
+      this.#lost = true;
+      this.#loop.callSoon(this.#eofReceived);
+      this.#loop.callSoon(this.#connectionLost, null);
+      return;
+    }
+    const data = READ_BUF.slice(0, n);
+    try {
+      this.#protocol.dataReceived(data);
+    } catch (e) {
+      this.#fatalError(e, "Fatal error: protocol.dataReceived() call failed.");
+    }
+  }
+
+  #fatalError(exc: unknown, message: string): void {
+    // EIO is how a PTY master learns that its slave closed: news for the protocol, not a bug.
+    if ((exc as { code?: unknown })?.code !== "EIO") {
+      this.#loop.callExceptionHandler({
+        message,
+        exception: exc,
+        transport: this,
+        protocol: this.#protocol,
+      });
+    }
+    this.#close(exc instanceof Error ? exc : new Error(String(exc)));
+  }
+
+  #close(exc: Error | null): void {
+    this.#closing = true;
+    this.#loop.removeReader(this.#fd);
+    if (this.#lost) return;
+    this.#lost = true;
+    this.#loop.callSoon(this.#connectionLost, exc);
+  }
+
+  #callConnectionLost(exc: Error | null): void {
+    try {
+      this.#protocol.connectionLost(exc);
+    } finally {
+      // Never close an fd the selector still watches: its number could be reused at once.
+      this.#loop.removeReader(this.#fd);
+      this.#closed = true;
+      closePipe(this.#pipe, this.#fd);
+    }
+  }
+
+  /**
+   * A short description: fd and state.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(String(transport)); // "<UnixReadPipeTransport fd=7 reading>"
+   * ```
+   */
+  override toString(): string {
+    const state = this.#closed
+      ? "closed"
+      : this.#closing
+      ? "closing"
+      : this.#paused
+      ? "paused"
+      : "reading";
+    return `<UnixReadPipeTransport fd=${this.#fd} ${state}>`;
+  }
+}
