@@ -10,6 +10,7 @@ import {
   EVENT_READ,
   EVENT_WRITE,
   type FileObj,
+  type SelectorKey,
   type SelectResult,
 } from "../selectors/mod.ts";
 import type {
@@ -93,6 +94,8 @@ function toFd(fileobj: FileObj): number {
  */
 export class SelectorEventLoop extends BaseEventLoop {
   #selector: BaseSelector;
+  // Keys whose watchers were dropped by _release(): settled before the next poll.
+  #released: SelectorKey[] = [];
   #signals: SignalHandlers | null = null;
 
   /** Makes a loop over a new `DefaultSelector`. */
@@ -140,6 +143,7 @@ export class SelectorEventLoop extends BaseEventLoop {
    */
   override close(): void {
     if (this.isClosed()) return;
+    this.#released.length = 0;
     super.close();
     this.#signals?.clear();
     // Children still running can no longer be reported: they are killed and reaped.
@@ -190,12 +194,14 @@ export class SelectorEventLoop extends BaseEventLoop {
 
   /** Polls the selector without waiting. */
   protected _poll(): void {
+    if (this.#released.length > 0) this.#flushReleased();
     const events = this.#selector.select(0);
     if (events.length > 0) this.#processEvents(events);
   }
 
   /** Waits with the selector off the JS thread. */
   protected async _wait(timeoutMs: number | null): Promise<void> {
+    if (this.#released.length > 0) this.#flushReleased();
     const events = await this.#selector.selectAsync(timeoutMs);
     if (events.length > 0 && !this.isClosed()) this.#processEvents(events);
   }
@@ -232,7 +238,15 @@ export class SelectorEventLoop extends BaseEventLoop {
       throw new TypeError(`a callable object was expected by ${method}(), got ${typeof callback}`);
     }
     const handle = new Handle(callback, { loop: this, args });
-    const key = this.#selector.getMap().get(toFd(fileobj));
+    let key = this.#selector.getMap().get(toFd(fileobj));
+    if (key !== undefined && key.fileobj !== fileobj) {
+      // Another object on the same fd number: the registered one may have been
+      // closed (taking its kernel registration with it) and the number reused.
+      const w = key.data as Watchers;
+      this.#selector.unregister(key.fileobj);
+      const live = (w.reader !== null ? EVENT_READ : 0) | (w.writer !== null ? EVENT_WRITE : 0);
+      key = live === 0 ? undefined : this.#selector.register(fileobj, live, w);
+    }
     if (key === undefined) {
       const w = event === EVENT_READ ? new Watchers(handle, null) : new Watchers(null, handle);
       this.#selector.register(fileobj, event, w);
@@ -245,6 +259,46 @@ export class SelectorEventLoop extends BaseEventLoop {
     else w.writer = handle;
     old?.cancel();
     return handle;
+  }
+
+  /**
+   * Drops the reader (or writer) of `fileobj` at once but keeps its kernel
+   * registration until just before the next poll, so that a watch released
+   * and added again within one iteration (a `sock*` call completing, then
+   * the next one waiting) costs no syscall.
+   */
+  _release(fileobj: FileObj, write: boolean): void {
+    const key = this.isClosed() ? undefined : this.#selector.getMap().get(toFd(fileobj));
+    if (key === undefined || key.fileobj !== fileobj) {
+      if (write) this.removeWriter(fileobj);
+      else this.removeReader(fileobj);
+      return;
+    }
+    const w = key.data as Watchers;
+    const old = write ? w.writer : w.reader;
+    if (write) w.writer = null;
+    else w.reader = null;
+    old?.cancel();
+    this.#released.push(key);
+  }
+
+  #flushReleased(): void {
+    const released = this.#released, map = this.#selector.getMap();
+    for (let i = 0; i < released.length; i++) {
+      const key = released[i];
+      const now = map.get(key.fd);
+      if (now === undefined || now.fileobj !== key.fileobj) continue;
+      const w = now.data as Watchers;
+      const wanted = (w.reader !== null ? EVENT_READ : 0) | (w.writer !== null ? EVENT_WRITE : 0);
+      if (wanted === now.events) continue;
+      try {
+        if (wanted === 0) this.#selector.unregister(now.fileobj);
+        else this.#selector.modify(now.fileobj, wanted, w);
+      } catch {
+        // The fd was closed meanwhile: the kernel dropped it; modify() unregistered it.
+      }
+    }
+    released.length = 0;
   }
 
   #remove(fileobj: FileObj, event: number): boolean {

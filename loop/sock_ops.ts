@@ -16,11 +16,13 @@ import type { Handle, TimerHandle } from "./handle.ts";
 import { CancelledError } from "./errors.ts";
 import { abortMessage } from "./_signal.ts";
 
-/** What the sock calls need of a loop. */
-type IoLoop = Pick<
-  AbstractEventLoop,
-  "addReader" | "addWriter" | "removeReader" | "removeWriter" | "callLater" | "isClosed"
->;
+/** What the sock calls need of a loop; `_release` is SelectorEventLoop's lazy removal. */
+type IoLoop =
+  & Pick<
+    AbstractEventLoop,
+    "addReader" | "addWriter" | "removeReader" | "removeWriter" | "callLater" | "isClosed"
+  >
+  & { _release?(fileobj: Socket, write: boolean): void };
 
 // Operation kinds: a switch on small integers, no per-call closures.
 const RECV = 0, RECV_INTO = 1, RECVFROM = 2, RECVFROM_INTO = 3, ACCEPT = 4;
@@ -166,7 +168,7 @@ function onReady(op: SockOp): void {
     op.reject(e);
     return;
   }
-  finish(op);
+  finish(op, true);
   op.resolve(result);
 }
 
@@ -190,10 +192,12 @@ function onTimer(op: SockOp): void {
 /** A unix connect that met a full backlog is retried this often (no readiness event exists). */
 const UNIX_RETRY_MS = 1;
 
+// The Socket itself is watched (not its fd number): the selector then trusts
+// its kind (no fstat), and a reused fd number is told apart by identity.
 function watch(op: SockOp): void {
   op.handle = op.write
-    ? op.loop.addWriter(op.fd, onReady, op)
-    : op.loop.addReader(op.fd, onReady, op);
+    ? op.loop.addWriter(op.sock, onReady, op)
+    : op.loop.addReader(op.sock, onReady, op);
 }
 
 /** Queues `op` behind its fd's waiting calls (or watches the fd for it) and returns its promise. */
@@ -223,8 +227,12 @@ function wait<T>(op: SockOp): Promise<T> {
   return promise;
 }
 
-/** Takes `op` out of its queue: the next call takes over the fd, or the fd is no longer watched. */
-function finish(op: SockOp): void {
+/**
+ * Takes `op` out of its queue: the next call takes over the fd, or the fd is
+ * no longer watched. After a success (`lazy`) the kernel registration is kept
+ * until the next poll, as the next call on the socket usually comes at once.
+ */
+function finish(op: SockOp, lazy = false): void {
   op.signal?.removeEventListener("abort", op);
   op.timer?.cancel();
   op.timer = null;
@@ -237,8 +245,9 @@ function finish(op: SockOp): void {
       queue.delete(op.fd);
       // Not when someone replaced our callback with their own (CPython's bpo-30064 fix).
       if (op.handle !== null && !op.handle.cancelled()) {
-        if (op.write) op.loop.removeWriter(op.fd);
-        else op.loop.removeReader(op.fd);
+        if (lazy && op.loop._release !== undefined) op.loop._release(op.sock, op.write);
+        else if (op.write) op.loop.removeWriter(op.sock);
+        else op.loop.removeReader(op.sock);
       }
     } else {
       queue.set(op.fd, next);

@@ -11,6 +11,7 @@ import { Waker } from "./_waker.ts";
 import {
   EVENT_READ,
   EVENT_WRITE,
+  FD_KIND,
   type FileObj,
   type SelectorKey,
   type SelectResult,
@@ -191,7 +192,8 @@ export abstract class BaseSelector implements Disposable {
       throw new Deno.errors.AlreadyExists(`${describe(fileobj)} (fd ${fd}) is already registered`);
     }
     this.checkBackendFd(fd);
-    const kind = fileKind(fd);
+    const known = typeof fileobj === "object" ? fileobj[FD_KIND]?.() : undefined;
+    const kind = known ?? fileKind(fd);
     if (kind === "file" || kind === "directory") {
       throw new TypeError(
         `fd ${fd} is a ${kind === "file" ? "regular file" : "directory"}: a selector cannot be ` +

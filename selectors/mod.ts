@@ -16,6 +16,7 @@ export { BaseSelector } from "./base_selector.ts";
 export {
   EVENT_READ,
   EVENT_WRITE,
+  FD_KIND,
   type FileObj,
   type HasFileno,
   type SelectorKey,

@@ -37,7 +37,22 @@ export const EVENT_WRITE = 2;
 export interface HasFileno {
   /** The file descriptor number. */
   fileno(): number;
+  /** What the fd is, when the object knows (see {@linkcode FD_KIND}). */
+  [FD_KIND]?(): string;
 }
+
+/**
+ * An optional method of a fileobj that says what its fd is (`"socket"`,
+ * `"fifo"` ...), so that `register()` can skip the `fstat` it otherwise
+ * makes to refuse regular files. `Socket` has it.
+ *
+ * @example
+ * ```ts
+ * import { FD_KIND, type HasFileno } from "@aio/loop";
+ * const wrapped: HasFileno = { fileno: () => 5, [FD_KIND]: () => "socket" };
+ * ```
+ */
+export const FD_KIND: unique symbol = Symbol.for("@aio/loop.fdKind");
 
 /**
  * What a selector watches: an fd number or an object with `fileno()`.

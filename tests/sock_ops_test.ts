@@ -6,7 +6,8 @@ import {
   assertStringIncludes,
   assertThrows,
 } from "@std/assert";
-import { CancelledError, type SelectorEventLoop, sleep } from "../loop/mod.ts";
+import { CancelledError, type SelectorEventLoop, sleep, waitFor } from "../loop/mod.ts";
+import { closeFd, makeSocketPair, writeFd } from "../ffi/unix/libc.ts";
 import {
   type Address,
   type NetAddress,
@@ -74,8 +75,22 @@ async function recvExactly(loop: SelectorEventLoop, sock: Socket, n: number): Pr
   return out;
 }
 
+type Watchers = { reader: unknown; writer: unknown };
+
+/** Whether the loop has a reader or writer on `sock` (a released fd may stay registered until the next poll). */
 function watched(loop: SelectorEventLoop, sock: Socket): boolean {
-  return loop.selector.getMap().has(sock.fileno());
+  const w = loop.selector.getMap().get(sock.fileno())?.data as Watchers | undefined;
+  return w !== undefined && (w.reader !== null || w.writer !== null);
+}
+
+/** How many fds the loop has a reader or writer on. */
+function liveWatches(loop: SelectorEventLoop): number {
+  let n = 0;
+  for (const key of loop.selector.getMap().values()) {
+    const w = key.data as Watchers;
+    if (w.reader !== null || w.writer !== null) n++;
+  }
+  return n;
 }
 
 function pattern(n: number): Uint8Array {
@@ -112,7 +127,7 @@ for (const sel of SELECTORS) {
           }
         }
         await server;
-        assertEquals(loop.selector.getMap().size, 0);
+        assertEquals(liveWatches(loop), 0);
       }),
     });
   }
@@ -161,7 +176,7 @@ for (const sel of SELECTORS) {
       const [n, from2] = await loop.sockRecvfromInto(a, buf, 8);
       assertEquals(dec.decode(buf.subarray(0, n)), "pong!");
       assertEquals(from2, b.getsockname());
-      assertEquals(loop.selector.getMap().size, 0);
+      assertEquals(liveWatches(loop), 0);
     }),
   );
 
@@ -219,7 +234,7 @@ for (const sel of SELECTORS) {
         Deno.errors.ConnectionRefused,
       );
       assertEquals((e as Error & { code: string }).code, "ECONNREFUSED");
-      assertEquals(loop.selector.getMap().size, 0);
+      assertEquals(liveWatches(loop), 0);
     }),
   );
 
@@ -402,7 +417,7 @@ for (const sel of SELECTORS) {
       sock.close();
       const e = await assertRejects(() => loop.sockRecv(sock, 10), Deno.errors.BadResource);
       assertStringIncludes(e.message, "closed");
-      assertEquals(loop.selector.getMap().size, 0);
+      assertEquals(liveWatches(loop), 0);
     }),
   );
 
@@ -417,6 +432,56 @@ for (const sel of SELECTORS) {
         NI_NUMERICHOST | NI_NUMERICSERV,
       );
       assertEquals([host, port], ["127.0.0.1", "80"]);
+    }),
+  );
+}
+
+for (const sel of SELECTORS) {
+  const L = `SelectorEventLoop(${sel.name})`;
+
+  Deno.test(
+    `${L}: a completed sock call's registration is gone before the next poll`,
+    onLoop(sel, async (loop) => {
+      const [client, conn] = await connectedPair(loop);
+      using _c = client;
+      using _s = conn;
+      const receiving = loop.sockRecv(conn, 16); // waits: registers conn
+      assert(watched(loop, conn));
+      await loop.sockSendall(client, enc.encode("x"));
+      assertEquals(dec.decode(await receiving), "x");
+      assertEquals(watched(loop, conn), false);
+      await sleep(1); // the loop waits once: released registrations are settled first
+      assertEquals(loop.selector.getMap().size, 0);
+    }),
+  );
+
+  Deno.test(
+    `${L}: a reused fd number is watched again after its socket was closed`,
+    onLoop(sel, async (loop) => {
+      const [client, conn] = await connectedPair(loop);
+      const receiving = loop.sockRecv(conn, 16);
+      await loop.sockSendall(client, enc.encode("x"));
+      await receiving; // conn's registration is only released, not yet removed
+      // Same iteration, no poll in between: close conn and reuse its fd number.
+      const fd = conn.fileno();
+      conn.close(); // epoll and kqueue drop the closed fd by themselves
+      client.close();
+      // Lower free fds may exist: take pairs until one end gets conn's number.
+      const spare: number[] = [];
+      let pair = makeSocketPair();
+      while (pair[0] !== fd && pair[1] !== fd && spare.length < 64) {
+        spare.push(...pair);
+        pair = makeSocketPair();
+      }
+      spare.forEach((x) => closeFd(x));
+      const [a, b] = pair;
+      const mine = a === fd ? a : b;
+      assertEquals(mine, fd, `fd ${fd} was not reused`);
+      using again = Socket.fromFd(mine);
+      using peer = Socket.fromFd(mine === a ? b : a);
+      const waiting = loop.sockRecv(again, 16); // must register the new socket afresh
+      writeFd(peer.fileno(), enc.encode("y"));
+      assertEquals(dec.decode(await waitFor(waiting, 10_000)), "y");
     }),
   );
 }
