@@ -13,7 +13,9 @@ export const FD_SET_BYTES: number = FD_SETSIZE / 8;
 
 function check(fd: number): void {
   if (!Number.isInteger(fd) || fd < 0 || fd >= FD_SETSIZE) {
-    throw new RangeError(`fd ${fd} does not fit in an fd_set: select() needs fd < FD_SETSIZE (${FD_SETSIZE})`);
+    throw new RangeError(
+      `fd ${fd} does not fit in an fd_set: select() needs fd < FD_SETSIZE (${FD_SETSIZE})`,
+    );
   }
 }
 

@@ -28,7 +28,12 @@ const SYMBOLS = {
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   close: { parameters: ["i32"], result: "i32" },
   poll: { parameters: ["buffer", NFDS, "i32"], result: "i32" },
-  poll_async: { name: "poll", parameters: ["buffer", NFDS, "i32"], result: "i32", nonblocking: true },
+  poll_async: {
+    name: "poll",
+    parameters: ["buffer", NFDS, "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
   select: { parameters: ["i32", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
   select_async: {
     name: "select",
@@ -49,7 +54,11 @@ const SYMBOLS = {
   setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   clock_getres: { parameters: ["i32", "buffer"], result: "i32" },
-  errno_location: { name: DARWIN ? "__error" : "__errno_location", parameters: [], result: "pointer" },
+  errno_location: {
+    name: DARWIN ? "__error" : "__errno_location",
+    parameters: [],
+    result: "pointer",
+  },
 } as const;
 
 type Raw = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
