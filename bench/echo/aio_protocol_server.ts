@@ -1,0 +1,51 @@
+/**
+ * Echo server, protocol style: `loop.createServer()` with a `Protocol`
+ * whose `dataReceived` writes the bytes back, on a `SelectorEventLoop`
+ * over the selector `--selector` names (epoll, poll or select).
+ *
+ * Run: `deno run --allow-ffi bench/echo/aio_protocol_server.ts [--selector=epoll] [--port=0]`
+ *
+ * @module
+ */
+import {
+  type BaseSelector,
+  EpollSelector,
+  PollSelector,
+  Protocol,
+  SelectorEventLoop,
+  SelectSelector,
+  type Transport,
+} from "../../mod.ts";
+import { announce, flag, portFlag, reportMemory } from "./_server_args.ts";
+
+class Echo extends Protocol {
+  #transport!: Transport;
+  override connectionMade(transport: Transport): void {
+    this.#transport = transport;
+  }
+  override dataReceived(data: Uint8Array): void {
+    this.#transport.write(data);
+  }
+}
+
+const selectors: Record<string, () => BaseSelector> = {
+  epoll: () => new EpollSelector(),
+  poll: () => new PollSelector(),
+  select: () => new SelectSelector(),
+};
+const name = flag("selector", "epoll");
+if (!(name in selectors)) throw new RangeError(`--selector must be epoll, poll or select`);
+
+const loop = new SelectorEventLoop(selectors[name]());
+const server = await loop.runUntilComplete(() =>
+  loop.createServer(() => new Echo(), { host: "127.0.0.1", port: portFlag(), backlog: 1024 })
+);
+const { port } = server.sockets[0].getsockname() as Deno.NetAddr;
+loop.addSignalHandler("SIGTERM", () => {
+  server.close();
+  loop.stop();
+});
+loop.addSignalHandler("SIGUSR2", reportMemory);
+announce(port);
+await loop.runForever();
+loop.close();

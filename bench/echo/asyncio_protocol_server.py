@@ -1,0 +1,48 @@
+"""Echo server, asyncio protocol style (`loop.create_server` + `Protocol`).
+
+Run: python3 bench/echo/asyncio_protocol_server.py [--uvloop] [--port=0]
+SIGUSR2 prints the RSS; SIGTERM exits.
+"""
+import asyncio
+import json
+import signal
+import sys
+
+
+class Echo(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        self.transport.write(data)
+
+
+def port_arg():
+    for a in sys.argv[1:]:
+        if a.startswith("--port="):
+            return int(a[7:])
+    return 0
+
+
+def report_memory():
+    with open("/proc/self/status") as f:
+        rss = next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmRSS:"))
+    print(json.dumps({"mem": {"rss": rss}}), flush=True)
+
+
+async def main():
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(Echo, "127.0.0.1", port_arg(), backlog=1024)
+    stop = loop.create_future()
+    loop.add_signal_handler(signal.SIGTERM, stop.set_result, None)
+    loop.add_signal_handler(signal.SIGUSR2, report_memory)
+    print(json.dumps({"port": server.sockets[0].getsockname()[1]}), flush=True)
+    await stop
+    server.close()
+
+
+if "--uvloop" in sys.argv:
+    import uvloop
+
+    uvloop.install()
+asyncio.run(main())
