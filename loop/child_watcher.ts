@@ -112,7 +112,11 @@ export abstract class AbstractChildWatcher implements Disposable {
    * watcher.addChildHandler(child.pid, (_pid, code) => console.log("exit", code), { loop });
    * ```
    */
-  addChildHandler(pid: number, callback: ChildExitCallback, options?: AddChildHandlerOptions): void {
+  addChildHandler(
+    pid: number,
+    callback: ChildExitCallback,
+    options?: AddChildHandlerOptions,
+  ): void {
     if (!Number.isInteger(pid) || pid <= 0 || pid > 0x7fffffff) {
       throw new RangeError(`pid must be a positive integer (a child's pid), got ${pid}`);
     }

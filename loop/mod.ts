@@ -98,3 +98,4 @@ export {
 export { PidfdChildWatcher } from "./pidfd_child_watcher.ts";
 export { SigchldChildWatcher } from "./sigchld_child_watcher.ts";
 export { KqueueChildWatcher, type KqueueChildWatcherOptions } from "./kqueue_child_watcher.ts";
+export type { KqueueApi } from "../ffi/darwin/sys.ts";

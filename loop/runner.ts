@@ -161,9 +161,12 @@ export class Runner implements Disposable, AsyncDisposable {
     } catch (e) {
       // asyncio: a main task cancelled by SIGINT alone ends in KeyboardInterrupt.
       if (e instanceof CancelledError && this.#interrupts > 0 && task.uncancel() === 0) {
-        throw new Deno.errors.Interrupted("KeyboardInterrupt: the main task was cancelled by SIGINT", {
-          cause: e,
-        });
+        throw new Deno.errors.Interrupted(
+          "KeyboardInterrupt: the main task was cancelled by SIGINT",
+          {
+            cause: e,
+          },
+        );
       }
       throw e;
     } finally {

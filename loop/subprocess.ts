@@ -88,7 +88,9 @@ function spawnOptions(options: SubprocessOptions | undefined, method: string): S
   for (const key of Object.keys(options)) {
     if (!OPTION_NAMES.has(key)) {
       throw new TypeError(
-        `${method}(): unknown option ${JSON.stringify(key)} (known: ${[...OPTION_NAMES].join(", ")})`,
+        `${method}(): unknown option ${JSON.stringify(key)} (known: ${
+          [...OPTION_NAMES].join(", ")
+        })`,
       );
     }
   }

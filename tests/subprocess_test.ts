@@ -110,7 +110,10 @@ for (const c of SELECTORS) {
           const [t1, p1] = await exec(loop, ["sh", "-c", script], { stdin: DEVNULL });
           await p1.done.promise;
           t1.close();
-          const [t2, p2] = await exec(loop, ["sh", "-c", script], { stdin: DEVNULL, stderr: STDOUT });
+          const [t2, p2] = await exec(loop, ["sh", "-c", script], {
+            stdin: DEVNULL,
+            stderr: STDOUT,
+          });
           assertEquals(t2.getPipeTransport(2), null);
           await p2.done.promise;
           t2.close();
