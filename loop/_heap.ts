@@ -1,5 +1,5 @@
 /**
- * The loop's timer heap: a binary min-heap keyed by (when, seq) in three
+ * The loop's timer heap: a 4-ary min-heap keyed by (when, seq) in three
  * parallel flat arrays, so equal times keep their scheduling order and the
  * sift loops compare plain numbers. Cancelled handles stay in place until
  * they reach the top or dominate the heap (CPython's purge rule).
@@ -64,6 +64,7 @@ export class TimerHeap implements TimerOwner {
     }
     this.#items[last] = undefined as unknown as TimerHandle;
     _setTimerOwner(top, null);
+    if (top.cancelled()) this.#cancelled--; // a cancelled one popped as due leaves the count
     return top;
   }
 
@@ -89,13 +90,10 @@ export class TimerHeap implements TimerOwner {
       }
       this.#items.length = this.#when.length = this.#seq.length = k;
       this.#size = k;
-      for (let i = (k >> 1) - 1; i >= 0; i--) this.#siftDown(i);
+      for (let i = (k - 2) >> 2; i >= 0; i--) this.#siftDown(i);
       this.#cancelled = 0;
     } else {
-      while (this.#size > 0 && this.#items[0].cancelled()) {
-        this.#cancelled--;
-        this.pop();
-      }
+      while (this.#size > 0 && this.#items[0].cancelled()) this.pop();
     }
   }
 
@@ -118,7 +116,7 @@ export class TimerHeap implements TimerOwner {
     const w = this.#when, s = this.#seq, it = this.#items;
     const hw = w[i], hs = s[i], h = it[i];
     while (i > 0) {
-      const p = (i - 1) >> 1;
+      const p = (i - 1) >> 2;
       const pw = w[p];
       if (pw < hw || (pw === hw && s[p] < hs)) break;
       w[i] = pw;
@@ -131,18 +129,27 @@ export class TimerHeap implements TimerOwner {
     it[i] = h;
   }
 
+  // A 4-ary heap: half the depth of a binary one, and the four children sit
+  // side by side; pops (siftDown) were the heap's main cost.
   #siftDown(i: number): void {
     const w = this.#when, s = this.#seq, it = this.#items, n = this.#size;
     const hw = w[i], hs = s[i], h = it[i];
     for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      const r = c + 1;
-      if (r < n && (w[r] < w[c] || (w[r] === w[c] && s[r] < s[c]))) c = r;
-      const cw = w[c];
-      if (hw < cw || (hw === cw && hs < s[c])) break;
+      const first = 4 * i + 1;
+      if (first >= n) break;
+      let c = first, cw = w[first], cs = s[first];
+      const last = first + 4 < n ? first + 4 : n;
+      for (let k = first + 1; k < last; k++) {
+        const kw = w[k];
+        if (kw < cw || (kw === cw && s[k] < cs)) {
+          c = k;
+          cw = kw;
+          cs = s[k];
+        }
+      }
+      if (hw < cw || (hw === cw && hs < cs)) break;
       w[i] = cw;
-      s[i] = s[c];
+      s[i] = cs;
       it[i] = it[c];
       i = c;
     }

@@ -425,3 +425,40 @@ Deno.test("TimerHeap keeps insertion order for equal times", () => {
   const expected = [...hs].sort((a, b) => a.when() - b.when()); // stable sort
   assertEquals(out.map((h) => hs.indexOf(h)), expected.map((h) => hs.indexOf(h)));
 });
+
+Deno.test("TimerHeap matches a sorted list over random pushes, cancels, prunes and pops", () => {
+  using loop = new SelectorEventLoop();
+  let seed = 12345;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let round = 0; round < 20; round++) {
+    const heap = new TimerHeap();
+    const live: Array<{ when: number; seq: number; h: TimerHandle }> = [];
+    let seq = 0;
+    for (let step = 0; step < 2000; step++) {
+      const r = rand();
+      if (r < 0.55) {
+        const when = Math.floor(rand() * 50); // many equal times
+        const h = new TimerHandle(when, () => {}, { loop });
+        heap.push(h);
+        live.push({ when, seq: seq++, h });
+      } else if (r < 0.75 && live.length > 0) {
+        const i = Math.floor(rand() * live.length);
+        live[i].h.cancel();
+        live.splice(i, 1);
+      } else if (r < 0.85) {
+        heap.prune();
+      } else {
+        heap.prune(); // as the loop does before popping
+        live.sort((a, b) => a.when - b.when || a.seq - b.seq);
+        const end = Math.floor(rand() * 50);
+        const got: TimerHandle[] = [];
+        heap.popDue(end, (h) => got.push(h));
+        const want = [];
+        while (live.length > 0 && live[0].when < end) want.push(live.shift()!.h);
+        // Cancelled handles popped with the due ones are skipped by the loop.
+        assertEquals(got.filter((h) => !h.cancelled()), want);
+      }
+    }
+    assertEquals(heap.size - heap.cancelledCount, live.length);
+  }
+});
