@@ -9,7 +9,7 @@ import { type AddrInfo, AI_PASSIVE, Socket } from "../net/mod.ts";
 import type { StreamProtocol } from "../transports/selector_socket_transport.ts";
 import { refuseSsl, resolveWith } from "./create_connection.ts";
 import { errorText, rewordError } from "./_os_error.ts";
-import { DEFAULT_BACKLOG, Server, type ServerLoop } from "./server.ts";
+import { DEFAULT_BACKLOG, openServer, type Server, type ServerLoop } from "./server.ts";
 
 /**
  * Options of `createServer(protocolFactory, options)`: asyncio's
@@ -154,24 +154,18 @@ export async function createServer<P extends StreamProtocol>(
     sockets = [given];
   }
   for (const s of sockets) if (s.getBlocking()) s.setBlocking(false);
-  let server: Server;
-  try {
-    server = new Server(loop, sockets, protocolFactory, {
+  return await openServer(
+    loop,
+    sockets,
+    protocolFactory,
+    {
       backlog: options.backlog ?? DEFAULT_BACKLOG,
       acceptRetryDelay: options.acceptRetryDelay,
       noDelay: options.noDelay,
-    });
-  } catch (e) {
-    if (given === undefined) { for (const s of sockets) s.close(); }
-    throw e;
-  }
-  if (options.startServing ?? true) {
-    try {
-      await server.startServing();
-    } catch (e) {
-      server.close();
-      throw e;
-    }
-  }
-  return server;
+    },
+    options.startServing,
+    () => {
+      if (given === undefined) { for (const s of sockets) s.close(); }
+    },
+  );
 }

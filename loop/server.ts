@@ -65,6 +65,38 @@ export interface ServerOptions {
   onSocketClosed?: (sock: Socket) => void;
 }
 
+/**
+ * The end of `createServer`/`createUnixServer`: makes the server over
+ * `sockets` (calling `onFailure` to close what the caller opened when that
+ * throws), then starts serving unless `startServing` is `false` (closing
+ * the server when that fails).
+ */
+export async function openServer(
+  loop: ServerLoop,
+  sockets: Socket[],
+  protocolFactory: ProtocolFactory,
+  options: ServerOptions,
+  startServing: boolean | undefined,
+  onFailure: () => void,
+): Promise<Server> {
+  let server: Server;
+  try {
+    server = new Server(loop, sockets, protocolFactory, options);
+  } catch (e) {
+    onFailure();
+    throw e;
+  }
+  if (startServing ?? true) {
+    try {
+      await server.startServing();
+    } catch (e) {
+      server.close();
+      throw e;
+    }
+  }
+  return server;
+}
+
 /** Options of {@linkcode Server.serveForever}. */
 export interface ServeForeverOptions {
   /** Aborting it closes the server, waits for it, and rejects with `CancelledError`. */

@@ -20,7 +20,7 @@ import {
   type TransportAndProtocol,
 } from "./create_connection.ts";
 import { CancelledError } from "./errors.ts";
-import { DEFAULT_BACKLOG, Server, type ServerLoop } from "./server.ts";
+import { DEFAULT_BACKLOG, openServer, type Server, type ServerLoop } from "./server.ts";
 import { sockConnect } from "./sock_ops.ts";
 import { abortMessage, checkSignal } from "./_signal.ts";
 import { rewordError } from "./_os_error.ts";
@@ -210,24 +210,18 @@ export async function createUnixServer<P extends StreamProtocol>(
     }
   }
   if (sock.getBlocking()) sock.setBlocking(false);
-  let server: Server;
-  try {
-    server = new Server(loop, [sock], protocolFactory, {
+  return await openServer(
+    loop,
+    [sock],
+    protocolFactory,
+    {
       backlog: options.backlog ?? DEFAULT_BACKLOG,
       acceptRetryDelay: options.acceptRetryDelay,
       onSocketClosed,
-    });
-  } catch (e) {
-    if (own) sock.close();
-    throw e;
-  }
-  if (options.startServing ?? true) {
-    try {
-      await server.startServing();
-    } catch (e) {
-      server.close();
-      throw e;
-    }
-  }
-  return server;
+    },
+    options.startServing,
+    () => {
+      if (own) sock.close();
+    },
+  );
 }

@@ -55,8 +55,8 @@ export {
 } from "./unix_streams.ts";
 export {
   createSubprocessExec,
-  createSubprocessShell,
   type CreateSubprocessOptions,
+  createSubprocessShell,
   Process,
   SubprocessStreamProtocol,
 } from "./subprocess.ts";

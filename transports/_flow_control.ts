@@ -1,11 +1,19 @@
 /**
- * The write side shared by stream transports: a chunked write buffer (no
- * concatenation per write) and asyncio's write-buffer limits.
+ * The write side shared by the transports: asyncio's write-buffer limits
+ * and the `pauseWriting()`/`resumeWriting()` calls they drive (asyncio's
+ * `_FlowControlMixin`), and the chunked write buffer of the stream
+ * transports (no concatenation per write).
  *
  * @module
  */
-import type { IovecArray } from "../ffi/unix/iovec.ts";
-import type { WriteBufferLimits, WriteBufferLimitsOptions } from "./base_transport.ts";
+import { IovecArray } from "../ffi/unix/iovec.ts";
+import type { AbstractEventLoop } from "../loop/abstract_event_loop.ts";
+import type {
+  BaseTransport,
+  WriteBufferLimits,
+  WriteBufferLimitsOptions,
+} from "./base_transport.ts";
+import { reportError } from "./_util.ts";
 
 /**
  * asyncio's default high-water mark of a transport's write buffer: 64 KiB
@@ -18,6 +26,15 @@ import type { WriteBufferLimits, WriteBufferLimitsOptions } from "./base_transpo
  * ```
  */
 export const DEFAULT_HIGH_WATER = 64 * 1024;
+
+let sharedIov: IovecArray | undefined;
+/**
+ * The one iovec array every stream transport gathers writes in: JS is
+ * single-threaded and each use fills, writes and clears it in one go.
+ */
+export function iovec(): IovecArray {
+  return sharedIov ??= new IovecArray();
+}
 
 // Small writes that must be buffered are packed into chunks of this size, so a burst of tiny
 // writes becomes a few iovec entries, not thousands.
@@ -45,6 +62,69 @@ export function normalizeLimits(options?: WriteBufferLimitsOptions): WriteBuffer
     throw new RangeError(`high (${high}) must be >= low (${low}) must be >= 0`);
   }
   return { low, high };
+}
+
+/**
+ * asyncio's `_FlowControlMixin`: the high- and low-water marks, and the
+ * protocol's `pauseWriting()`/`resumeWriting()`, each called once per
+ * crossing. The transport calls `maybePause` after its buffer grew and
+ * `maybeResume` after it shrank; a protocol that throws there goes to the
+ * loop's exception handler.
+ */
+export class WriteFlowControl {
+  #loop: Pick<AbstractEventLoop, "callExceptionHandler">;
+  #transport: BaseTransport;
+  #buffer: { readonly size: number };
+  #high: number;
+  #low: number;
+  #paused = false; // pauseWriting() was called, resumeWriting() not yet
+
+  /** Flow control with the default marks for `transport`, whose write buffer is `buffer`. */
+  constructor(
+    loop: Pick<AbstractEventLoop, "callExceptionHandler">,
+    transport: BaseTransport,
+    buffer: { readonly size: number },
+  ) {
+    this.#loop = loop;
+    this.#transport = transport;
+    this.#buffer = buffer;
+    ({ high: this.#high, low: this.#low } = normalizeLimits());
+  }
+
+  /** `setWriteBufferLimits()`: sets the marks and pauses at once if the buffer is above. */
+  setLimits(options?: WriteBufferLimitsOptions): void {
+    ({ high: this.#high, low: this.#low } = normalizeLimits(options));
+    this.maybePause();
+  }
+
+  /** The marks, `{ low, high }`. */
+  limits(): WriteBufferLimits {
+    return { low: this.#low, high: this.#high };
+  }
+
+  /** Calls the protocol's `pauseWriting()` when the buffer went above the high mark. */
+  maybePause(): void {
+    if (this.#buffer.size <= this.#high || this.#paused) return;
+    this.#paused = true;
+    const protocol = this.#transport.getProtocol();
+    try {
+      protocol.pauseWriting();
+    } catch (e) {
+      reportError(this.#loop, "protocol.pauseWriting() failed", e, this.#transport, protocol);
+    }
+  }
+
+  /** Calls the protocol's `resumeWriting()` when the buffer is down to the low mark. */
+  maybeResume(): void {
+    if (!this.#paused || this.#buffer.size > this.#low) return;
+    this.#paused = false;
+    const protocol = this.#transport.getProtocol();
+    try {
+      protocol.resumeWriting();
+    } catch (e) {
+      reportError(this.#loop, "protocol.resumeWriting() failed", e, this.#transport, protocol);
+    }
+  }
 }
 
 /**

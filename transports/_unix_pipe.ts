@@ -1,7 +1,7 @@
 /**
  * What the read and write pipe transports share: taking over a pipe (the
- * fd check of asyncio's `_UnixReadPipeTransport`/`_UnixWritePipeTransport`),
- * closing it, and telling OS errors from bugs.
+ * fd check of asyncio's `_UnixReadPipeTransport`/`_UnixWritePipeTransport`)
+ * and closing it.
  *
  * @module
  */
@@ -74,28 +74,4 @@ export function closePipe(pipe: PipeFileObj, fd: number): void {
     : undefined;
   if (typeof close === "function") close.call(pipe);
   else closeFd(fd);
-}
-
-// Errors from the OS (asyncio's OSError) carry a numeric errno and a code name, or are a
-// Deno.errors class.
-const OS_ERRORS = Object.values(Deno.errors) as (new (...args: never[]) => Error)[];
-
-/** Whether `e` is an error from the OS (asyncio's `OSError`), as opposed to a bug. */
-export function isOSError(e: unknown): boolean {
-  if (!(e instanceof Error)) return false;
-  const errno = (e as { errno?: unknown }).errno;
-  if (typeof errno === "number" && typeof (e as { code?: unknown }).code === "string") return true;
-  return OS_ERRORS.some((C) => e instanceof C);
-}
-
-/** `data` as a `Uint8Array` view (any ArrayBufferView or ArrayBuffer), else a `TypeError`. */
-export function toBytes(data: unknown, what: string): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) {
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  }
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  throw new TypeError(
-    `${what}: data must be a Uint8Array (or another ArrayBufferView), not ${describe(data)}`,
-  );
 }

@@ -20,8 +20,10 @@ import {
 } from "./base_transport.ts";
 import type { DatagramProtocol } from "./datagram_protocol.ts";
 import type { BaseProtocol } from "./protocol.ts";
-import { normalizeLimits } from "./_flow_control.ts";
+import { WriteFlowControl } from "./_flow_control.ts";
+import { SelectorTransportCore, socketExtraInfo } from "./_selector_transport.ts";
 import { MAX_READ_SIZE, type TransportLoop } from "./selector_socket_transport.ts";
+import { isOSError, LOG_THRESHOLD_FOR_CONNLOST_WRITES, toBytes } from "./_util.ts";
 
 /**
  * What each buffered datagram adds to `getWriteBufferSize()` besides its
@@ -36,9 +38,6 @@ export const DATAGRAM_HEADER_SIZE = 8;
  * under load; the cap keeps one busy endpoint from starving the others.
  */
 export const DATAGRAMS_PER_EVENT = 16;
-
-/** asyncio's `LOG_THRESHOLD_FOR_CONNLOST_WRITES`: sends after the loss before a warning. */
-const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 
 // One read buffer for every datagram transport: JS is single-threaded and each datagram is
 // copied out before the protocol sees it. An explicit ArrayBuffer lives off the V8 heap.
@@ -59,26 +58,6 @@ export interface SelectorDatagramTransportOptions {
   extra?: Partial<TransportExtraInfo> & Record<string, unknown>;
 }
 
-// Errors from the OS (asyncio's OSError) go to errorReceived(); others are fatal.
-const OS_ERRORS = Object.values(Deno.errors) as (new (...args: never[]) => Error)[];
-function isOSError(e: unknown): e is Error {
-  if (!(e instanceof Error)) return false;
-  const errno = (e as { errno?: unknown }).errno;
-  if (typeof errno === "number" && typeof (e as { code?: unknown }).code === "string") return true;
-  for (const C of OS_ERRORS) if (e instanceof C) return true;
-  return false;
-}
-
-function toBytes(data: unknown): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) {
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  }
-  throw new TypeError(
-    `sendto(): data must be a Uint8Array (or another ArrayBufferView), not ${describe(data)}`,
-  );
-}
-
 function sameAddress(a: Address, b: Address): boolean {
   if ("path" in a || "path" in b) return "path" in a && "path" in b && a.path === b.path;
   return a.hostname === b.hostname && a.port === b.port;
@@ -90,8 +69,48 @@ function addressText(addr: Address): string {
     : `{ transport: "${addr.transport}", hostname: "${addr.hostname}", port: ${addr.port} }`;
 }
 
-function setResultUnlessCancelled(fut: Future<void>): void {
-  if (!fut.cancelled()) fut.setResult(undefined);
+// OS errors are the peer's doing, not a bug: asyncio logs them only in debug mode.
+function quietUnlessDebug(exc: unknown, loop: TransportLoop): boolean {
+  return isOSError(exc) && !loop.getDebug();
+}
+
+/** The datagrams waiting to go out, FIFO; each a private copy with its address. */
+class DatagramQueue {
+  #items: Array<[Uint8Array, Address | null]> = [];
+  #head = 0;
+  /** The bytes buffered: payloads plus a header's worth each (0 exactly when empty). */
+  size = 0;
+
+  /** Adds a copy of `data` for `addr`. */
+  push(data: Uint8Array, addr: Address | null): void {
+    this.#items.push([data.slice(), addr]);
+    this.size += data.byteLength + DATAGRAM_HEADER_SIZE;
+  }
+
+  /** The oldest datagram (the queue must not be empty). */
+  first(): [Uint8Array, Address | null] {
+    return this.#items[this.#head];
+  }
+
+  /** Drops the oldest datagram, `data`. */
+  shift(data: Uint8Array): void {
+    this.size -= data.byteLength + DATAGRAM_HEADER_SIZE;
+    this.#items[this.#head++] = undefined!; // let the copy go
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items.splice(0, this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** Drops everything. */
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+    this.size = 0;
+  }
 }
 
 /**
@@ -130,22 +149,12 @@ export class SelectorDatagramTransport extends DatagramTransport {
   #protocol: DatagramProtocol;
   #address: Address | null;
   #connected: boolean; // the socket has a peer: send(), not sendto()
-  // The datagrams waiting to go out, FIFO from #head; each a private copy.
-  #buffer: Array<[Uint8Array, Address | null]> = [];
-  #head = 0;
-  #bufferSize = 0;
-  #connLost = 0;
-  #closing = false;
-  #paused = false;
-  #protocolPaused = false;
-  #high: number;
-  #low: number;
+  #buffer = new DatagramQueue();
+  #flow: WriteFlowControl;
+  #t: SelectorTransportCore; // closing, paused, connLost and the closing sequence
   // Bound once: the loop's handles call these with no per-event closure.
   #readReady = (): void => this.#onReadable();
   #sendtoReady = (): void => this.#onWritable();
-  #connectionLost = (exc: Error | null): void => this.#callConnectionLost(exc);
-  #connectionMade = (): void => this.#protocol.connectionMade(this);
-  #startReading = (): void => this.#addReader();
 
   /** Wraps `sock` (nonblocking, `"dgram"`) and starts the protocol on the loop's next turn. */
   constructor(
@@ -154,26 +163,21 @@ export class SelectorDatagramTransport extends DatagramTransport {
     protocol: DatagramProtocol,
     options: SelectorDatagramTransportOptions = {},
   ) {
-    super(options.extra);
+    super(socketExtraInfo(sock, options.extra));
     this.#loop = loop;
     this.#sock = sock;
     this.#fd = sock.fileno();
     this.#protocol = protocol;
     this.#address = options.address ?? null;
-    ({ high: this.#high, low: this.#low } = normalizeLimits());
-    this._setExtraInfo("socket", sock);
-    for (const [name, peer] of [["sockname", false], ["peername", true]] as const) {
-      if (this.getExtraInfo(name) !== undefined) continue;
-      try {
-        this._setExtraInfo(name, peer ? sock.getpeername() : sock.getsockname());
-      } catch {
-        // Not connected (ENOTCONN): there is no peer name, as asyncio's None.
-      }
-    }
+    this.#flow = new WriteFlowControl(loop, this, this.#buffer);
+    this.#t = new SelectorTransportCore(loop, this.#fd, this, {
+      readReady: this.#readReady,
+      buffer: this.#buffer,
+      release: () => this.#sock.close(),
+      quiet: quietUnlessDebug,
+    });
     this.#connected = this.getExtraInfo("peername") !== undefined;
-    loop.callSoon(this.#connectionMade);
-    loop.callSoon(this.#startReading);
-    if (options.waiter) loop.callSoon(setResultUnlessCancelled, options.waiter);
+    this.#t.start(options.waiter);
   }
 
   // ---- BaseTransport ---------------------------------------------------------
@@ -187,7 +191,7 @@ export class SelectorDatagramTransport extends DatagramTransport {
    * ```
    */
   isClosing(): boolean {
-    return this.#closing;
+    return this.#t.closing;
   }
 
   /**
@@ -200,14 +204,7 @@ export class SelectorDatagramTransport extends DatagramTransport {
    * ```
    */
   close(): void {
-    if (this.#closing) return;
-    this.#closing = true;
-    this.#loop.removeReader(this.#fd);
-    if (this.#bufferedCount() === 0) {
-      this.#connLost++;
-      this.#loop.removeWriter(this.#fd);
-      this.#loop.callSoon(this.#connectionLost, null);
-    }
+    this.#t.close();
   }
 
   /**
@@ -220,7 +217,7 @@ export class SelectorDatagramTransport extends DatagramTransport {
    * ```
    */
   abort(): void {
-    this.#forceClose(null);
+    this.#t.forceClose(null);
   }
 
   /**
@@ -258,7 +255,7 @@ export class SelectorDatagramTransport extends DatagramTransport {
    * ```
    */
   isReading(): boolean {
-    return !this.#paused && !this.#closing;
+    return this.#t.isReading();
   }
 
   /**
@@ -271,9 +268,7 @@ export class SelectorDatagramTransport extends DatagramTransport {
    * ```
    */
   pauseReading(): void {
-    if (!this.isReading()) return;
-    this.#paused = true;
-    this.#loop.removeReader(this.#fd);
+    this.#t.pauseReading();
   }
 
   /**
@@ -285,26 +280,20 @@ export class SelectorDatagramTransport extends DatagramTransport {
    * ```
    */
   resumeReading(): void {
-    if (this.#closing || !this.#paused) return;
-    this.#paused = false;
-    this.#addReader();
-  }
-
-  #addReader(): void {
-    if (!this.isReading()) return;
-    this.#loop.addReader(this.#fd, this.#readReady);
+    this.#t.resumeReading();
   }
 
   #onReadable(): void {
     const sock = this.#sock;
+    const t = this.#t;
     for (let i = 0; i < DATAGRAMS_PER_EVENT; i++) {
-      if (this.#connLost || !this.isReading()) return;
+      if (t.connLost || !t.isReading()) return;
       let got: [number, Address] | null;
       try {
         got = sock.recvfromInto(READ_BUF);
       } catch (e) {
         if (isOSError(e)) this.#protocol.errorReceived(e);
-        else this.#fatalError(e, "Fatal read error on datagram transport");
+        else t.fatalError(e, "Fatal read error on datagram transport");
         return;
       }
       if (got === null) return; // drained (or a spurious wakeup)
@@ -333,7 +322,7 @@ export class SelectorDatagramTransport extends DatagramTransport {
    * ```
    */
   sendto(data: Uint8Array, addr?: Address | null): void {
-    const view = toBytes(data);
+    const view = toBytes(data, "sendto()", false);
     let to: Address | null = addr ?? null;
     if (this.#address !== null) {
       if (to !== null && !sameAddress(to, this.#address)) {
@@ -350,67 +339,53 @@ export class SelectorDatagramTransport extends DatagramTransport {
       // Checked now so a bad address fails here, not later when the buffer drains.
       encodeAddress(to, this.#sock.family, "dgram", ADDR_SCRATCH, "sendto()");
     }
-    if (this.#connLost) {
-      if (this.#connLost >= LOG_THRESHOLD_FOR_CONNLOST_WRITES) {
+    const t = this.#t;
+    if (t.connLost) {
+      if (t.connLost >= LOG_THRESHOLD_FOR_CONNLOST_WRITES) {
         console.warn("socket.send() raised exception.");
       }
-      this.#connLost++;
+      t.connLost++;
       return;
     }
-    if (this.#bufferedCount() === 0) {
+    if (this.#buffer.size === 0) {
       try {
         const n = this.#connected ? this.#sock.send(view) : this.#sock.sendto(view, to!);
         if (n >= 0) return;
       } catch (e) {
         if (isOSError(e)) this.#protocol.errorReceived(e);
-        else this.#fatalError(e, "Fatal write error on datagram transport");
+        else t.fatalError(e, "Fatal write error on datagram transport");
         return;
       }
       this.#loop.addWriter(this.#fd, this.#sendtoReady);
     }
-    this.#buffer.push([view.slice(), to]);
-    this.#bufferSize += view.byteLength + DATAGRAM_HEADER_SIZE;
-    this.#maybePauseProtocol();
-  }
-
-  #bufferedCount(): number {
-    return this.#buffer.length - this.#head;
+    this.#buffer.push(view, to);
+    this.#flow.maybePause();
   }
 
   #onWritable(): void {
-    while (this.#head < this.#buffer.length) {
-      const [data, addr] = this.#buffer[this.#head];
+    const buf = this.#buffer;
+    while (buf.size !== 0) {
+      const [data, addr] = buf.first();
       let n: number;
       try {
         n = this.#connected ? this.#sock.send(data) : this.#sock.sendto(data, addr!);
       } catch (e) {
-        this.#dropHead(data);
+        buf.shift(data);
         if (isOSError(e)) this.#protocol.errorReceived(e);
-        else this.#fatalError(e, "Fatal write error on datagram transport");
+        else this.#t.fatalError(e, "Fatal write error on datagram transport");
         return; // the writer stays: the next writable event goes on
       }
       if (n < 0) break; // would block: try again when writable
-      this.#dropHead(data);
+      buf.shift(data);
     }
-    this.#maybeResumeProtocol(); // may sendto() more
-    if (this.#bufferedCount() === 0) {
+    this.#flow.maybeResume(); // may sendto() more
+    if (buf.size === 0) {
       this.#loop.removeWriter(this.#fd);
-      if (this.#closing && !this.#connLost) {
-        this.#connLost++;
-        this.#callConnectionLost(null);
+      const t = this.#t;
+      if (t.closing && !t.connLost) {
+        t.connLost++;
+        t.callConnectionLost(null);
       }
-    }
-  }
-
-  #dropHead(data: Uint8Array): void {
-    this.#bufferSize -= data.byteLength + DATAGRAM_HEADER_SIZE;
-    this.#buffer[this.#head++] = undefined!; // let the copy go
-    if (this.#head === this.#buffer.length) {
-      this.#buffer = [];
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#buffer.length) {
-      this.#buffer.splice(0, this.#head);
-      this.#head = 0;
     }
   }
 
@@ -426,7 +401,7 @@ export class SelectorDatagramTransport extends DatagramTransport {
    * ```
    */
   getWriteBufferSize(): number {
-    return this.#bufferSize;
+    return this.#buffer.size;
   }
 
   /**
@@ -438,7 +413,7 @@ export class SelectorDatagramTransport extends DatagramTransport {
    * ```
    */
   getWriteBufferLimits(): WriteBufferLimits {
-    return { low: this.#low, high: this.#high };
+    return this.#flow.limits();
   }
 
   /**
@@ -452,77 +427,7 @@ export class SelectorDatagramTransport extends DatagramTransport {
    * ```
    */
   setWriteBufferLimits(limits?: WriteBufferLimitsOptions): void {
-    ({ high: this.#high, low: this.#low } = normalizeLimits(limits));
-    this.#maybePauseProtocol();
-  }
-
-  #maybePauseProtocol(): void {
-    if (this.#bufferSize <= this.#high || this.#protocolPaused) return;
-    this.#protocolPaused = true;
-    try {
-      this.#protocol.pauseWriting();
-    } catch (e) {
-      this.#loop.callExceptionHandler({
-        message: "protocol.pauseWriting() failed",
-        exception: e,
-        transport: this,
-        protocol: this.#protocol,
-      });
-    }
-  }
-
-  #maybeResumeProtocol(): void {
-    if (!this.#protocolPaused || this.#bufferSize > this.#low) return;
-    this.#protocolPaused = false;
-    try {
-      this.#protocol.resumeWriting();
-    } catch (e) {
-      this.#loop.callExceptionHandler({
-        message: "protocol.resumeWriting() failed",
-        exception: e,
-        transport: this,
-        protocol: this.#protocol,
-      });
-    }
-  }
-
-  // ---- closing -----------------------------------------------------------------
-
-  #fatalError(exc: unknown, message: string): void {
-    // OS errors are the peer's doing, not a bug: asyncio logs them only in debug mode.
-    if (!isOSError(exc) || this.#loop.getDebug()) {
-      this.#loop.callExceptionHandler({
-        message,
-        exception: exc,
-        transport: this,
-        protocol: this.#protocol,
-      });
-    }
-    this.#forceClose(exc instanceof Error ? exc : new Error(String(exc)));
-  }
-
-  #forceClose(exc: Error | null): void {
-    if (this.#connLost) return;
-    if (this.#bufferedCount() !== 0) {
-      this.#buffer = [];
-      this.#head = 0;
-      this.#bufferSize = 0;
-      this.#loop.removeWriter(this.#fd);
-    }
-    if (!this.#closing) {
-      this.#closing = true;
-      this.#loop.removeReader(this.#fd);
-    }
-    this.#connLost++;
-    this.#loop.callSoon(this.#connectionLost, exc);
-  }
-
-  #callConnectionLost(exc: Error | null): void {
-    try {
-      this.#protocol.connectionLost(exc);
-    } finally {
-      this.#sock.close();
-    }
+    this.#flow.setLimits(limits);
   }
 
   /**
@@ -534,7 +439,7 @@ export class SelectorDatagramTransport extends DatagramTransport {
    * ```
    */
   override toString(): string {
-    const state = this.#sock.closed ? "closed" : this.#closing ? "closing" : "open";
+    const state = this.#sock.closed ? "closed" : this.#t.closing ? "closing" : "open";
     return `<SelectorDatagramTransport fd=${this.#fd} ${state}>`;
   }
 }

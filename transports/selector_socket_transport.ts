@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { IovecArray } from "../ffi/unix/iovec.ts";
 import type { AbstractEventLoop } from "../loop/abstract_event_loop.ts";
 import type { Future } from "../loop/future.ts";
 import { SHUT_WR, type Socket } from "../net/mod.ts";
@@ -19,8 +18,10 @@ import {
   type WriteBufferLimitsOptions,
 } from "./base_transport.ts";
 import type { BufferedProtocol } from "./buffered_protocol.ts";
-import { normalizeLimits, WriteBuffer } from "./_flow_control.ts";
+import { iovec, WriteBuffer, WriteFlowControl } from "./_flow_control.ts";
 import type { BaseProtocol, Protocol } from "./protocol.ts";
+import { SelectorTransportCore, socketExtraInfo } from "./_selector_transport.ts";
+import { isOSError, LOG_THRESHOLD_FOR_CONNLOST_WRITES, toBytes } from "./_util.ts";
 
 /**
  * The most bytes one read takes (asyncio's `max_size`): 256 KiB.
@@ -32,16 +33,10 @@ import type { BaseProtocol, Protocol } from "./protocol.ts";
  * ```
  */
 export const MAX_READ_SIZE = 256 * 1024;
-/** asyncio's `LOG_THRESHOLD_FOR_CONNLOST_WRITES`: writes after the loss before a warning. */
-const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 
 // JS is single-threaded and every read is copied out before the protocol runs: one buffer
 // serves every transport. An explicit ArrayBuffer lives off the V8 heap.
 const READ_BUF = new Uint8Array(new ArrayBuffer(MAX_READ_SIZE));
-let sharedIov: IovecArray | undefined;
-function iovec(): IovecArray {
-  return sharedIov ??= new IovecArray();
-}
 
 /** A stream protocol: a `Protocol`, or a `BufferedProtocol` (anything with `getBuffer`). */
 export type StreamProtocol = Protocol | BufferedProtocol;
@@ -78,38 +73,8 @@ export interface SelectorSocketTransportOptions {
   noDelay?: boolean;
 }
 
-// Errors from the OS (asyncio's OSError): not reported through the exception handler.
-const OS_ERRORS = Object.values(Deno.errors) as (new (...args: never[]) => Error)[];
-function isOSError(e: unknown): boolean {
-  if (!(e instanceof Error)) return false;
-  const errno = (e as { errno?: unknown }).errno;
-  if (typeof errno === "number" && typeof (e as { code?: unknown }).code === "string") return true;
-  for (const C of OS_ERRORS) if (e instanceof C) return true;
-  return false;
-}
-
-function toBytes(data: unknown, what: string): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) {
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  }
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  const got = data === null
-    ? "null"
-    : typeof data === "object"
-    ? (data as object).constructor?.name ?? "object"
-    : typeof data;
-  throw new TypeError(
-    `${what}: data must be a Uint8Array (or another ArrayBufferView), not ${got}`,
-  );
-}
-
 function isBuffered(protocol: unknown): boolean {
   return typeof (protocol as { getBuffer?: unknown })?.getBuffer === "function";
-}
-
-function setResultUnlessCancelled(fut: Future<void>): void {
-  if (!fut.cancelled()) fut.setResult(undefined);
 }
 
 /**
@@ -136,23 +101,15 @@ export class SelectorSocketTransport extends Transport {
   #buffered = false;
   #server: TransportServerHooks | null;
   #buffer = new WriteBuffer();
-  #connLost = 0;
-  #closing = false;
-  #paused = false;
   #eof = false; // writeEof() was called
-  #eofSeen = false; // the peer's EOF arrived and the protocol kept the transport open
-  #protocolPaused = false;
-  #high: number;
-  #low: number;
+  #flow: WriteFlowControl;
+  #t: SelectorTransportCore; // closing, paused, connLost and the closing sequence
   // Bound once: the loop's handles call these with no per-event closure.
   #readReady = (): void => {
     if (this.#buffered) this.#readIntoBuffer();
     else this.#readData();
   };
   #writeReady = (): void => this.#onWritable();
-  #connectionLost = (exc: Error | null): void => this.#callConnectionLost(exc);
-  #connectionMade = (): void => this.#protocol.connectionMade(this);
-  #startReading = (): void => this.#addReader();
 
   /** Wraps `sock` (connected, nonblocking) and starts the protocol on the loop's next turn. */
   constructor(
@@ -161,29 +118,24 @@ export class SelectorSocketTransport extends Transport {
     protocol: StreamProtocol,
     options: SelectorSocketTransportOptions = {},
   ) {
-    super(options.extra);
+    super(socketExtraInfo(sock, options.extra));
     this.#loop = loop;
     this.#sock = sock;
     this.#fd = sock.fileno();
     this.#server = options.server ?? null;
-    ({ high: this.#high, low: this.#low } = normalizeLimits());
-    this._setExtraInfo("socket", sock);
-    for (const [name, peer] of [["sockname", false], ["peername", true]] as const) {
-      if (this.getExtraInfo(name) !== undefined) continue;
-      try {
-        this._setExtraInfo(name, peer ? sock.getpeername() : sock.getsockname());
-      } catch {
-        // A connection reset before we looked: asyncio leaves the name as None.
-      }
-    }
+    this.#flow = new WriteFlowControl(loop, this, this.#buffer);
+    this.#t = new SelectorTransportCore(loop, this.#fd, this, {
+      readReady: this.#readReady,
+      buffer: this.#buffer,
+      release: () => this.#release(),
+      quiet: isOSError, // reset, broken pipe, ...: the protocol's news, not a bug to report
+    });
     if ((options.noDelay ?? true) && sock.family !== "unix" && sock.type === "stream") {
       sock.setsockopt("TCP_NODELAY", true);
     }
     this.setProtocol(protocol);
     this.#server?.attach(this);
-    loop.callSoon(this.#connectionMade);
-    loop.callSoon(this.#startReading);
-    if (options.waiter) loop.callSoon(setResultUnlessCancelled, options.waiter);
+    this.#t.start(options.waiter);
   }
 
   // ---- BaseTransport ---------------------------------------------------------
@@ -197,7 +149,7 @@ export class SelectorSocketTransport extends Transport {
    * ```
    */
   isClosing(): boolean {
-    return this.#closing;
+    return this.#t.closing;
   }
 
   /**
@@ -210,14 +162,7 @@ export class SelectorSocketTransport extends Transport {
    * ```
    */
   close(): void {
-    if (this.#closing) return;
-    this.#closing = true;
-    this.#loop.removeReader(this.#fd);
-    if (this.#buffer.size === 0) {
-      this.#connLost++;
-      this.#loop.removeWriter(this.#fd);
-      this.#loop.callSoon(this.#connectionLost, null);
-    }
+    this.#t.close();
   }
 
   /**
@@ -256,7 +201,7 @@ export class SelectorSocketTransport extends Transport {
    * ```
    */
   isReading(): boolean {
-    return !this.#paused && !this.#closing;
+    return this.#t.isReading();
   }
 
   /**
@@ -268,9 +213,7 @@ export class SelectorSocketTransport extends Transport {
    * ```
    */
   pauseReading(): void {
-    if (!this.isReading()) return;
-    this.#paused = true;
-    this.#loop.removeReader(this.#fd);
+    this.#t.pauseReading();
   }
 
   /**
@@ -282,23 +225,16 @@ export class SelectorSocketTransport extends Transport {
    * ```
    */
   resumeReading(): void {
-    if (this.#closing || !this.#paused) return;
-    this.#paused = false;
-    this.#addReader();
-  }
-
-  #addReader(): void {
-    if (!this.isReading() || this.#eofSeen) return;
-    this.#loop.addReader(this.#fd, this.#readReady);
+    this.#t.resumeReading();
   }
 
   #readData(): void {
-    if (this.#connLost) return;
+    if (this.#t.connLost) return;
     let n: number;
     try {
       n = this.#sock.recvInto(READ_BUF);
     } catch (e) {
-      this.#fatalError(e, "Fatal read error on socket transport");
+      this.#t.fatalError(e, "Fatal read error on socket transport");
       return;
     }
     if (n <= 0) {
@@ -309,12 +245,12 @@ export class SelectorSocketTransport extends Transport {
     try {
       (this.#protocol as Protocol).dataReceived(data);
     } catch (e) {
-      this.#fatalError(e, "Fatal error: protocol.dataReceived() call failed.");
+      this.#t.fatalError(e, "Fatal error: protocol.dataReceived() call failed.");
     }
   }
 
   #readIntoBuffer(): void {
-    if (this.#connLost) return;
+    if (this.#t.connLost) return;
     const protocol = this.#protocol as BufferedProtocol;
     let buf: Uint8Array;
     try {
@@ -329,14 +265,14 @@ export class SelectorSocketTransport extends Transport {
         );
       }
     } catch (e) {
-      this.#fatalError(e, "Fatal error: protocol.getBuffer() call failed.");
+      this.#t.fatalError(e, "Fatal error: protocol.getBuffer() call failed.");
       return;
     }
     let n: number;
     try {
       n = this.#sock.recvInto(buf);
     } catch (e) {
-      this.#fatalError(e, "Fatal read error on socket transport");
+      this.#t.fatalError(e, "Fatal read error on socket transport");
       return;
     }
     if (n <= 0) {
@@ -346,7 +282,7 @@ export class SelectorSocketTransport extends Transport {
     try {
       protocol.bufferUpdated(n);
     } catch (e) {
-      this.#fatalError(e, "Fatal error: protocol.bufferUpdated() call failed.");
+      this.#t.fatalError(e, "Fatal error: protocol.bufferUpdated() call failed.");
     }
   }
 
@@ -355,12 +291,12 @@ export class SelectorSocketTransport extends Transport {
     try {
       keepOpen = this.#protocol.eofReceived();
     } catch (e) {
-      this.#fatalError(e, "Fatal error: protocol.eofReceived() call failed.");
+      this.#t.fatalError(e, "Fatal error: protocol.eofReceived() call failed.");
       return;
     }
     if (keepOpen) {
       // Half-closed: no more reading (the fd would stay readable at EOF), writing goes on.
-      this.#eofSeen = true;
+      this.#t.readEnded = true;
       this.#loop.removeReader(this.#fd);
     } else {
       this.close();
@@ -385,7 +321,7 @@ export class SelectorSocketTransport extends Transport {
     if (this.#eof) throw new Error("Cannot call write() after writeEof()");
     const len = view.byteLength;
     if (len === 0) return;
-    if (this.#connLost) {
+    if (this.#t.connLost) {
       this.#writeAfterLoss();
       return;
     }
@@ -395,7 +331,7 @@ export class SelectorSocketTransport extends Transport {
       try {
         n = this.#sock.send(view);
       } catch (e) {
-        this.#fatalError(e, "Fatal write error on socket transport");
+        this.#t.fatalError(e, "Fatal write error on socket transport");
         return;
       }
       if (n === len) return;
@@ -403,7 +339,7 @@ export class SelectorSocketTransport extends Transport {
       this.#loop.addWriter(this.#fd, this.#writeReady);
     }
     this.#buffer.push(view, start);
-    this.#maybePauseProtocol();
+    this.#flow.maybePause();
   }
 
   /**
@@ -429,7 +365,7 @@ export class SelectorSocketTransport extends Transport {
       total += v.byteLength;
     }
     if (total === 0) return;
-    if (this.#connLost) {
+    if (this.#t.connLost) {
       this.#writeAfterLoss();
       return;
     }
@@ -440,7 +376,7 @@ export class SelectorSocketTransport extends Transport {
         try {
           n = this.#sock.send(views[0]);
         } catch (e) {
-          this.#fatalError(e, "Fatal write error on socket transport");
+          this.#t.fatalError(e, "Fatal write error on socket transport");
           return;
         }
       } else {
@@ -450,7 +386,7 @@ export class SelectorSocketTransport extends Transport {
         try {
           n = iov.sendmsg(this.#fd);
         } catch (e) {
-          this.#fatalError(e, "Fatal write error on socket transport");
+          this.#t.fatalError(e, "Fatal write error on socket transport");
           return;
         } finally {
           iov.clear();
@@ -463,18 +399,18 @@ export class SelectorSocketTransport extends Transport {
       this.#loop.addWriter(this.#fd, this.#writeReady);
     }
     for (; i < views.length; i++, start = 0) this.#buffer.push(views[i], start);
-    this.#maybePauseProtocol();
+    this.#flow.maybePause();
   }
 
   #writeAfterLoss(): void {
-    if (this.#connLost >= LOG_THRESHOLD_FOR_CONNLOST_WRITES) {
+    if (this.#t.connLost >= LOG_THRESHOLD_FOR_CONNLOST_WRITES) {
       console.warn("socket.send() raised exception.");
     }
-    this.#connLost++;
+    this.#t.connLost++;
   }
 
   #onWritable(): void {
-    if (this.#connLost) return;
+    if (this.#t.connLost) return;
     const buf = this.#buffer;
     let n: number;
     try {
@@ -491,16 +427,16 @@ export class SelectorSocketTransport extends Transport {
     } catch (e) {
       this.#loop.removeWriter(this.#fd);
       buf.clear();
-      this.#fatalError(e, "Fatal write error on socket transport");
+      this.#t.fatalError(e, "Fatal write error on socket transport");
       return;
     }
     if (n > 0) buf.consume(n);
-    this.#maybeResumeProtocol(); // may write more
+    this.#flow.maybeResume(); // may write more
     if (buf.size !== 0) return;
     this.#loop.removeWriter(this.#fd);
-    if (this.#closing) {
-      this.#connLost++;
-      this.#callConnectionLost(null);
+    if (this.#t.closing) {
+      this.#t.connLost++;
+      this.#t.callConnectionLost(null);
     } else if (this.#eof) {
       this.#shutdownWrite();
     }
@@ -510,7 +446,7 @@ export class SelectorSocketTransport extends Transport {
     try {
       this.#sock.shutdown(SHUT_WR);
     } catch (e) {
-      this.#fatalError(e, "Fatal error on socket transport: shutdown() failed");
+      this.#t.fatalError(e, "Fatal error on socket transport: shutdown() failed");
     }
   }
 
@@ -524,7 +460,7 @@ export class SelectorSocketTransport extends Transport {
    * ```
    */
   writeEof(): void {
-    if (this.#closing || this.#eof) return;
+    if (this.#t.closing || this.#eof) return;
     this.#eof = true;
     if (this.#buffer.size === 0) this.#shutdownWrite();
   }
@@ -551,7 +487,7 @@ export class SelectorSocketTransport extends Transport {
    * ```
    */
   abort(): void {
-    this.#forceClose(null);
+    this.#t.forceClose(null);
   }
 
   // ---- flow control ------------------------------------------------------------
@@ -567,8 +503,7 @@ export class SelectorSocketTransport extends Transport {
    * ```
    */
   setWriteBufferLimits(limits?: WriteBufferLimitsOptions): void {
-    ({ high: this.#high, low: this.#low } = normalizeLimits(limits));
-    this.#maybePauseProtocol();
+    this.#flow.setLimits(limits);
   }
 
   /**
@@ -592,80 +527,17 @@ export class SelectorSocketTransport extends Transport {
    * ```
    */
   getWriteBufferLimits(): WriteBufferLimits {
-    return { low: this.#low, high: this.#high };
+    return this.#flow.limits();
   }
 
-  #maybePauseProtocol(): void {
-    if (this.#buffer.size <= this.#high || this.#protocolPaused) return;
-    this.#protocolPaused = true;
-    try {
-      this.#protocol.pauseWriting();
-    } catch (e) {
-      this.#loop.callExceptionHandler({
-        message: "protocol.pauseWriting() failed",
-        exception: e,
-        transport: this,
-        protocol: this.#protocol,
-      });
-    }
-  }
+  // ---- the end -----------------------------------------------------------------
 
-  #maybeResumeProtocol(): void {
-    if (!this.#protocolPaused || this.#buffer.size > this.#low) return;
-    this.#protocolPaused = false;
-    try {
-      this.#protocol.resumeWriting();
-    } catch (e) {
-      this.#loop.callExceptionHandler({
-        message: "protocol.resumeWriting() failed",
-        exception: e,
-        transport: this,
-        protocol: this.#protocol,
-      });
-    }
-  }
-
-  // ---- failure and the end -------------------------------------------------------
-
-  #fatalError(exc: unknown, message: string): void {
-    // OS errors (reset, broken pipe, ...) are the protocol's news, not a bug to report.
-    if (!isOSError(exc)) {
-      this.#loop.callExceptionHandler({
-        message,
-        exception: exc,
-        transport: this,
-        protocol: this.#protocol,
-      });
-    }
-    this.#forceClose(exc instanceof Error ? exc : new Error(String(exc)));
-  }
-
-  #forceClose(exc: Error | null): void {
-    if (this.#connLost) return;
-    if (this.#buffer.size !== 0) {
-      this.#buffer.clear();
-      this.#loop.removeWriter(this.#fd);
-    }
-    if (!this.#closing) {
-      this.#closing = true;
-      this.#loop.removeReader(this.#fd);
-    }
-    this.#connLost++;
-    this.#loop.callSoon(this.#connectionLost, exc);
-  }
-
-  #callConnectionLost(exc: Error | null): void {
-    try {
-      this.#protocol.connectionLost(exc);
-    } finally {
-      // Never close an fd the selector still watches: the number could be reused at once.
-      this.#loop.removeReader(this.#fd);
-      this.#loop.removeWriter(this.#fd);
-      this.#sock.close();
-      const server = this.#server;
-      this.#server = null;
-      server?.detach(this);
-    }
+  // After connectionLost(): the socket is closed and the server lets go of the transport.
+  #release(): void {
+    this.#sock.close();
+    const server = this.#server;
+    this.#server = null;
+    server?.detach(this);
   }
 
   /**
@@ -679,7 +551,7 @@ export class SelectorSocketTransport extends Transport {
   override toString(): string {
     const state = this.#sock.closed
       ? "closed"
-      : this.#closing
+      : this.#t.closing
       ? "closing"
       : this.isReading()
       ? "reading"

@@ -12,6 +12,7 @@ import type { Future } from "../loop/future.ts";
 import { ReadTransport } from "./base_transport.ts";
 import type { BaseProtocol, Protocol } from "./protocol.ts";
 import type { TransportLoop } from "./selector_socket_transport.ts";
+import { SelectorTransportCore } from "./_selector_transport.ts";
 import { closePipe, type PipeFileObj, takePipe } from "./_unix_pipe.ts";
 
 /**
@@ -37,8 +38,9 @@ export interface UnixPipeTransportOptions {
   extra?: Record<string, unknown>;
 }
 
-function setResultUnlessCancelled(fut: Future<void>): void {
-  if (!fut.cancelled()) fut.setResult(undefined);
+// EIO is how a PTY master learns that its slave closed: news for the protocol, not a bug.
+function isEIO(exc: unknown): boolean {
+  return (exc as { code?: unknown })?.code === "EIO";
 }
 
 /**
@@ -91,18 +93,11 @@ export class UnixReadPipeTransport extends ReadTransport {
   #pipe: PipeFileObj;
   #fd: number;
   #protocol: Protocol;
-  #closing = false;
-  #paused = false;
   #closed = false; // the fd was closed
-  #lost = false; // connectionLost was scheduled
+  #t: SelectorTransportCore; // closing, paused, connLost (lost) and the closing sequence
   // Bound once: the loop's handles call these with no per-event closure.
   #readReady = (): void => this.#onReadable();
-  #connectionMade = (): void => this.#protocol.connectionMade(this);
   #eofReceived = (): void => void this.#protocol.eofReceived();
-  #connectionLost = (exc: Error | null): void => this.#callConnectionLost(exc);
-  #startReading = (): void => {
-    if (this.isReading()) this.#loop.addReader(this.#fd, this.#readReady);
-  };
 
   /**
    * Takes over `pipe` (an fd or an object with `fileno()`) for `protocol`;
@@ -121,9 +116,16 @@ export class UnixReadPipeTransport extends ReadTransport {
     this.#pipe = pipe;
     this.#fd = fd;
     this.#protocol = protocol;
-    loop.callSoon(this.#connectionMade);
-    loop.callSoon(this.#startReading); // only once connectionMade() ran
-    if (options.waiter) loop.callSoon(setResultUnlessCancelled, options.waiter);
+    this.#t = new SelectorTransportCore(loop, fd, this, {
+      readReady: this.#readReady,
+      buffer: null,
+      release: () => {
+        this.#closed = true;
+        closePipe(this.#pipe, this.#fd);
+      },
+      quiet: isEIO,
+    });
+    this.#t.start(options.waiter); // reading starts only once connectionMade() ran
   }
 
   /**
@@ -147,7 +149,7 @@ export class UnixReadPipeTransport extends ReadTransport {
    * ```
    */
   isClosing(): boolean {
-    return this.#closing;
+    return this.#t.closing;
   }
 
   /**
@@ -160,7 +162,7 @@ export class UnixReadPipeTransport extends ReadTransport {
    * ```
    */
   close(): void {
-    if (!this.#closing) this.#close(null);
+    this.#t.close();
   }
 
   /**
@@ -196,7 +198,7 @@ export class UnixReadPipeTransport extends ReadTransport {
    * ```
    */
   isReading(): boolean {
-    return !this.#paused && !this.#closing;
+    return this.#t.isReading();
   }
 
   /**
@@ -210,9 +212,7 @@ export class UnixReadPipeTransport extends ReadTransport {
    * ```
    */
   pauseReading(): void {
-    if (!this.isReading()) return;
-    this.#paused = true;
-    this.#loop.removeReader(this.#fd);
+    this.#t.pauseReading();
   }
 
   /**
@@ -224,67 +224,34 @@ export class UnixReadPipeTransport extends ReadTransport {
    * ```
    */
   resumeReading(): void {
-    if (this.#closing || !this.#paused) return;
-    this.#paused = false;
-    this.#loop.addReader(this.#fd, this.#readReady);
+    this.#t.resumeReading();
   }
 
   #onReadable(): void {
-    if (this.#closing) return;
+    const t = this.#t;
+    if (t.closing) return;
     let n: number;
     try {
       n = readFd(this.#fd, READ_BUF);
     } catch (e) {
-      this.#fatalError(e, "Fatal read error on pipe transport");
+      t.fatalError(e, "Fatal read error on pipe transport");
       return;
     }
     if (n < 0) return; // EAGAIN: a spurious wakeup
     if (n === 0) {
       // Every writer is gone. eofReceived's answer is ignored: there is nothing left to do.
-      this.#closing = true;
+      t.closing = true;
       this.#loop.removeReader(this.#fd);
-      this.#lost = true;
+      t.connLost++;
       this.#loop.callSoon(this.#eofReceived);
-      this.#loop.callSoon(this.#connectionLost, null);
+      this.#loop.callSoon(t.connectionLost, null);
       return;
     }
     const data = READ_BUF.slice(0, n);
     try {
       this.#protocol.dataReceived(data);
     } catch (e) {
-      this.#fatalError(e, "Fatal error: protocol.dataReceived() call failed.");
-    }
-  }
-
-  #fatalError(exc: unknown, message: string): void {
-    // EIO is how a PTY master learns that its slave closed: news for the protocol, not a bug.
-    if ((exc as { code?: unknown })?.code !== "EIO") {
-      this.#loop.callExceptionHandler({
-        message,
-        exception: exc,
-        transport: this,
-        protocol: this.#protocol,
-      });
-    }
-    this.#close(exc instanceof Error ? exc : new Error(String(exc)));
-  }
-
-  #close(exc: Error | null): void {
-    this.#closing = true;
-    this.#loop.removeReader(this.#fd);
-    if (this.#lost) return;
-    this.#lost = true;
-    this.#loop.callSoon(this.#connectionLost, exc);
-  }
-
-  #callConnectionLost(exc: Error | null): void {
-    try {
-      this.#protocol.connectionLost(exc);
-    } finally {
-      // Never close an fd the selector still watches: its number could be reused at once.
-      this.#loop.removeReader(this.#fd);
-      this.#closed = true;
-      closePipe(this.#pipe, this.#fd);
+      t.fatalError(e, "Fatal error: protocol.dataReceived() call failed.");
     }
   }
 
@@ -299,9 +266,9 @@ export class UnixReadPipeTransport extends ReadTransport {
   override toString(): string {
     const state = this.#closed
       ? "closed"
-      : this.#closing
+      : this.#t.closing
       ? "closing"
-      : this.#paused
+      : this.#t.paused
       ? "paused"
       : "reading";
     return `<UnixReadPipeTransport fd=${this.#fd} ${state}>`;

@@ -10,9 +10,7 @@
  * @module
  */
 import { E, osError } from "../ffi/unix/errno.ts";
-import { IovecArray } from "../ffi/unix/iovec.ts";
 import { writeFd } from "../ffi/unix/libc.ts";
-import type { Future } from "../loop/future.ts";
 import {
   type WriteBufferLimits,
   type WriteBufferLimitsOptions,
@@ -21,20 +19,16 @@ import {
 import type { BaseProtocol } from "./protocol.ts";
 import type { TransportLoop } from "./selector_socket_transport.ts";
 import type { UnixPipeTransportOptions } from "./unix_read_pipe_transport.ts";
-import { normalizeLimits, WriteBuffer } from "./_flow_control.ts";
-import { closePipe, isOSError, type PipeFileObj, takePipe, toBytes } from "./_unix_pipe.ts";
-
-/** asyncio's `LOG_THRESHOLD_FOR_CONNLOST_WRITES`: writes after the loss before a warning. */
-const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
-
-let sharedIov: IovecArray | undefined;
-function iovec(): IovecArray {
-  return sharedIov ??= new IovecArray();
-}
-
-function setResultUnlessCancelled(fut: Future<void>): void {
-  if (!fut.cancelled()) fut.setResult(undefined);
-}
+import { iovec, WriteBuffer, WriteFlowControl } from "./_flow_control.ts";
+import { closePipe, type PipeFileObj, takePipe } from "./_unix_pipe.ts";
+import {
+  asError,
+  isOSError,
+  LOG_THRESHOLD_FOR_CONNLOST_WRITES,
+  reportError,
+  startProtocol,
+  toBytes,
+} from "./_util.ts";
 
 /**
  * A write-only transport over the write end of a pipe, FIFO, socket or
@@ -94,9 +88,7 @@ export class UnixWritePipeTransport extends WriteTransport {
   #closing = false; // close(), writeEof(), abort() or a failure
   #closed = false; // the fd was closed
   #lost = false; // connectionLost was scheduled or called
-  #protocolPaused = false;
-  #high: number;
-  #low: number;
+  #flow: WriteFlowControl;
   // Bound once: the loop's handles call these with no per-event closure.
   #writeReady = (): void => this.#onWritable();
   #readReady = (): void => this.#onPeerClosed();
@@ -123,13 +115,11 @@ export class UnixWritePipeTransport extends WriteTransport {
     this.#pipe = pipe;
     this.#fd = fd;
     this.#protocol = protocol;
-    ({ high: this.#high, low: this.#low } = normalizeLimits());
-    loop.callSoon(this.#connectionMade);
+    this.#flow = new WriteFlowControl(loop, this, this.#buffer);
     // asyncio: the reader trick works for sockets everywhere and for pipes except on AIX.
-    if (kind === "socket" || (kind === "fifo" && (Deno.build.os as string) !== "aix")) {
-      loop.callSoon(this.#startWatching); // only once connectionMade() ran
-    }
-    if (options.waiter) loop.callSoon(setResultUnlessCancelled, options.waiter);
+    const watch = kind === "socket" || (kind === "fifo" && (Deno.build.os as string) !== "aix");
+    // Watching starts only once connectionMade() ran.
+    startProtocol(loop, this.#connectionMade, watch ? this.#startWatching : null, options.waiter);
   }
 
   /**
@@ -230,7 +220,7 @@ export class UnixWritePipeTransport extends WriteTransport {
       this.#loop.addWriter(this.#fd, this.#writeReady);
     }
     this.#buffer.push(view, start);
-    this.#maybePauseProtocol();
+    this.#flow.maybePause();
   }
 
   /**
@@ -283,7 +273,7 @@ export class UnixWritePipeTransport extends WriteTransport {
     for (let start = n > 0 ? n : 0; i < views.length; i++, start = 0) {
       this.#buffer.push(views[i], start);
     }
-    this.#maybePauseProtocol();
+    this.#flow.maybePause();
   }
 
   #writeAfterLoss(): void {
@@ -316,7 +306,7 @@ export class UnixWritePipeTransport extends WriteTransport {
       return;
     }
     if (n > 0) buf.consume(n);
-    this.#maybeResumeProtocol(); // may write more
+    this.#flow.maybeResume(); // may write more
     if (buf.size !== 0) return;
     this.#loop.removeWriter(this.#fd);
     if (this.#closing && !this.#lost) {
@@ -382,8 +372,7 @@ export class UnixWritePipeTransport extends WriteTransport {
    * ```
    */
   setWriteBufferLimits(limits?: WriteBufferLimitsOptions): void {
-    ({ high: this.#high, low: this.#low } = normalizeLimits(limits));
-    this.#maybePauseProtocol();
+    this.#flow.setLimits(limits);
   }
 
   /**
@@ -407,37 +396,7 @@ export class UnixWritePipeTransport extends WriteTransport {
    * ```
    */
   getWriteBufferLimits(): WriteBufferLimits {
-    return { low: this.#low, high: this.#high };
-  }
-
-  #maybePauseProtocol(): void {
-    if (this.#buffer.size <= this.#high || this.#protocolPaused) return;
-    this.#protocolPaused = true;
-    try {
-      this.#protocol.pauseWriting();
-    } catch (e) {
-      this.#loop.callExceptionHandler({
-        message: "protocol.pauseWriting() failed",
-        exception: e,
-        transport: this,
-        protocol: this.#protocol,
-      });
-    }
-  }
-
-  #maybeResumeProtocol(): void {
-    if (!this.#protocolPaused || this.#buffer.size > this.#low) return;
-    this.#protocolPaused = false;
-    try {
-      this.#protocol.resumeWriting();
-    } catch (e) {
-      this.#loop.callExceptionHandler({
-        message: "protocol.resumeWriting() failed",
-        exception: e,
-        transport: this,
-        protocol: this.#protocol,
-      });
-    }
+    return this.#flow.limits();
   }
 
   // ---- the end -------------------------------------------------------------------
@@ -453,15 +412,8 @@ export class UnixWritePipeTransport extends WriteTransport {
 
   #fatalError(exc: unknown, message: string): void {
     // OS errors (EPIPE, ...) are the protocol's news, not a bug to report.
-    if (!isOSError(exc)) {
-      this.#loop.callExceptionHandler({
-        message,
-        exception: exc,
-        transport: this,
-        protocol: this.#protocol,
-      });
-    }
-    this.#close(exc instanceof Error ? exc : new Error(String(exc)));
+    if (!isOSError(exc)) reportError(this.#loop, message, exc, this, this.#protocol);
+    this.#close(asError(exc));
   }
 
   #close(exc: Error | null): void {
