@@ -169,7 +169,11 @@ export const F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
 /** `O_NONBLOCK` of this OS. */
 export const O_NONBLOCK: number = DARWIN ? 0x4 : 0x800;
 
-function fcntlArg(fd: number, cmd: number, arg: number): number {
+/**
+ * `fcntl(fd, cmd, arg)` with an int argument; on macOS/arm64 the variadic
+ * argument goes on the stack. Returns the raw result (read errno on -1).
+ */
+export function fcntlArg(fd: number, cmd: number, arg: number): number {
   const s = libc();
   return DARWIN && ARCH === "aarch64"
     ? (s.fcntl_arg as unknown as (...a: (number | bigint)[]) => number)(

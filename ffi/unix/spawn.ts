@@ -17,6 +17,7 @@ import {
   closeFd,
   describe,
   errno,
+  fcntlArg,
   isOpenFd,
   libc,
   LIBC_PATH,
@@ -28,7 +29,6 @@ import { linux, O_CLOEXEC } from "../linux/sys.ts";
 
 const OS = Deno.build.os;
 const DARWIN = OS === "darwin";
-const ARCH = Deno.build.arch;
 
 const FILE_ACTIONS_SIZE = 256; // glibc: 80
 const SPAWNATTR_SIZE = 512; // glibc: 336
@@ -264,12 +264,9 @@ function envList(env: SpawnOptions["env"]): readonly string[] {
   });
 }
 
-/** `fcntl(fd, F_DUPFD_CLOEXEC, min)`; macOS/arm64 passes the variadic argument on the stack. */
+/** `fcntl(fd, F_DUPFD_CLOEXEC, min)`. */
 function dupAtLeast(fd: number, min: number): number {
-  const call = libc().fcntl_arg as unknown as (...a: (number | bigint)[]) => number;
-  const r = DARWIN && ARCH === "aarch64"
-    ? call(fd, F_DUPFD_CLOEXEC, 0n, 0n, 0n, 0n, 0n, 0n, BigInt(min))
-    : call(fd, F_DUPFD_CLOEXEC, BigInt(min));
+  const r = fcntlArg(fd, F_DUPFD_CLOEXEC, min);
   if (r < 0) throw osError(errno(), "fcntl(F_DUPFD_CLOEXEC)", `fd ${fd}`);
   return r;
 }
