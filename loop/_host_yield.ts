@@ -6,11 +6,11 @@
  *
  * @module
  */
-import { libc } from "../ffi/unix/libc.ts";
+import { libc, nfds } from "../ffi/unix/libc.ts";
 
 const none = new Uint8Array(8);
 
 /** Waits for an off-thread `poll(NULL, 0, 0)`: returns at once, after Deno had a turn. */
 export async function hostYield(): Promise<void> {
-  await libc().poll_async(none, 0, 0);
+  await libc().poll_async(none, nfds(0), 0);
 }

@@ -51,6 +51,14 @@ const YIELD_CHECK_EVERY = 64;
 export const MAXIMUM_SELECT_TIMEOUT_MS = 24 * 3600 * 1000;
 /** Microtask turns to let run before parking, so a promise chain's callSoon() lands first. */
 const SETTLE_TURNS = 16;
+/**
+ * While I/O keeps arriving, the loop first waits this long on the JS thread
+ * (1 ms: epoll's and poll's granularity) before parking off it: the thread hop
+ * of a park costs 20-30 µs, the time of several requests. Deno's own timers
+ * and I/O wait at most this long, and still get a turn every
+ * {@linkcode YIELD_INTERVAL_MS}.
+ */
+export const BRIEF_WAIT_MS = 1;
 
 function checkCallback(callback: unknown, method: string): void {
   if (typeof callback !== "function") {
@@ -140,8 +148,16 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
 
   /** Polls for I/O without waiting and queues the callbacks of what is ready. */
   protected abstract _poll(): void;
-  /** Waits off the JS thread up to `timeoutMs` (`null`: no limit), then queues what is ready. */
-  protected abstract _wait(timeoutMs: number | null): Promise<void>;
+  /**
+   * Waits off the JS thread up to `timeoutMs` (`null`: no limit), then queues
+   * what is ready. Resolves to whether I/O callbacks were queued.
+   */
+  protected abstract _wait(timeoutMs: number | null): Promise<boolean>;
+  /**
+   * Waits on the JS thread up to `timeoutMs` (> 0), then queues what is
+   * ready. Returns whether I/O callbacks were queued.
+   */
+  protected abstract _waitBriefly(timeoutMs: number): boolean;
   /** Makes a pending `_wait()` return early; called at most once per wait. */
   protected abstract _wakeup(): void;
 
@@ -187,6 +203,7 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
   async #run(): Promise<void> {
     const heap = this.#scheduled;
     let sincePoll = 0, sinceCheck = 0, lastYield = performance.now();
+    let hot = false; // the last wait ended with I/O
     for (;;) {
       if (heap.cancelledCount > 0) heap.prune();
       if (this.#readyLen > 0) {
@@ -204,13 +221,20 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
           }
           timeout = this.#readyLen > 0 ? 0 : this.#timeout();
         }
+        if (timeout !== 0 && hot) {
+          // Busy with I/O: the next event is likely close, so wait for it here.
+          const brief = timeout === null || timeout > BRIEF_WAIT_MS ? BRIEF_WAIT_MS : timeout;
+          hot = this._waitBriefly(brief);
+          if (hot || brief === timeout) timeout = 0; // events, or the timer is due now
+          else if (timeout !== null) timeout -= brief;
+        }
         if (timeout === 0) {
-          this._poll();
+          if (!hot) this._poll();
         } else {
           this.#parked = true;
           this.#woken = false;
           try {
-            await this._wait(timeout);
+            hot = await this._wait(timeout);
           } finally {
             this.#parked = false;
           }

@@ -200,10 +200,21 @@ export class SelectorEventLoop extends BaseEventLoop {
   }
 
   /** Waits with the selector off the JS thread. */
-  protected async _wait(timeoutMs: number | null): Promise<void> {
+  protected async _wait(timeoutMs: number | null): Promise<boolean> {
     if (this.#released.length > 0) this.#flushReleased();
     const events = await this.#selector.selectAsync(timeoutMs);
-    if (events.length > 0 && !this.isClosed()) this.#processEvents(events);
+    if (events.length === 0 || this.isClosed()) return false;
+    this.#processEvents(events);
+    return true;
+  }
+
+  /** Waits with the selector on the JS thread. */
+  protected _waitBriefly(timeoutMs: number): boolean {
+    if (this.#released.length > 0) this.#flushReleased();
+    const events = this.#selector.select(timeoutMs);
+    if (events.length === 0) return false;
+    this.#processEvents(events);
+    return true;
   }
 
   /** Wakes a pending `selectAsync()`. */

@@ -640,7 +640,7 @@ export class Socket {
     checkFlags(flags, "Socket.send()");
     const s = sock();
     for (;;) {
-      const n = s.send(fd, data, Math.min(data.byteLength, MAX_IO), flags | NOSIGNAL);
+      const n = s.send(fd, data, BigInt(Math.min(data.byteLength, MAX_IO)), flags | NOSIGNAL);
       if (n >= 0) return n;
       const e = errno();
       if (e === EAGAIN) return -1;
@@ -667,7 +667,7 @@ export class Socket {
       const n = s.sendto(
         fd,
         data,
-        Math.min(data.byteLength, MAX_IO),
+        BigInt(Math.min(data.byteLength, MAX_IO)),
         flags | NOSIGNAL,
         addrBuf,
         len,
@@ -700,7 +700,7 @@ export class Socket {
     checkFlags(flags, "Socket.recvInto()");
     const s = sock();
     for (;;) {
-      const n = s.recv(fd, buf, size, flags);
+      const n = s.recv(fd, buf, BigInt(size), flags);
       if (n >= 0) return n;
       const e = errno();
       if (e === EAGAIN) return -1;
@@ -742,7 +742,7 @@ export class Socket {
     let n: number;
     for (;;) {
       addrLen[0] = SOCKADDR_MAX;
-      n = s.recvfrom(fd, buf, size, flags, addrBuf, addrLen);
+      n = s.recvfrom(fd, buf, BigInt(size), flags, addrBuf, addrLen);
       if (n >= 0) break;
       const e = errno();
       if (e === EAGAIN) return null;

@@ -36,7 +36,7 @@ export class Waker {
     const b = this.#buf;
     b.fill(0);
     b[0] = 1;
-    const n = Number(libc().write(this.#writeFd, b, this.fd === this.#writeFd ? 8 : 1));
+    const n = libc().write(this.#writeFd, b, this.fd === this.#writeFd ? 8n : 1n);
     // EAGAIN means the channel is already full: readable, which is all we need.
     if (n < 0 && errno() !== E.EAGAIN) {
       throw osError(errno(), "write", `wakeup fd ${this.#writeFd}`);
@@ -47,7 +47,7 @@ export class Waker {
   drain(): void {
     this.#pending = false;
     const s = libc();
-    while (Number(s.read(this.fd, this.#buf, 8)) > 0 && this.fd !== this.#writeFd);
+    while (s.read(this.fd, this.#buf, 8n) > 0 && this.fd !== this.#writeFd);
   }
 
   /** Closes the fds. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { E, osError } from "../ffi/unix/errno.ts";
-import { errno, libc } from "../ffi/unix/libc.ts";
+import { errno, libc, nfds } from "../ffi/unix/libc.ts";
 import {
   POLLFD_SIZE,
   pollfdFd,
@@ -85,7 +85,7 @@ export class PollSelector extends BaseSelector {
 
   /** One synchronous wait; -1 after EINTR. */
   protected wait(timeoutMs: number): number {
-    const n = libc().poll(this.#buf, this.#count, timeoutMs < 0 ? -1 : Math.ceil(timeoutMs));
+    const n = libc().poll(this.#buf, nfds(this.#count), timeoutMs < 0 ? -1 : Math.ceil(timeoutMs));
     if (n >= 0) return n;
     const e = errno();
     if (e === E.EINTR) return -1;
@@ -121,7 +121,7 @@ export class PollSelector extends BaseSelector {
       this.#async = new Uint8Array(new ArrayBuffer(this.#buf.byteLength));
     }
     this.#async.set(this.#buf.subarray(0, bytes));
-    return libc().poll_async(this.#async, this.#count, timeoutMs < 0 ? -1 : Math.ceil(timeoutMs));
+    return libc().poll_async(this.#async, nfds(this.#count), timeoutMs < 0 ? -1 : Math.ceil(timeoutMs));
   }
 
   /** Closes the kernel object. */

@@ -292,7 +292,7 @@ export class KqueueEmulation implements KqueueApi {
     if (events !== null && events.byteLength < nevents * KEVENT_SIZE) return E.EFAULT;
     const err = this.#apply(kq, q, changes, nchanges);
     if (nchanges > 0 && this.#inflight.has(kq)) {
-      libc().write(queue.changeFd, new Uint8Array(this.#one.buffer), 8);
+      libc().write(queue.changeFd, new Uint8Array(this.#one.buffer), 8n);
     }
     if (err !== 0) {
       if (events !== null && nevents > 0) {
@@ -364,7 +364,7 @@ export class KqueueEmulation implements KqueueApi {
         if (r < 0) return -1;
         const changed = pollfdRevents(new DataView(polled.buf.buffer), polled.count) !== 0;
         if (changed && this.#queues.has(kq)) {
-          libc().read(changeFd, new Uint8Array(this.#sink.buffer), 8);
+          libc().read(changeFd, new Uint8Array(this.#sink.buffer), 8n);
         }
         const n = this.#report(kq, q, polled, events, nevents);
         if (n > 0 || !changed || left === 0 || !this.#queues.has(kq)) return n;

@@ -24,7 +24,9 @@ import { BaseProtocol } from "./protocol.ts";
 export class DatagramProtocol extends BaseProtocol {
   /**
    * A datagram `data` arrived from `addr` (Deno-shaped). `data` is the
-   * protocol's to keep.
+   * protocol's to keep; up to 4 KiB it is a view into a shared pooled
+   * `ArrayBuffer` (see `Protocol.dataReceived()`): `data.slice()` it before
+   * transferring `data.buffer`.
    *
    * @example
    * ```ts ignore

@@ -95,7 +95,11 @@ export class BaseProtocol {
  */
 export class Protocol extends BaseProtocol {
   /**
-   * Some bytes arrived. `data` is the protocol's to keep (a fresh copy).
+   * Some bytes arrived. `data` is the protocol's to keep: nothing writes to
+   * it again. Reads of up to 4 KiB are views into a shared 64 KiB pooled
+   * `ArrayBuffer` (as Node's pooled Buffers; a fresh `ArrayBuffer` costs as
+   * much as the read itself in Deno), so use `data.slice()` before
+   * transferring `data.buffer` to a worker or reading `data.buffer` whole.
    *
    * @example
    * ```ts ignore

@@ -2,7 +2,8 @@
  * The readiness-based datagram transport over a `"dgram"` `Socket` (asyncio's
  * `selector_events._SelectorDatagramTransport`). Datagrams are read into one
  * shared 256 KiB off-heap buffer, several per readiness event, and reach the
- * protocol as fresh copies. `sendto()` tries the socket at once and buffers
+ * protocol as copies (small ones in a shared pooled slab, as the stream
+ * transport's reads). `sendto()` tries the socket at once and buffers
  * (a copy of) the datagram only when the kernel would block, with asyncio's
  * write-buffer limits driving `pauseWriting()`/`resumeWriting()`.
  *
@@ -24,6 +25,7 @@ import { WriteFlowControl } from "./_flow_control.ts";
 import { SelectorTransportCore, socketExtraInfo } from "./_selector_transport.ts";
 import { MAX_READ_SIZE, type TransportLoop } from "./selector_socket_transport.ts";
 import { isOSError, LOG_THRESHOLD_FOR_CONNLOST_WRITES, toBytes } from "./_util.ts";
+import { takeRead } from "./_read_pool.ts";
 
 /**
  * What each buffered datagram adds to `getWriteBufferSize()` besides its
@@ -297,7 +299,7 @@ export class SelectorDatagramTransport extends DatagramTransport {
         return;
       }
       if (got === null) return; // drained (or a spurious wakeup)
-      this.#protocol.datagramReceived(READ_BUF.slice(0, got[0]), got[1]);
+      this.#protocol.datagramReceived(takeRead(READ_BUF, got[0]), got[1]);
     }
   }
 

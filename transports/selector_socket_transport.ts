@@ -1,8 +1,9 @@
 /**
  * The readiness-based stream transport over a connected `Socket` (asyncio's
  * `selector_events._SelectorSocketTransport`). Reads go into one shared
- * 256 KiB off-heap buffer and reach the protocol as a fresh copy of exactly
- * the bytes read (or straight into a `BufferedProtocol`'s buffer). Writes
+ * 256 KiB off-heap buffer and reach the protocol as a copy of exactly the
+ * bytes read: up to 4 KiB in a region of a shared pooled slab, larger ones in
+ * their own buffer (or straight into a `BufferedProtocol`'s buffer). Writes
  * try the socket at once and buffer only what did not fit; the buffer is
  * flushed with one gathered `sendmsg` per writable event.
  *
@@ -22,6 +23,7 @@ import { iovec, WriteBuffer, WriteFlowControl } from "./_flow_control.ts";
 import type { BaseProtocol, Protocol } from "./protocol.ts";
 import { SelectorTransportCore, socketExtraInfo } from "./_selector_transport.ts";
 import { isOSError, LOG_THRESHOLD_FOR_CONNLOST_WRITES, toBytes } from "./_util.ts";
+import { takeRead } from "./_read_pool.ts";
 
 /**
  * The most bytes one read takes (asyncio's `max_size`): 256 KiB.
@@ -241,7 +243,7 @@ export class SelectorSocketTransport extends Transport {
       if (n === 0) this.#onEof();
       return; // -1: would block (a spurious wakeup)
     }
-    const data = READ_BUF.slice(0, n);
+    const data = takeRead(READ_BUF, n);
     try {
       (this.#protocol as Protocol).dataReceived(data);
     } catch (e) {

@@ -14,6 +14,7 @@ import type { BaseProtocol, Protocol } from "./protocol.ts";
 import type { TransportLoop } from "./selector_socket_transport.ts";
 import { SelectorTransportCore } from "./_selector_transport.ts";
 import { closePipe, type PipeFileObj, takePipe } from "./_unix_pipe.ts";
+import { takeRead } from "./_read_pool.ts";
 
 /**
  * The most bytes one read of a pipe takes (asyncio's `max_size`): 256 KiB.
@@ -52,7 +53,8 @@ function isEIO(exc: unknown): boolean {
  *
  * The protocol's `connectionMade()` runs on the loop's next iteration and
  * reading starts then. Each read takes up to 256 KiB and
- * `dataReceived()` gets a fresh copy. At end of file (every writer closed)
+ * `dataReceived()` gets a copy (a region of a shared pooled slab when
+ * small, as the socket transport's reads). At end of file (every writer closed)
  * the protocol gets `eofReceived()` (its return value is ignored: a pipe
  * cannot be half-closed) and then `connectionLost(null)`, each exactly
  * once. A read error ends the transport with `connectionLost(error)`; EIO
@@ -247,7 +249,7 @@ export class UnixReadPipeTransport extends ReadTransport {
       this.#loop.callSoon(t.connectionLost, null);
       return;
     }
-    const data = READ_BUF.slice(0, n);
+    const data = takeRead(READ_BUF, n);
     try {
       this.#protocol.dataReceived(data);
     } catch (e) {
