@@ -25,7 +25,7 @@ import type { CreateServerOptions } from "./create_server.ts";
 import type { Server } from "./server.ts";
 import type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "./unix_sockets.ts";
 import type { ReadTransport, WriteTransport } from "../transports/base_transport.ts";
-import type { BaseProtocol, Protocol } from "../transports/protocol.ts";
+import type { BaseProtocol } from "../transports/protocol.ts";
 import type { PipeFileObj } from "./pipes.ts";
 import type { SubprocessTransport } from "../transports/base_transport.ts";
 import type { SubprocessProtocol } from "../transports/subprocess_protocol.ts";
@@ -281,7 +281,7 @@ export interface AbstractEventLoop extends Disposable {
     options?: ConnectAcceptedSocketOptions,
   ): Promise<[Transport, P]>;
   /** Wraps the read end of a pipe, FIFO, socket or character device (an fd or `fileno()` object). */
-  connectReadPipe<P extends Protocol>(
+  connectReadPipe<P extends StreamProtocol>(
     protocolFactory: () => P,
     pipe: PipeFileObj,
   ): Promise<[ReadTransport, P]>;

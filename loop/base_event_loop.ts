@@ -35,7 +35,7 @@ import type { CreateServerOptions } from "./create_server.ts";
 import type { Server } from "./server.ts";
 import type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "./unix_sockets.ts";
 import type { ReadTransport, WriteTransport } from "../transports/base_transport.ts";
-import type { BaseProtocol, Protocol } from "../transports/protocol.ts";
+import type { BaseProtocol } from "../transports/protocol.ts";
 import type { PipeFileObj } from "./pipes.ts";
 import type { SubprocessTransport } from "../transports/base_transport.ts";
 import type { SubprocessProtocol } from "../transports/subprocess_protocol.ts";
@@ -225,6 +225,8 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
           // Busy with I/O: the next event is likely close, so wait for it here.
           const brief = timeout === null || timeout > BRIEF_WAIT_MS ? BRIEF_WAIT_MS : timeout;
           hot = this._waitBriefly(brief);
+          // The wait may have taken up to `brief`, and gave Deno no turn: check the clock now.
+          sinceCheck = YIELD_CHECK_EVERY;
           if (hot || brief === timeout) timeout = 0; // events, or the timer is due now
           else if (timeout !== null) timeout -= brief;
         }
@@ -691,7 +693,7 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
     options?: ConnectAcceptedSocketOptions,
   ): Promise<[Transport, P]>;
   /** Wraps the read end of a pipe (see `SelectorEventLoop`). */
-  abstract connectReadPipe<P extends Protocol>(
+  abstract connectReadPipe<P extends StreamProtocol>(
     protocolFactory: () => P,
     pipe: PipeFileObj,
   ): Promise<[ReadTransport, P]>;

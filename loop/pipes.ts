@@ -16,8 +16,8 @@
  * @module
  */
 import type { Future } from "./future.ts";
-import type { BaseProtocol, Protocol } from "../transports/protocol.ts";
-import type { TransportLoop } from "../transports/selector_socket_transport.ts";
+import type { BaseProtocol } from "../transports/protocol.ts";
+import type { StreamProtocol, TransportLoop } from "../transports/selector_socket_transport.ts";
 import { UnixReadPipeTransport } from "../transports/unix_read_pipe_transport.ts";
 import { UnixWritePipeTransport } from "../transports/unix_write_pipe_transport.ts";
 import type { PipeFileObj } from "../transports/_unix_pipe.ts";
@@ -60,7 +60,7 @@ async function connected(transport: { close(): void }, waiter: Future<void>): Pr
  * const [transport, protocol] = await connectReadPipe(loop, () => new MyProtocol(), fd);
  * ```
  */
-export async function connectReadPipe<P extends Protocol>(
+export async function connectReadPipe<P extends StreamProtocol>(
   loop: PipeLoop,
   protocolFactory: () => P,
   pipe: PipeFileObj,

@@ -51,7 +51,7 @@ import {
   type CreateUnixServerOptions,
 } from "./unix_sockets.ts";
 import { connectReadPipe, connectWritePipe, type PipeFileObj } from "./pipes.ts";
-import type { BaseProtocol, Protocol } from "../transports/protocol.ts";
+import type { BaseProtocol } from "../transports/protocol.ts";
 import type { UnixReadPipeTransport } from "../transports/unix_read_pipe_transport.ts";
 import type { UnixWritePipeTransport } from "../transports/unix_write_pipe_transport.ts";
 import {
@@ -725,7 +725,7 @@ export class SelectorEventLoop extends BaseEventLoop {
    * console.log(text); // "hello"
    * ```
    */
-  connectReadPipe<P extends Protocol>(
+  connectReadPipe<P extends StreamProtocol>(
     protocolFactory: () => P,
     pipe: PipeFileObj,
   ): Promise<[UnixReadPipeTransport, P]> {

@@ -290,6 +290,23 @@ export function getaddrinfo(
   return resolve(node, serv, hints, detail);
 }
 
+// The resolver calls still running: a caller that stopped waiting (a cancelled
+// createConnection) leaves one behind, holding the resolver's fds until it returns.
+const inFlight = new Set<Promise<number>>();
+
+/**
+ * Resolves once every `getaddrinfo()` started so far has returned from the
+ * resolver thread, even those nobody awaits any more. For fd-leak checks.
+ *
+ * @example
+ * ```ts ignore
+ * await lookupsSettled();
+ * ```
+ */
+export async function lookupsSettled(): Promise<void> {
+  while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+}
+
 async function resolve(
   node: Uint8Array | null,
   serv: Uint8Array | null,
@@ -298,7 +315,14 @@ async function resolve(
 ): Promise<AddrInfo[]> {
   const s = sock();
   const res = new BigUint64Array(new ArrayBuffer(8));
-  const rc = await s.getaddrinfo(node, serv, hints, res);
+  const call = s.getaddrinfo(node, serv, hints, res);
+  inFlight.add(call);
+  let rc: number;
+  try {
+    rc = await call;
+  } finally {
+    inFlight.delete(call);
+  }
   keepAlive(node, serv, hints);
   const first = Deno.UnsafePointer.create(res[0]);
   try {

@@ -121,7 +121,11 @@ export class PollSelector extends BaseSelector {
       this.#async = new Uint8Array(new ArrayBuffer(this.#buf.byteLength));
     }
     this.#async.set(this.#buf.subarray(0, bytes));
-    return libc().poll_async(this.#async, nfds(this.#count), timeoutMs < 0 ? -1 : Math.ceil(timeoutMs));
+    return libc().poll_async(
+      this.#async,
+      nfds(this.#count),
+      timeoutMs < 0 ? -1 : Math.ceil(timeoutMs),
+    );
   }
 
   /** Closes the kernel object. */

@@ -23,9 +23,23 @@ export class ReadBuffer {
     return this.#length;
   }
 
-  /** Appends `chunk` (kept as is: the caller must not change it afterwards). */
+  /**
+   * Appends `chunk` (kept as is: the caller must not change it afterwards).
+   * A chunk that continues the last one in the same memory extends it, so
+   * bytes read into one buffer back to back stay one chunk.
+   */
   push(chunk: Uint8Array): void {
-    this.#chunks.push(chunk);
+    const chunks = this.#chunks;
+    const i = chunks.length - 1;
+    const last = i >= this.#head ? chunks[i] : null;
+    if (
+      last !== null && last.buffer === chunk.buffer &&
+      last.byteOffset + last.byteLength === chunk.byteOffset
+    ) {
+      chunks[i] = new Uint8Array(last.buffer, last.byteOffset, last.byteLength + chunk.byteLength);
+    } else {
+      chunks.push(chunk);
+    }
     this.#length += chunk.byteLength;
   }
 

@@ -50,6 +50,18 @@ export interface ReaderTransport {
 }
 
 const EMPTY = new Uint8Array(0);
+
+// While a read(-1) waits, a transport that reads into the reader's buffer (`_getBuffer()`)
+// fills one resizable ArrayBuffer, grown in place: the result is then that memory, with no
+// join and no copy per read (each fresh page costs a fault: touching it once, not three times,
+// is most of the gain). Each read gets READ_SPACE bytes of room. GROW_MAX of address space is
+// reserved up front (committed only as it grows); a longer stream goes on in a new buffer and
+// the result is joined once. A result of at most COMPACT_MAX bytes is copied out, so small
+// results don't keep a reservation alive (address space is finite: ~128 TiB).
+const READ_SPACE = 256 * 1024;
+const GROW_MAX = 256 * 1024 * 1024;
+const COMPACT_MAX = 1024 * 1024;
+const GROW_STEP = 4 * 1024 * 1024;
 const NEWLINE = new Uint8Array([10]);
 const encoder = new TextEncoder();
 
@@ -101,6 +113,11 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   #exception: Error | null = null;
   #transport: ReaderTransport | null = null;
   #paused = false;
+  // A read(-1) waits for the end: data neither wakes it nor pauses the transport meanwhile.
+  #readAll = false;
+  #grow: ArrayBuffer | null = null; // the resizable buffer _getBuffer() fills, see READ_SPACE
+  #growUsed = 0;
+  #noGrow = false; // making one failed (no address space): don't try again
   #readable: ReadableStream<Uint8Array> | null = null;
 
   /** Makes an empty reader; `limit` must be positive. */
@@ -227,8 +244,17 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
       throw new TypeError("feedData(): data must be a Uint8Array");
     }
     if (data.byteLength === 0) return;
+    this.#push(data);
+  }
+
+  #push(data: Uint8Array): void {
     this.#buf.push(data);
+    if (this.#readAll) return;
     this.#wakeup();
+    this.#maybePauseTransport();
+  }
+
+  #maybePauseTransport(): void {
     const t = this.#transport;
     if (t !== null && !this.#paused && this.#buf.length > 2 * this.#limit) {
       try {
@@ -240,6 +266,55 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
         this.#transport = null;
       }
     }
+  }
+
+  /**
+   * Room for the transport to read into directly, or `null` (then it
+   * calls `feedData()`): offered only while a `read()` to the end of the
+   * stream waits, so that the bytes land in one growing buffer which
+   * becomes the result as is. Internal: the subprocess protocol's hook.
+   *
+   * @example
+   * ```ts ignore
+   * const room = reader._getBuffer();
+   * if (room !== null) reader._bufferUpdated(readFd(fd, room));
+   * ```
+   */
+  _getBuffer(): Uint8Array | null {
+    if (!this.#readAll || this.#eof || this.#noGrow) return null;
+    let g = this.#grow;
+    const end = this.#growUsed + READ_SPACE;
+    try {
+      if (g === null || end > g.maxByteLength) {
+        g = this.#grow = new ArrayBuffer(READ_SPACE, { maxByteLength: GROW_MAX });
+        this.#growUsed = 0;
+      } else if (end > g.byteLength) {
+        // Doubling up to GROW_STEP, then by GROW_STEP: few resizes, little committed unused.
+        const len = g.byteLength;
+        g.resize(Math.min(g.maxByteLength, Math.max(end, len + Math.min(len, GROW_STEP))));
+      }
+    } catch {
+      // No address space or memory for it (ulimit -v, say): the transport's copies do.
+      this.#grow = null;
+      this.#noGrow = true;
+      return null;
+    }
+    return new Uint8Array(g, this.#growUsed, READ_SPACE);
+  }
+
+  /**
+   * Takes the `n` bytes the transport read into `_getBuffer()`'s room.
+   *
+   * @example
+   * ```ts ignore
+   * reader._bufferUpdated(n);
+   * ```
+   */
+  _bufferUpdated(n: number): void {
+    if (n <= 0) return;
+    const chunk = new Uint8Array(this.#grow!, this.#growUsed, n);
+    this.#growUsed += n;
+    this.#push(chunk);
   }
 
   #wakeup(): void {
@@ -286,7 +361,12 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
   /**
    * Reads up to `n` bytes: at least one unless the stream ended (then an
    * empty array). `n` negative (the default) reads until the end of the
-   * stream; `n = 0` returns an empty array at once.
+   * stream; `n = 0` returns an empty array at once. Reading to the end
+   * holds the whole stream in memory, as asyncio does, so the transport is
+   * not paused meanwhile; a transport that reads into the reader's buffer
+   * (a subprocess pipe) then fills one growing buffer, and a result of
+   * more than 1 MiB is a view of it (its `buffer` is longer, and
+   * resizable).
    *
    * @example
    * ```ts
@@ -307,8 +387,20 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     if (n === 0) return EMPTY;
     if (n < 0) {
       // Keep everything in the buffer until the end, so a cancelled read loses nothing.
-      while (!this.#eof) await this.#waitForData("read", signal);
-      const all = this.#buf.takeAll();
+      if (!this.#eof) {
+        this.#readAll = true;
+        try {
+          while (!this.#eof) await this.#waitForData("read", signal); // resumes a paused transport
+        } finally {
+          this.#readAll = false;
+          if (!this.#eof) this.#maybePauseTransport(); // cancelled: the usual limits again
+        }
+      }
+      let all = this.#buf.takeAll();
+      if (this.#grow !== null) {
+        if (all.buffer === this.#grow && all.byteLength <= COMPACT_MAX) all = all.slice();
+        this.#grow = null; // nothing more can come (not shrunk: V8 would zero-fill the rest)
+      }
       this.#maybeResumeTransport();
       return all;
     }

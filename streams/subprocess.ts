@@ -95,6 +95,21 @@ export class SubprocessStreamProtocol extends FlowControlMixin implements Subpro
     reader?.feedData(data);
   }
 
+  /**
+   * Where the next read of the child's `fd` may go directly: the reader's
+   * buffer while a `read()` to the end waits, else `null`. Internal (the
+   * subprocess transport's `SubprocessBufferHooks`).
+   */
+  _pipeGetBuffer(fd: number): Uint8Array | null {
+    const reader = fd === 1 ? this.stdout : fd === 2 ? this.stderr : null;
+    return reader === null ? null : reader._getBuffer();
+  }
+
+  /** `n` bytes of the child's `fd` were read into the reader's buffer. */
+  _pipeBufferUpdated(fd: number, n: number): void {
+    (fd === 1 ? this.stdout : this.stderr)!._bufferUpdated(n);
+  }
+
   /** Ends a reader (or the writer, for stdin). */
   pipeConnectionLost(fd: number, exc: Error | null): void {
     if (fd === 0) {
@@ -143,6 +158,11 @@ function isBrokenPipe(e: unknown): boolean {
 }
 
 const encoder = new TextEncoder();
+
+// A write pipe that can keep a view of the caller's bytes (UnixWritePipeTransport._writeLent).
+interface LendingTransport {
+  _writeLent(data: Uint8Array): void;
+}
 
 /**
  * A child process started by `createSubprocessExec()` or
@@ -212,6 +232,11 @@ export class Process {
    * it is a `PIPE`. A child that exits without reading all of `input` is
    * no error.
    *
+   * `input` is written from where it is, not copied: until the returned
+   * promise settles, don't change it (nor transfer its buffer). If
+   * `communicate()` fails, stdin is aborted first, so nothing reads
+   * `input` afterwards.
+   *
    * @example
    * ```ts ignore
    * const [out, err] = await proc.communicate(new TextEncoder().encode("input"));
@@ -221,11 +246,19 @@ export class Process {
     input?: Uint8Array | string | null,
   ): Promise<[Uint8Array | null, Uint8Array | null]> {
     const data = typeof input === "string" ? encoder.encode(input) : input ?? null;
-    const [, out, err] = await Promise.all([
-      this.stdin !== null ? this.#feedStdin(data) : null,
-      this.stdout !== null ? this.#readStream(1, this.stdout) : null,
-      this.stderr !== null ? this.#readStream(2, this.stderr) : null,
-    ]);
+    let out: Uint8Array | null, err: Uint8Array | null;
+    try {
+      [, out, err] = await Promise.all([
+        this.stdin !== null ? this.#feedStdin(data) : null,
+        this.stdout !== null ? this.#readStream(1, this.stdout) : null,
+        this.stderr !== null ? this.#readStream(2, this.stderr) : null,
+      ]);
+    } catch (e) {
+      // communicate() no longer owns `input`: drop what the pipe still holds of it.
+      const t = this.stdin?.transport;
+      if (t !== undefined && t.getWriteBufferSize() > 0) t.abort();
+      throw e;
+    }
     await this.wait();
     return [out, err];
   }
@@ -234,7 +267,10 @@ export class Process {
     const stdin = this.stdin!;
     try {
       if (input !== null && input.byteLength > 0) {
-        stdin.write(input);
+        // Lent, not copied: this call waits below until the pipe has written it (or is lost).
+        const pipe = this.#transport.getPipeTransport(0) as Partial<LendingTransport> | null;
+        if (typeof pipe?._writeLent === "function") pipe._writeLent(input);
+        else stdin.write(input);
         await stdin.drain();
       }
     } catch (e) {

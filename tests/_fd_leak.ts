@@ -7,6 +7,7 @@
  */
 import { assertEquals } from "@std/assert";
 import { isOpenFd } from "../ffi/unix/libc.ts";
+import { lookupsSettled } from "../net/getaddrinfo.ts";
 
 const SCAN_LIMIT = 4096;
 
@@ -22,10 +23,14 @@ export function countFds(): number {
   return openFds().size;
 }
 
-/** Runs `fn` and asserts the fd count is the same after it as before. */
+/**
+ * Runs `fn` and asserts the fd count is the same after it as before (once
+ * any resolver call it abandoned has returned: the resolver's own fds).
+ */
 export async function assertNoFdLeak(fn: () => unknown): Promise<void> {
   const before = countFds();
   await fn();
+  await lookupsSettled();
   assertEquals(countFds(), before, "fd count changed: a loop or selector leaked an fd");
 }
 

@@ -4,7 +4,8 @@
  * on order or counts, never on durations.
  */
 import { assert, assertEquals, assertGreater } from "@std/assert";
-import { SelectorEventLoop } from "../loop/mod.ts";
+import { DEVNULL, SelectorEventLoop } from "../loop/mod.ts";
+import { Recorder } from "./_subprocess_helpers.ts";
 
 /** Keeps `loop` busy with a callSoon chain until `until()` holds (or a hop cap is reached). */
 function busyChain(loop: SelectorEventLoop, until: () => boolean, cap = 50_000_000) {
@@ -122,4 +123,36 @@ Deno.test("setTimeout callbacks run while the loop is parked on a long timer", a
   await loop.runForever();
   assertEquals(n, 5);
   far.cancel();
+});
+
+Deno.test("Deno timers keep firing while a trickle of I/O keeps the loop waiting on its thread", async () => {
+  // A child writes a byte every ~0.3 ms: each read leaves the loop "hot", so it
+  // waits for the next byte on the JS thread (BRIEF_WAIT_MS) instead of parking.
+  using loop = new SelectorEventLoop();
+  let fired = 0, bytes = 0, armed = false;
+  const id = setInterval(() => fired++, 1);
+  const proto = new Recorder();
+  const original = proto.pipeDataReceived.bind(proto);
+  proto.pipeDataReceived = (fd, data) => {
+    bytes += data.byteLength;
+    original(fd, data);
+    if (armed && fired >= 3) loop.stop();
+  };
+  const [transport] = await loop.runUntilComplete(() =>
+    loop.subprocessExec(() => proto, [
+      "python3",
+      "-c",
+      "import os, time\nwhile True:\n    os.write(1, b'x')\n    time.sleep(0.0003)",
+    ], { stdin: DEVNULL, stderr: DEVNULL })
+  );
+  fired = bytes = 0;
+  armed = true;
+  await loop.runForever();
+  armed = false;
+  clearInterval(id);
+  assert(fired >= 3, `the interval fired ${fired} times`);
+  assertGreater(bytes, 0);
+  transport.kill();
+  await loop.runUntilComplete(proto.done.promise);
+  transport.close();
 });

@@ -129,7 +129,9 @@ export class WriteFlowControl {
 
 /**
  * The bytes a transport still has to send: a FIFO of chunks, each a private
- * copy in its own off-heap ArrayBuffer (so iovec addresses stay valid).
+ * copy in its own off-heap ArrayBuffer (so iovec addresses stay valid), or,
+ * when the writer lends them (`push(data, start, true)`), a view of the
+ * writer's own bytes.
  */
 export class WriteBuffer {
   #chunks: Uint8Array[] = [];
@@ -137,17 +139,30 @@ export class WriteBuffer {
   #headOff = 0;
   #size = 0;
   #tail: ArrayBuffer | null = null; // the last chunk's buffer, when small writes may be packed in
+  #lent = false; // a chunk is a view of the writer's memory: check it is still there (intact())
 
   /** The bytes buffered. */
   get size(): number {
     return this.#size;
   }
 
-  /** Copies `data` from byte `start` on into the buffer. */
-  push(data: Uint8Array, start = 0): void {
+  /**
+   * Copies `data` from byte `start` on into the buffer; with `lent`, keeps
+   * a view of it instead (no copy for more than 4 KiB): the writer must then
+   * neither change nor detach `data` until it is sent or dropped.
+   */
+  push(data: Uint8Array, start = 0, lent = false): void {
     const len = data.byteLength - start;
     if (len <= 0) return;
     const chunks = this.#chunks;
+    if (lent && len > SMALL) {
+      // A fixed-length view: if the memory is detached or shrunk it reads as empty (intact()).
+      chunks.push(new Uint8Array(data.buffer, data.byteOffset + start, len));
+      this.#tail = null;
+      this.#lent = true;
+      this.#size += len;
+      return;
+    }
     const tail = this.#tail;
     if (tail !== null && len <= SMALL) {
       const last = chunks[chunks.length - 1];
@@ -166,6 +181,20 @@ export class WriteBuffer {
     chunks.push(chunk);
     this.#tail = len <= SMALL ? ab : null;
     this.#size += len;
+  }
+
+  /**
+   * Whether every chunk still holds its bytes: `false` once memory a writer
+   * lent was detached or shrunk (its view reads as empty then).
+   */
+  intact(): boolean {
+    if (!this.#lent) return true;
+    const chunks = this.#chunks;
+    if (this.#head < chunks.length && chunks[this.#head].byteLength <= this.#headOff) return false;
+    for (let i = this.#head + 1; i < chunks.length; i++) {
+      if (chunks[i].byteLength === 0) return false;
+    }
+    return true;
   }
 
   /** The number of chunks buffered. */
@@ -216,5 +245,6 @@ export class WriteBuffer {
     this.#headOff = 0;
     this.#size = 0;
     this.#tail = null;
+    this.#lent = false;
   }
 }

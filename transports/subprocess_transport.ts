@@ -33,6 +33,22 @@ export interface UnixSubprocessTransportOptions {
   extra?: Record<string, unknown>;
 }
 
+/**
+ * What a subprocess protocol may add to have its pipes' output read
+ * straight into its own buffers (`streams/subprocess.ts` does, for a
+ * reader waiting for the end of its stream). Asked only once calls go to
+ * the protocol directly, so the bytes never need queueing;
+ * `_pipeGetBuffer()` returning `null` means "through `pipeDataReceived()`".
+ * `_pipeBufferUpdated(fd, n)` follows a buffer in the same turn, unless the
+ * read failed or found the end of file.
+ */
+export interface SubprocessBufferHooks {
+  /** A buffer for the next read of pipe `fd`, or `null`. */
+  _pipeGetBuffer(fd: number): Uint8Array | null;
+  /** `n` bytes were read into the buffer `_pipeGetBuffer(fd)` gave. */
+  _pipeBufferUpdated(fd: number, n: number): void;
+}
+
 type Call = [(...args: never[]) => unknown, unknown[]];
 
 const STREAMS = ["stdin", "stdout", "stderr"] as const;
@@ -91,6 +107,12 @@ export class UnixSubprocessTransport extends SubprocessTransport {
     this.#pid = child.pid;
     this.#sink = {
       dataReceived: (fd, data) => this.#call(this.#protocol.pipeDataReceived, fd, data),
+      getBuffer: (fd) => {
+        const p = this.#protocol as Partial<SubprocessBufferHooks>;
+        return this.#direct && typeof p._pipeGetBuffer === "function" ? p._pipeGetBuffer(fd) : null;
+      },
+      bufferUpdated: (fd, n) =>
+        (this.#protocol as unknown as SubprocessBufferHooks)._pipeBufferUpdated(fd, n),
       connectionLost: (fd, exc) => {
         this.#call(this.#protocol.pipeConnectionLost, fd, exc);
         this.#tryFinish();

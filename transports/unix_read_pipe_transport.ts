@@ -10,6 +10,7 @@
 import { readFd } from "../ffi/unix/libc.ts";
 import type { Future } from "../loop/future.ts";
 import { ReadTransport } from "./base_transport.ts";
+import type { BufferedProtocol } from "./buffered_protocol.ts";
 import type { BaseProtocol, Protocol } from "./protocol.ts";
 import type { TransportLoop } from "./selector_socket_transport.ts";
 import { SelectorTransportCore } from "./_selector_transport.ts";
@@ -37,6 +38,19 @@ export interface UnixPipeTransportOptions {
   waiter?: Future<void> | null;
   /** Extra information; `"pipe"` is always set to the pipe given. */
   extra?: Record<string, unknown>;
+}
+
+function isBuffered(protocol: unknown): boolean {
+  return typeof (protocol as { getBuffer?: unknown })?.getBuffer === "function";
+}
+
+// What a BufferedProtocol's getBuffer() returned, as a non-empty Uint8Array over the same memory.
+function checkBuffer(buf: unknown): Uint8Array {
+  if (!ArrayBuffer.isView(buf)) throw new TypeError("getBuffer() must return a Uint8Array");
+  if (buf.byteLength === 0) throw new Error("getBuffer() returned an empty buffer");
+  return buf instanceof Uint8Array
+    ? buf
+    : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
 // EIO is how a PTY master learns that its slave closed: news for the protocol, not a bug.
@@ -94,7 +108,8 @@ export class UnixReadPipeTransport extends ReadTransport {
   #loop: TransportLoop;
   #pipe: PipeFileObj;
   #fd: number;
-  #protocol: Protocol;
+  #protocol: Protocol | BufferedProtocol;
+  #buffered: boolean; // the protocol has getBuffer(): read into its buffer
   #closed = false; // the fd was closed
   #t: SelectorTransportCore; // closing, paused, connLost (lost) and the closing sequence
   // Bound once: the loop's handles call these with no per-event closure.
@@ -108,7 +123,7 @@ export class UnixReadPipeTransport extends ReadTransport {
   constructor(
     loop: TransportLoop,
     pipe: PipeFileObj,
-    protocol: Protocol,
+    protocol: Protocol | BufferedProtocol,
     options: UnixPipeTransportOptions = {},
   ) {
     const { fd } = takePipe(pipe, "UnixReadPipeTransport");
@@ -118,6 +133,7 @@ export class UnixReadPipeTransport extends ReadTransport {
     this.#pipe = pipe;
     this.#fd = fd;
     this.#protocol = protocol;
+    this.#buffered = isBuffered(protocol);
     this.#t = new SelectorTransportCore(loop, fd, this, {
       readReady: this.#readReady,
       buffer: null,
@@ -168,7 +184,7 @@ export class UnixReadPipeTransport extends ReadTransport {
   }
 
   /**
-   * Replaces the protocol.
+   * Replaces the protocol (a `BufferedProtocol` switches reads to `getBuffer`).
    *
    * @example
    * ```ts ignore
@@ -176,7 +192,8 @@ export class UnixReadPipeTransport extends ReadTransport {
    * ```
    */
   setProtocol(protocol: BaseProtocol): void {
-    this.#protocol = protocol as Protocol;
+    this.#protocol = protocol as Protocol | BufferedProtocol;
+    this.#buffered = isBuffered(protocol);
   }
 
   /**
@@ -232,9 +249,19 @@ export class UnixReadPipeTransport extends ReadTransport {
   #onReadable(): void {
     const t = this.#t;
     if (t.closing) return;
+    const buffered = this.#buffered;
+    let buf: Uint8Array = READ_BUF;
+    if (buffered) {
+      try {
+        buf = checkBuffer((this.#protocol as BufferedProtocol).getBuffer(-1));
+      } catch (e) {
+        t.fatalError(e, "Fatal error: protocol.getBuffer() call failed.");
+        return;
+      }
+    }
     let n: number;
     try {
-      n = readFd(this.#fd, READ_BUF);
+      n = readFd(this.#fd, buf);
     } catch (e) {
       t.fatalError(e, "Fatal read error on pipe transport");
       return;
@@ -249,9 +276,17 @@ export class UnixReadPipeTransport extends ReadTransport {
       this.#loop.callSoon(t.connectionLost, null);
       return;
     }
+    if (buffered) {
+      try {
+        (this.#protocol as BufferedProtocol).bufferUpdated(n);
+      } catch (e) {
+        t.fatalError(e, "Fatal error: protocol.bufferUpdated() call failed.");
+      }
+      return;
+    }
     const data = takeRead(READ_BUF, n);
     try {
-      this.#protocol.dataReceived(data);
+      (this.#protocol as Protocol).dataReceived(data);
     } catch (e) {
       t.fatalError(e, "Fatal error: protocol.dataReceived() call failed.");
     }

@@ -198,6 +198,27 @@ export class UnixWritePipeTransport extends WriteTransport {
    * ```
    */
   write(data: Uint8Array): void {
+    this.#write(data, false);
+  }
+
+  /**
+   * Like `write()`, but what the pipe does not take at once is kept as a
+   * view of `data`, not copied: the caller lends `data` until the transport
+   * has written it or dropped it (`connectionLost()`), and must neither
+   * change nor detach it meanwhile. Internal: `Process.communicate()`
+   * writes its input so, as it waits for the pipe to close anyway.
+   * Detached or shrunk memory ends the transport with a `TypeError`.
+   *
+   * @example
+   * ```ts ignore
+   * transport._writeLent(input);
+   * ```
+   */
+  _writeLent(data: Uint8Array): void {
+    this.#write(data, true);
+  }
+
+  #write(data: Uint8Array, lent: boolean): void {
     const view = toBytes(data, "write()");
     const len = view.byteLength;
     if (len === 0) return;
@@ -219,7 +240,7 @@ export class UnixWritePipeTransport extends WriteTransport {
       if (n > 0) start = n;
       this.#loop.addWriter(this.#fd, this.#writeReady);
     }
-    this.#buffer.push(view, start);
+    this.#buffer.push(view, start, lent);
     this.#flow.maybePause();
   }
 
@@ -288,6 +309,11 @@ export class UnixWritePipeTransport extends WriteTransport {
     if (buf.size === 0 || this.#lost) return;
     let n: number;
     try {
+      if (!buf.intact()) {
+        throw new TypeError(
+          "bytes lent to the pipe were detached or shrunk before they were written",
+        );
+      }
       if (buf.chunkCount === 1) n = writeFd(this.#fd, buf.first());
       else {
         const iov = iovec();
@@ -417,6 +443,7 @@ export class UnixWritePipeTransport extends WriteTransport {
   }
 
   #close(exc: Error | null): void {
+    if (this.#closed) return; // the fd number may belong to someone else by now
     this.#closing = true;
     if (this.#buffer.size !== 0) {
       this.#loop.removeWriter(this.#fd);
