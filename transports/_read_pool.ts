@@ -9,6 +9,13 @@
  * @module
  */
 
+/**
+ * The buffer every readiness transport reads into before `takeRead()`
+ * copies the bytes out (256 KiB, asyncio's `max_size`): JS is single
+ * threaded, and nothing else runs between the read and the copy.
+ */
+export const READ_BUF: Uint8Array = new Uint8Array(new ArrayBuffer(256 * 1024));
+
 /** The slab size. */
 export const SLAB_SIZE = 64 * 1024;
 /** Reads up to this many bytes share a slab; larger ones get their own buffer. */

@@ -11,12 +11,7 @@
  */
 import type { BaseTransport } from "./base_transport.ts";
 import { Protocol } from "./protocol.ts";
-import { takeRead } from "./_read_pool.ts";
-import { PIPE_MAX_READ_SIZE } from "./unix_read_pipe_transport.ts";
-
-// Read into when the sink has no buffer to offer: JS is single-threaded, and the bytes are
-// copied out (takeRead) before anything else runs.
-const SCRATCH = new Uint8Array(new ArrayBuffer(PIPE_MAX_READ_SIZE));
+import { READ_BUF, takeRead } from "./_read_pool.ts";
 
 /** Where the pipe protocols report: the subprocess transport's internals. */
 export interface PipeSink {
@@ -83,7 +78,7 @@ export class SubprocessPipeProto extends Protocol {
   getBuffer(_sizeHint: number): Uint8Array {
     const buf = this.#sink?.getBuffer(this.#fd) ?? null;
     this.#direct = buf !== null;
-    return buf ?? SCRATCH;
+    return buf ?? READ_BUF;
   }
 
   /** Hands the bytes read to the sink: in place, or copied out of the shared buffer. */
@@ -91,7 +86,7 @@ export class SubprocessPipeProto extends Protocol {
     const sink = this.#sink;
     if (sink === null) return;
     if (this.#direct) sink.bufferUpdated(this.#fd, n);
-    else sink.dataReceived(this.#fd, takeRead(SCRATCH, n));
+    else sink.dataReceived(this.#fd, takeRead(READ_BUF, n));
   }
 
   /** Forwards flow control of stdin to the subprocess protocol. */

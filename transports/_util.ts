@@ -80,3 +80,20 @@ export function startProtocol(
   if (thenStart !== null) loop.callSoon(thenStart);
   if (waiter) loop.callSoon(setResultUnlessCancelled, waiter);
 }
+
+/** Whether `protocol` reads into its own buffer (a `BufferedProtocol`: it has `getBuffer`). */
+export function isBuffered(protocol: unknown): boolean {
+  return typeof (protocol as { getBuffer?: unknown })?.getBuffer === "function";
+}
+
+/**
+ * What a `BufferedProtocol`'s `getBuffer()` returned, checked, as a
+ * `Uint8Array` over the same memory (any typed array or DataView is taken).
+ */
+export function readTarget(buf: unknown): Uint8Array {
+  if (!ArrayBuffer.isView(buf)) throw new TypeError("getBuffer() must return a Uint8Array");
+  if (buf.byteLength === 0) throw new Error("getBuffer() returned an empty buffer");
+  return buf instanceof Uint8Array
+    ? buf
+    : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}

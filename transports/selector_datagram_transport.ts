@@ -23,9 +23,9 @@ import type { DatagramProtocol } from "./datagram_protocol.ts";
 import type { BaseProtocol } from "./protocol.ts";
 import { WriteFlowControl } from "./_flow_control.ts";
 import { SelectorTransportCore, socketExtraInfo } from "./_selector_transport.ts";
-import { MAX_READ_SIZE, type TransportLoop } from "./selector_socket_transport.ts";
+import type { TransportLoop } from "./selector_socket_transport.ts";
 import { isOSError, LOG_THRESHOLD_FOR_CONNLOST_WRITES, toBytes } from "./_util.ts";
-import { takeRead } from "./_read_pool.ts";
+import { READ_BUF, takeRead } from "./_read_pool.ts";
 
 /**
  * What each buffered datagram adds to `getWriteBufferSize()` besides its
@@ -41,9 +41,6 @@ export const DATAGRAM_HEADER_SIZE = 8;
  */
 export const DATAGRAMS_PER_EVENT = 16;
 
-// One read buffer for every datagram transport: JS is single-threaded and each datagram is
-// copied out before the protocol sees it. An explicit ArrayBuffer lives off the V8 heap.
-const READ_BUF = new Uint8Array(new ArrayBuffer(MAX_READ_SIZE));
 // Validates the addresses of buffered datagrams now, not when the buffer drains.
 const ADDR_SCRATCH = new Uint8Array(SOCKADDR_MAX);
 

@@ -22,8 +22,14 @@ import type { BufferedProtocol } from "./buffered_protocol.ts";
 import { iovec, WriteBuffer, WriteFlowControl } from "./_flow_control.ts";
 import type { BaseProtocol, Protocol } from "./protocol.ts";
 import { SelectorTransportCore, socketExtraInfo } from "./_selector_transport.ts";
-import { isOSError, LOG_THRESHOLD_FOR_CONNLOST_WRITES, toBytes } from "./_util.ts";
-import { takeRead } from "./_read_pool.ts";
+import {
+  isBuffered,
+  isOSError,
+  LOG_THRESHOLD_FOR_CONNLOST_WRITES,
+  readTarget,
+  toBytes,
+} from "./_util.ts";
+import { READ_BUF, takeRead } from "./_read_pool.ts";
 
 /**
  * The most bytes one read takes (asyncio's `max_size`): 256 KiB.
@@ -34,11 +40,7 @@ import { takeRead } from "./_read_pool.ts";
  * console.log(MAX_READ_SIZE); // 262144
  * ```
  */
-export const MAX_READ_SIZE = 256 * 1024;
-
-// JS is single-threaded and every read is copied out before the protocol runs: one buffer
-// serves every transport. An explicit ArrayBuffer lives off the V8 heap.
-const READ_BUF = new Uint8Array(new ArrayBuffer(MAX_READ_SIZE));
+export const MAX_READ_SIZE: number = READ_BUF.byteLength;
 
 /** A stream protocol: a `Protocol`, or a `BufferedProtocol` (anything with `getBuffer`). */
 export type StreamProtocol = Protocol | BufferedProtocol;
@@ -73,10 +75,6 @@ export interface SelectorSocketTransportOptions {
   server?: TransportServerHooks | null;
   /** Set `TCP_NODELAY` on TCP sockets (default `true`, as asyncio since 3.7). */
   noDelay?: boolean;
-}
-
-function isBuffered(protocol: unknown): boolean {
-  return typeof (protocol as { getBuffer?: unknown })?.getBuffer === "function";
 }
 
 /**
@@ -256,16 +254,7 @@ export class SelectorSocketTransport extends Transport {
     const protocol = this.#protocol as BufferedProtocol;
     let buf: Uint8Array;
     try {
-      buf = protocol.getBuffer(-1);
-      if (!ArrayBuffer.isView(buf)) throw new TypeError("getBuffer() must return a Uint8Array");
-      if (buf.byteLength === 0) throw new Error("getBuffer() returned an empty buffer");
-      if (!(buf instanceof Uint8Array)) {
-        buf = new Uint8Array(
-          (buf as ArrayBufferView).buffer,
-          (buf as ArrayBufferView).byteOffset,
-          (buf as ArrayBufferView).byteLength,
-        );
-      }
+      buf = readTarget(protocol.getBuffer(-1));
     } catch (e) {
       this.#t.fatalError(e, "Fatal error: protocol.getBuffer() call failed.");
       return;

@@ -15,7 +15,8 @@ import type { BaseProtocol, Protocol } from "./protocol.ts";
 import type { TransportLoop } from "./selector_socket_transport.ts";
 import { SelectorTransportCore } from "./_selector_transport.ts";
 import { closePipe, type PipeFileObj, takePipe } from "./_unix_pipe.ts";
-import { takeRead } from "./_read_pool.ts";
+import { READ_BUF, takeRead } from "./_read_pool.ts";
+import { isBuffered, readTarget } from "./_util.ts";
 
 /**
  * The most bytes one read of a pipe takes (asyncio's `max_size`): 256 KiB.
@@ -26,11 +27,7 @@ import { takeRead } from "./_read_pool.ts";
  * console.log(PIPE_MAX_READ_SIZE); // 262144
  * ```
  */
-export const PIPE_MAX_READ_SIZE = 256 * 1024;
-
-// One off-heap buffer serves every read pipe: JS is single-threaded and each read is copied out
-// before the protocol sees it.
-const READ_BUF = new Uint8Array(new ArrayBuffer(PIPE_MAX_READ_SIZE));
+export const PIPE_MAX_READ_SIZE: number = READ_BUF.byteLength;
 
 /** Options of the pipe transports' constructors. */
 export interface UnixPipeTransportOptions {
@@ -38,19 +35,6 @@ export interface UnixPipeTransportOptions {
   waiter?: Future<void> | null;
   /** Extra information; `"pipe"` is always set to the pipe given. */
   extra?: Record<string, unknown>;
-}
-
-function isBuffered(protocol: unknown): boolean {
-  return typeof (protocol as { getBuffer?: unknown })?.getBuffer === "function";
-}
-
-// What a BufferedProtocol's getBuffer() returned, as a non-empty Uint8Array over the same memory.
-function checkBuffer(buf: unknown): Uint8Array {
-  if (!ArrayBuffer.isView(buf)) throw new TypeError("getBuffer() must return a Uint8Array");
-  if (buf.byteLength === 0) throw new Error("getBuffer() returned an empty buffer");
-  return buf instanceof Uint8Array
-    ? buf
-    : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
 // EIO is how a PTY master learns that its slave closed: news for the protocol, not a bug.
@@ -253,7 +237,7 @@ export class UnixReadPipeTransport extends ReadTransport {
     let buf: Uint8Array = READ_BUF;
     if (buffered) {
       try {
-        buf = checkBuffer((this.#protocol as BufferedProtocol).getBuffer(-1));
+        buf = readTarget((this.#protocol as BufferedProtocol).getBuffer(-1));
       } catch (e) {
         t.fatalError(e, "Fatal error: protocol.getBuffer() call failed.");
         return;
