@@ -4,20 +4,46 @@
  * sift loops compare plain numbers. Cancelled handles stay in place until
  * they reach the top or dominate the heap (CPython's purge rule).
  *
+ * Shaped for V8 as much as for the CPU: a pop picks the smallest child
+ * without branches, and the code has no rarely taken path a warm-up might
+ * not reach (V8 deoptimizes when it first runs one), nor arrays that change
+ * kind or get replaced (both deoptimize the methods using them).
+ *
  * @module
  */
-import { _setTimerOwner, type TimerHandle, type TimerOwner } from "./handle.ts";
+import {
+  _setTimerOwner,
+  _timerLeftHeap,
+  type Handle,
+  type TimerHandle,
+  type TimerOwner,
+} from "./handle.ts";
 
 /** CPython's `_MIN_SCHEDULED_TIMER_HANDLES`: purge only heaps bigger than this. */
 export const MIN_SCHEDULED_TIMER_HANDLES = 100;
 /** CPython's `_MIN_CANCELLED_TIMER_HANDLES_FRACTION`. */
 export const MIN_CANCELLED_TIMER_HANDLES_FRACTION = 0.5;
 
+// `#when` goes on with at least PAD NaNs past the last entry. A NaN is
+// neither less than nor equal to anything: a pop can compare four children
+// even below the last parent, which has fewer, and padding never wins nor
+// ties. (Without it, that parent was a rare path of its own.)
+const PAD = 3;
+
+// An empty array that holds objects from the start: `[]` starts out holding
+// small integers, and its change of kind at a new heap's first push would
+// deoptimize push() (compiled for an earlier heap's array).
+function objectArray<T>(): T[] {
+  const a = [null] as T[];
+  a.length = 0;
+  return a;
+}
+
 /** A min-heap of timer handles ordered by (when, insertion order). */
 export class TimerHeap implements TimerOwner {
-  #when: number[] = [];
-  #seq: number[] = [];
-  #items: TimerHandle[] = [];
+  readonly #when: number[] = [NaN, NaN, NaN]; // PAD of them, and an array of doubles
+  readonly #seq: number[] = [];
+  readonly #items: TimerHandle[] = objectArray();
   #size = 0;
   #nextSeq = 0;
   #cancelled = 0;
@@ -37,10 +63,12 @@ export class TimerHeap implements TimerOwner {
     this.#cancelled++;
   }
 
-  /** Adds `handle`, due at `handle.when()`. */
-  push(handle: TimerHandle): void {
+  /** Adds `handle`, due at `when` (`handle.when()`, which the loop has at hand). */
+  push(handle: TimerHandle, when: number = handle.when()): void {
     const i = this.#size++;
-    this.#when[i] = handle.when();
+    const w = this.#when;
+    if (w.length === i + PAD) w.push(NaN); // still PAD past the new entry
+    w[i] = when;
     this.#seq[i] = this.#nextSeq++;
     this.#items[i] = handle;
     _setTimerOwner(handle, this);
@@ -55,16 +83,8 @@ export class TimerHeap implements TimerOwner {
   /** Removes and returns the earliest handle. */
   pop(): TimerHandle {
     const top = this.#items[0];
-    const last = --this.#size;
-    if (last > 0) {
-      this.#when[0] = this.#when[last];
-      this.#seq[0] = this.#seq[last];
-      this.#items[0] = this.#items[last];
-      this.#siftDown(0);
-    }
-    this.#items[last] = undefined as unknown as TimerHandle;
-    _setTimerOwner(top, null);
-    if (top.cancelled()) this.#cancelled--; // a cancelled one popped as due leaves the count
+    this.#removeTop();
+    if (_timerLeftHeap(top)) this.#cancelled--; // a cancelled one popped as due leaves the count
     return top;
   }
 
@@ -89,6 +109,7 @@ export class TimerHeap implements TimerOwner {
         this.#items[k++] = h;
       }
       this.#items.length = this.#when.length = this.#seq.length = k;
+      this.#when.push(NaN, NaN, NaN);
       this.#size = k;
       for (let i = (k - 2) >> 2; i >= 0; i--) this.#siftDown(i);
       this.#cancelled = 0;
@@ -97,19 +118,108 @@ export class TimerHeap implements TimerOwner {
     }
   }
 
-  /** Moves every handle due before `endTime` into `out`, in order. */
-  popDue(endTime: number, out: (handle: TimerHandle) => void): void {
-    while (this.#size > 0 && this.#when[0] < endTime) out(this.pop());
+  /**
+   * Pops every handle due before `endTime`, in order, and appends those not
+   * cancelled to `out` from index `length`; returns the new length.
+   */
+  popDue(endTime: number, out: (Handle | undefined)[], length: number): number {
+    // Two loops in two methods, which V8 optimizes apart: compiled while the
+    // first loop runs, one method would deoptimize on reaching the second.
+    return this.#leaveHeap(out, length, this.#popBefore(endTime, out, length));
+  }
+
+  #popBefore(endTime: number, out: (Handle | undefined)[], length: number): number {
+    while (this.#size > 0 && this.#when[0] < endTime) {
+      out[length++] = this.#items[0];
+      this.#removeTop();
+    }
+    return length;
+  }
+
+  // Tells the popped handles in `out[start..end)` they left the heap and
+  // keeps those not cancelled; returns the new end. A pass of its own: the
+  // handles' loads (cache misses, mostly) don't wait on the sifts, so the CPU
+  // overlaps them.
+  #leaveHeap(out: (Handle | undefined)[], start: number, end: number): number {
+    let k = start;
+    for (let i = start; i < end; i++) {
+      const h = out[i] as TimerHandle;
+      if (_timerLeftHeap(h)) this.#cancelled--;
+      else out[k++] = h;
+    }
+    for (let i = k; i < end; i++) out[i] = undefined;
+    return k;
   }
 
   /** Empties the heap. */
   clear(): void {
-    for (let i = 0; i < this.#size; i++) _setTimerOwner(this.#items[i], null);
-    this.#when = [];
-    this.#seq = [];
-    this.#items = [];
+    const it = this.#items;
+    for (let i = 0; i < this.#size; i++) _setTimerOwner(it[i], null);
+    // Truncated, not replaced: V8 compiles the arrays in as constants, and
+    // storing new ones would throw away the optimized code of every method.
+    this.#when.length = this.#seq.length = it.length = 0;
+    this.#when.push(NaN, NaN, NaN);
     this.#size = 0;
     this.#cancelled = 0;
+  }
+
+  // Removes the earliest entry.
+  #removeTop(): void {
+    const n = --this.#size;
+    const w = this.#when, s = this.#seq, it = this.#items;
+    // The last entry leaves its place (padding from now on) and goes in
+    // again below, unless it was the root itself.
+    const hw = w[n], hs = s[n], h = it[n];
+    w[n] = NaN;
+    it[n] = undefined as unknown as TimerHandle;
+    if (n > 0) {
+      // Floyd's pop: walk the hole from the root down to a leaf along the
+      // smaller children, then sift the last entry up from there (it belongs
+      // near the bottom, so this saves comparing it on the way down).
+      let i = 0;
+      for (;;) {
+        const a = 4 * i + 1;
+        if (a >= n) break;
+        const w0 = w[a], w1 = w[a + 1], w2 = w[a + 2], w3 = w[a + 3];
+        // The smallest of four without branches (a comparison as 0 or 1):
+        // which child wins is random, and mispredicted branches were half
+        // the cost of a pop. Equal times go the exact way, by seq.
+        const x = a + +(w1 < w0), y = a + 2 + +(w3 < w2);
+        const xw = w[x], yw = w[y];
+        let c = x + +(yw < xw) * (y - x);
+        if (w0 === w1 || w2 === w3 || xw === yw) c = this.#minChild(a);
+        w[i] = w[c];
+        s[i] = s[c];
+        it[i] = it[c];
+        i = c;
+      }
+      while (i > 0) {
+        const p = (i - 1) >> 2;
+        const pw = w[p];
+        if (pw < hw || (pw === hw && s[p] < hs)) break;
+        w[i] = pw;
+        s[i] = s[p];
+        it[i] = it[p];
+        i = p;
+      }
+      w[i] = hw;
+      s[i] = hs;
+      it[i] = h;
+    }
+  }
+
+  // The smallest of the four children from `first`, ties broken by seq.
+  #minChild(first: number): number {
+    const w = this.#when, s = this.#seq;
+    let c = first, cw = w[first];
+    for (let k = first + 1; k < first + 4; k++) {
+      const kw = w[k];
+      if (kw < cw || (kw === cw && s[k] < s[c])) {
+        c = k;
+        cw = kw;
+      }
+    }
+    return c;
   }
 
   #siftUp(i: number): void {
@@ -130,7 +240,7 @@ export class TimerHeap implements TimerOwner {
   }
 
   // A 4-ary heap: half the depth of a binary one, and the four children sit
-  // side by side; pops (siftDown) were the heap's main cost.
+  // side by side. Pops go through #removeTop; this serves the purge's heapify.
   #siftDown(i: number): void {
     const w = this.#when, s = this.#seq, it = this.#items, n = this.#size;
     const hw = w[i], hs = s[i], h = it[i];

@@ -77,6 +77,15 @@ function checkTime(value: unknown, what: string, method: string): void {
   if (Number.isNaN(value)) throw new RangeError(`${method}() ${what} must not be NaN`);
 }
 
+// Throws the error callLater() owes for these arguments.
+function checkLater(delayMs: unknown, callback: unknown): void {
+  checkTime(delayMs, "delay", "callLater");
+  if ((delayMs as number) < 0) {
+    throw new RangeError(`callLater() delay must be >= 0 ms, got ${delayMs}`);
+  }
+  checkCallback(callback, "callLater");
+}
+
 function formatValue(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "object" && value !== null) {
@@ -122,9 +131,6 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
     args: [],
     sourceTraceback: null,
   };
-  #pushReady = (handle: Handle): void => {
-    if (!handle.cancelled()) this.#ready[this.#readyLen++] = handle;
-  };
 
   /** In debug mode, callbacks slower than this many ms are reported (asyncio's default 100 ms). */
   slowCallbackDuration = 100;
@@ -142,6 +148,10 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
       throw new RangeError(`clockResolution must be a positive number of ms, got ${res}`);
     }
     this.#clockResolution = res;
+    // Written once more so V8 treats them as mutable from the first loop on: code
+    // compiled while they looked constant (the timer path reads both) is thrown
+    // away when the first loop closes or its runForever() ends.
+    this.#closed = this.#parked = false;
   }
 
   // --- The I/O step, supplied by subclasses -------------------------------
@@ -246,7 +256,7 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
       }
       if (heap.size > 0) {
         const end = this.#clock() + this.#clockResolution;
-        if (heap.peekWhen() < end) heap.popDue(end, this.#pushReady);
+        if (heap.peekWhen() < end) this.#readyLen = heap.popDue(end, this.#ready, this.#readyLen);
       }
       const n = this.#runReady();
       await null; // the promise jobs this batch queued (task steps) run now
@@ -498,9 +508,10 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
    * ```
    */
   callLater<A extends unknown[]>(delayMs: number, callback: Callback<A>, ...args: A): TimerHandle {
-    checkTime(delayMs, "delay", "callLater");
-    if (delayMs < 0) throw new RangeError(`callLater() delay must be >= 0 ms, got ${delayMs}`);
-    if (typeof callback !== "function") checkCallback(callback, "callLater");
+    // One test on the hot path; checkLater() says what is wrong.
+    if (typeof delayMs !== "number" || !(delayMs >= 0) || typeof callback !== "function") {
+      checkLater(delayMs, callback);
+    }
     return this.#schedule(this.#clock() + delayMs, callback as Callback, args);
   }
 
@@ -516,18 +527,20 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
    * ```
    */
   callAt<A extends unknown[]>(when: number, callback: Callback<A>, ...args: A): TimerHandle {
-    checkTime(when, "when", "callAt");
-    if (typeof callback !== "function") checkCallback(callback, "callAt");
+    if (typeof when !== "number" || when !== when || typeof callback !== "function") {
+      checkTime(when, "when", "callAt");
+      checkCallback(callback, "callAt");
+    }
     return this.#schedule(when, callback as Callback, args);
   }
 
   #schedule(when: number, callback: Callback, args: unknown[]): TimerHandle {
-    this.#checkClosed();
+    if (this.#closed) this.#checkClosed();
     const o = this.#handleOptions;
     o.args = args;
     o.sourceTraceback = this.#debug ? this.#stack() : null;
     const timer = new TimerHandle(when, callback, o);
-    this.#scheduled.push(timer);
+    this.#scheduled.push(timer, when);
     if (this.#parked) this.#wake();
     return timer;
   }

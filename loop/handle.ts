@@ -28,6 +28,7 @@ export interface TimerOwner {
 
 let runHandle: (handle: Handle) => void;
 let setOwner: (handle: TimerHandle, owner: TimerOwner | null) => void;
+let leaveHeap: (handle: TimerHandle) => boolean;
 
 function describeCallback(cb: Callback | null, args: readonly unknown[] | undefined): string {
   const name = cb === null ? "<cancelled>" : cb.name || "<anonymous>";
@@ -218,6 +219,10 @@ export class TimerHandle extends Handle {
     setOwner = (h, owner) => {
       h.#owner = owner;
     };
+    leaveHeap = (h) => {
+      h.#owner = null;
+      return h.cancelled();
+    };
   }
 
   /**
@@ -263,4 +268,12 @@ export function _runHandle(handle: Handle): void {
 /** Tells a timer which heap holds it (`null` once it left the heap); loop-internal. */
 export function _setTimerOwner(handle: TimerHandle, owner: TimerOwner | null): void {
   setOwner(handle, owner);
+}
+
+/**
+ * Tells a timer it left its heap (popped as due) and returns whether it was
+ * cancelled: one call where the pop touches the handle; loop-internal.
+ */
+export function _timerLeftHeap(handle: TimerHandle): boolean {
+  return leaveHeap(handle);
 }

@@ -134,6 +134,25 @@ for (const sel of SELECTORS) {
     assertEquals(seen, ["second", "minute"]);
   });
 
+  Deno.test(`${L}: a timer cancelled by an earlier one of its batch does not run`, async () => {
+    let now = 0;
+    using loop = newLoop(sel, { clock: () => now });
+    const seen: string[] = [];
+    let second: TimerHandle | undefined = undefined;
+    loop.callLater(10, () => {
+      seen.push("first");
+      second!.cancel();
+    });
+    second = loop.callLater(11, () => seen.push("second"));
+    loop.callLater(12, () => {
+      seen.push("third");
+      loop.stop();
+    });
+    now = 100; // all three due in one batch
+    await loop.runForever();
+    assertEquals(seen, ["first", "third"]);
+  });
+
   Deno.test(`${L}.callLater() skips cancelled timers`, async () => {
     using loop = newLoop(sel);
     const seen: number[] = [];
@@ -159,6 +178,18 @@ for (const sel of SELECTORS) {
     assertThrows(() => l.callAt(NaN, () => {}), RangeError);
     assertThrows(() => l.callAt(undefined, () => {}), TypeError);
     assertThrows(() => l.setExceptionHandler(42), TypeError);
+    // The delay or time is checked before the callback, as before the one-test fast path.
+    assertThrows(() => l.callLater(-1, 42), RangeError, "delay");
+    assertThrows(() => l.callLater(5n, () => {}), TypeError, "delay");
+    assertThrows(() => l.callLater(Symbol(), 42), TypeError, "delay");
+    assertThrows(() => l.callAt("5", 42), TypeError, "when");
+    assertThrows(() => l.callAt(5, 42), TypeError, "callAt");
+    // Infinite times are accepted: a timer that never fires, or one due at once.
+    const never = loop.callLater(Infinity, () => {});
+    assertEquals(never.when(), Infinity);
+    never.cancel();
+    assertEquals(loop.callAt(-Infinity, () => {}).when(), -Infinity);
+    assertEquals(loop.callLater(0, () => {}).when() <= loop.time(), true);
   });
 
   Deno.test(`${L}.time() is monotonic and clockResolution is a positive number`, () => {
@@ -383,6 +414,24 @@ Deno.test("SelectorEventLoop() defaults to DefaultSelector", () => {
   assertEquals(loop.selector.constructor.name.endsWith("Selector"), true);
 });
 
+/** Pops what `heap` has due before `end`, as the loop does: cancelled handles are left out. */
+function popDue(heap: TimerHeap, end: number): TimerHandle[] {
+  const out: (Handle | undefined)[] = [];
+  const n = heap.popDue(end, out, 0);
+  return out.slice(0, n) as TimerHandle[];
+}
+
+// Handles hold only private fields, so assertEquals() can't tell two apart: compare names.
+const handleIds = new WeakMap<Handle, number>();
+let nextHandleId = 0;
+function ids(handles: Handle[]): number[] {
+  return handles.map((h) => {
+    let id = handleIds.get(h);
+    if (id === undefined) handleIds.set(h, id = nextHandleId++);
+    return id;
+  });
+}
+
 Deno.test("TimerHeap purges cancelled timers when they are more than half of over 100", () => {
   using loop = new SelectorEventLoop();
   const heap = new TimerHeap();
@@ -396,9 +445,10 @@ Deno.test("TimerHeap purges cancelled timers when they are more than half of ove
   heap.prune();
   assertEquals(heap.size, 99);
   assertEquals(heap.cancelledCount, 0);
-  const order: number[] = [];
-  heap.popDue(Infinity, (h) => order.push(h.when()));
-  assertEquals(order, Array.from({ length: 99 }, (_, i) => i));
+  assertEquals(
+    popDue(heap, Infinity).map((h) => h.when()),
+    Array.from({ length: 99 }, (_, i) => i),
+  );
 });
 
 Deno.test("TimerHeap drops cancelled timers from the top in small heaps", () => {
@@ -420,10 +470,84 @@ Deno.test("TimerHeap keeps insertion order for equal times", () => {
   const heap = new TimerHeap();
   const hs = Array.from({ length: 1000 }, (_, i) => new TimerHandle(i % 3, () => {}, { loop }));
   for (const h of hs) heap.push(h);
-  const out: TimerHandle[] = [];
-  heap.popDue(Infinity, (h) => out.push(h));
+  const out = popDue(heap, Infinity);
   const expected = [...hs].sort((a, b) => a.when() - b.when()); // stable sort
   assertEquals(out.map((h) => hs.indexOf(h)), expected.map((h) => hs.indexOf(h)));
+});
+
+Deno.test("TimerHeap counts only cancels of handles it still holds", () => {
+  using loop = new SelectorEventLoop();
+  const heap = new TimerHeap();
+  const hs = Array.from({ length: 10 }, (_, i) => new TimerHandle(i, () => {}, { loop }));
+  for (const h of hs) heap.push(h);
+  hs[7].cancel();
+  assertEquals(heap.cancelledCount, 1);
+  assertEquals(ids(popDue(heap, 5)), ids(hs.slice(0, 5)));
+  for (const h of hs.slice(0, 5)) h.cancel(); // popped: no longer the heap's
+  assertEquals([heap.size, heap.cancelledCount], [5, 1]);
+  assertEquals(ids(popDue(heap, Infinity)), ids([hs[5], hs[6], hs[8], hs[9]]));
+  assertEquals([heap.size, heap.cancelledCount], [0, 0]);
+});
+
+Deno.test("TimerHeap stays exact in big heaps: ties, Infinity, purges, growth, clear", () => {
+  using loop = new SelectorEventLoop();
+  let seed = 777;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const whenOf = (r: number) =>
+    r < 0.3 ? Math.floor(rand() * 20) : r < 0.35 ? Infinity : r < 0.4 ? -rand() : rand() * 1000;
+  for (let round = 0; round < 6; round++) {
+    // Even rounds grow deep heaps (up to ~2,000); odd ones cancel enough to purge.
+    const [pPush, pCancel, pClear] = round % 2 === 0 ? [0.85, 0.88, 0.0003] : [0.6, 0.8, 0.005];
+    const heap = new TimerHeap();
+    const live: Array<{ when: number; seq: number; h: TimerHandle }> = [];
+    let seq = 0;
+    for (let step = 0; step < 6000; step++) {
+      const r = rand();
+      if (r < pPush) {
+        const when = whenOf(rand());
+        const h = new TimerHandle(when, () => {}, { loop });
+        heap.push(h);
+        live.push({ when, seq: seq++, h });
+      } else if (r < pCancel && live.length > 0) {
+        // Cancel a run of them, so that purges happen too.
+        for (let k = 0; k < 3 && live.length > 0; k++) {
+          const i = Math.floor(rand() * live.length);
+          live[i].h.cancel();
+          live.splice(i, 1);
+        }
+      } else if (r < 1 - pClear) {
+        heap.prune();
+        live.sort((a, b) => a.when - b.when || a.seq - b.seq);
+        if (rand() < 0.5) {
+          // Up to about the k-th earliest, ties and all; now and then anything.
+          const k = Math.floor(rand() * Math.min(live.length, 8));
+          const end = live.length === 0 || rand() < 0.02
+            ? whenOf(rand()) + 1
+            : live[k].when + (rand() < 0.5 ? 0 : 0.5);
+          const want = [];
+          while (live.length > 0 && live[0].when < end) want.push(live.shift()!.h);
+          assertEquals(ids(popDue(heap, end)), ids(want));
+          assertEquals(popDue(heap, -Infinity), []);
+        } else if (heap.size > 0) {
+          const top = heap.pop();
+          if (!top.cancelled()) assertStrictEquals(top, live.shift()!.h);
+        }
+        assertEquals(heap.size - heap.cancelledCount, live.length);
+        assertEquals(heap.peekWhen() <= (live[0]?.when ?? Infinity), true);
+      } else {
+        heap.clear();
+        live.length = 0;
+        assertEquals([heap.size, heap.cancelledCount, heap.peekWhen()], [0, 0, Infinity]);
+      }
+    }
+    live.sort((a, b) => a.when - b.when || a.seq - b.seq);
+    heap.prune();
+    assertEquals(
+      ids(popDue(heap, Infinity)),
+      ids(live.filter((e) => e.when < Infinity).map((e) => e.h)),
+    );
+    assertEquals(heap.size - heap.cancelledCount, live.filter((e) => e.when === Infinity).length);
+  }
 });
 
 Deno.test("TimerHeap matches a sorted list over random pushes, cancels, prunes and pops", () => {
@@ -451,12 +575,10 @@ Deno.test("TimerHeap matches a sorted list over random pushes, cancels, prunes a
         heap.prune(); // as the loop does before popping
         live.sort((a, b) => a.when - b.when || a.seq - b.seq);
         const end = Math.floor(rand() * 50);
-        const got: TimerHandle[] = [];
-        heap.popDue(end, (h) => got.push(h));
+        const got = popDue(heap, end);
         const want = [];
         while (live.length > 0 && live[0].when < end) want.push(live.shift()!.h);
-        // Cancelled handles popped with the due ones are skipped by the loop.
-        assertEquals(got.filter((h) => !h.cancelled()), want);
+        assertEquals(ids(got), ids(want));
       }
     }
     assertEquals(heap.size - heap.cancelledCount, live.length);
