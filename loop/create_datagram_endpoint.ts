@@ -7,6 +7,7 @@
  * @module
  */
 import { describe } from "../ffi/unix/libc.ts";
+import { removeStaleSocket } from "./_stale_socket.ts";
 import { ipFamily } from "../ffi/unix/sockaddr.ts";
 import { type Address, type AddrInfo, Socket, type SocketFamily } from "../net/mod.ts";
 import type { DatagramProtocol } from "../transports/datagram_protocol.ts";
@@ -114,33 +115,6 @@ function setReusePort(sock: Socket): void {
         (e as Error).message
       })`,
     );
-  }
-}
-
-/**
- * Removes a stale unix socket file before binding, as asyncio does for unix
- * datagram endpoints (and stream servers, see decision T8): only a socket
- * (`lstat`, so never a regular file or a symlink's target). It needs
- * `--allow-read` and `--allow-write` for the path; they are queried, never
- * prompted for, and without them, as on any failure but "not found", the
- * problem is reported through the exception handler (asyncio logs it) and
- * the file is left: the bind then fails with `AddrInUse`.
- */
-function removeStaleSocket(loop: DatagramEndpointLoop, path: string): void {
-  if (path === "" || path[0] === "\0") return; // unnamed, or a Linux abstract name
-  try {
-    for (const name of ["read", "write"] as const) {
-      if (Deno.permissions.querySync({ name, path }).state !== "granted") {
-        throw new Deno.errors.PermissionDenied(`--allow-${name} is not granted for the path`);
-      }
-    }
-    if (Deno.lstatSync(path).isSocket) Deno.removeSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return;
-    loop.callExceptionHandler({
-      message: `Unable to check or remove stale UNIX socket ${JSON.stringify(path)}`,
-      exception: e,
-    });
   }
 }
 

@@ -24,6 +24,7 @@ import { DEFAULT_BACKLOG, openServer, type Server, type ServerLoop } from "./ser
 import { sockConnect } from "./sock_ops.ts";
 import { abortMessage, checkSignal } from "./_signal.ts";
 import { rewordError } from "./_os_error.ts";
+import { removeStaleSocket } from "./_stale_socket.ts";
 
 /** Options of `createUnixConnection(protocolFactory, path, options)`. */
 export interface CreateUnixConnectionOptions {
@@ -121,20 +122,6 @@ export async function createUnixConnection<P extends StreamProtocol>(
   return await createConnectionTransport(loop, sock, protocolFactory, { signal });
 }
 
-/** Removes a stale socket file at `path` (never another kind of file), as asyncio does. */
-function removeStale(loop: ServerLoop, path: string): void {
-  try {
-    if (Deno.lstatSync(path).isSocket) Deno.removeSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return;
-    // asyncio logs this and goes on: the directory may only let us create the socket.
-    loop.callExceptionHandler({
-      message: `Unable to check or remove stale UNIX socket ${JSON.stringify(path)}`,
-      exception: e,
-    });
-  }
-}
-
 /**
  * Listens on the unix socket `path` (removing a stale socket file first)
  * and returns the `Server`. Backs `loop.createUnixServer()`.
@@ -164,7 +151,7 @@ export async function createUnixServer<P extends StreamProtocol>(
       throw new TypeError(`${what}: path and sock can not be specified at the same time`);
     }
     sock = new Socket({ family: "unix", type: "stream" });
-    if (!isAbstract(path)) removeStale(loop, path);
+    removeStaleSocket(loop, path);
     try {
       sock.bind({ transport: "unix", path });
     } catch (e) {
