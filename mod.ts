@@ -17,6 +17,6 @@ export * from "./selectors/mod.ts";
 export * from "./loop/mod.ts";
 export * from "./net/mod.ts";
 export * from "./policy.ts";
-export { run, Runner, type RunnerOptions, type RunOptions } from "./loop/runner.ts";
+export { run, Runner, type RunnerOptions, type RunOptions } from "./runner.ts";
 export * from "./transports/mod.ts";
 export * from "./streams/mod.ts";

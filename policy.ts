@@ -20,9 +20,9 @@
  */
 import type { AbstractEventLoop } from "./loop/abstract_event_loop.ts";
 import { _getRunningLoop } from "./loop/running.ts";
-import { SelectorEventLoop } from "./loop/selector_event_loop.ts";
-import type { AbstractChildWatcher } from "./loop/child_watcher.ts";
-import { _currentChildWatcher, _setChildWatcher } from "./loop/subprocess.ts";
+import { SelectorEventLoop } from "./loop/selector/selector_event_loop.ts";
+import type { AbstractChildWatcher } from "./loop/unix/child_watcher.ts";
+import { _currentChildWatcher, _setChildWatcher } from "./loop/unix/subprocess.ts";
 
 /** Makes a new event loop: what a policy's and `run()`'s `loopFactory` is. */
 export type EventLoopFactory = () => AbstractEventLoop;

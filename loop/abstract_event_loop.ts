@@ -19,17 +19,17 @@ import type {
 import type { DatagramTransport } from "../transports/base_transport.ts";
 import type { DatagramProtocol } from "../transports/datagram_protocol.ts";
 import type { Transport } from "../transports/base_transport.ts";
-import type { StreamProtocol } from "../transports/selector_socket_transport.ts";
-import type { ConnectAcceptedSocketOptions, CreateConnectionOptions } from "./create_connection.ts";
-import type { CreateServerOptions } from "./create_server.ts";
-import type { Server } from "./server.ts";
-import type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "./unix_sockets.ts";
+import type { StreamProtocol } from "./selector/socket_transport.ts";
+import type { ConnectAcceptedSocketOptions, CreateConnectionOptions } from "./base/create_connection.ts";
+import type { CreateServerOptions } from "./base/create_server.ts";
+import type { Server } from "./base/server.ts";
+import type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "./unix/unix_sockets.ts";
 import type { ReadTransport, WriteTransport } from "../transports/base_transport.ts";
 import type { BaseProtocol } from "../transports/protocol.ts";
-import type { PipeFileObj } from "./pipes.ts";
+import type { PipeFileObj } from "./unix/pipes.ts";
 import type { SubprocessTransport } from "../transports/base_transport.ts";
 import type { SubprocessProtocol } from "../transports/subprocess_protocol.ts";
-import type { SubprocessOptions } from "./subprocess.ts";
+import type { SubprocessOptions } from "./unix/subprocess.ts";
 
 /**
  * What an exception handler receives, shaped as asyncio's context dict:

@@ -29,12 +29,12 @@ export {
   EVENT_INTERVAL,
   MAXIMUM_SELECT_TIMEOUT_MS,
   YIELD_INTERVAL_MS,
-} from "./base_event_loop.ts";
-export { SelectorEventLoop } from "./selector_event_loop.ts";
+} from "./base/base_event_loop.ts";
+export { SelectorEventLoop } from "./selector/selector_event_loop.ts";
 export { type Callback, Handle, type HandleOptions, TimerHandle } from "./handle.ts";
 export { type DoneCallback, Future, type FutureOptions, isFuture } from "./future.ts";
 export { createTask, Task, type TaskConstructorOptions } from "./task.ts";
-export { ensureFuture, type EnsureFutureOptions } from "./ensure_future.ts";
+export { ensureFuture, type EnsureFutureOptions } from "./tasks/ensure_future.ts";
 export { getRunningLoop } from "./running.ts";
 export { type Clock, monotonic, monotonicResolution } from "./clock.ts";
 export {
@@ -44,11 +44,11 @@ export {
   LimitOverrunError,
   TimeoutError,
 } from "./errors.ts";
-export { sleep, type SleepOptions } from "./sleep.ts";
-export { waitFor, type WaitForOptions } from "./wait_for.ts";
-export { gather, type Gatherable, type GatherOptions, type GatherResults } from "./gather.ts";
-export { shield, type ShieldOptions } from "./shield.ts";
-export { Timeout, timeout, timeoutAt, type TimeoutBody, type TimeoutOptions } from "./timeout.ts";
+export { sleep, type SleepOptions } from "./tasks/sleep.ts";
+export { waitFor, type WaitForOptions } from "./tasks/wait_for.ts";
+export { gather, type Gatherable, type GatherOptions, type GatherResults } from "./tasks/gather.ts";
+export { shield, type ShieldOptions } from "./tasks/shield.ts";
+export { Timeout, timeout, timeoutAt, type TimeoutBody, type TimeoutOptions } from "./tasks/timeout.ts";
 export type {
   BaseSelector,
   FileObj,
@@ -58,10 +58,10 @@ export type {
 } from "../selectors/mod.ts";
 // The socket types the loop's signatures use (the values live in net/mod.ts).
 export type * from "../net/mod.ts";
-export { validSignals } from "./unix_signals.ts";
+export { validSignals } from "./unix/signal_handlers.ts";
 export { allTasks } from "./all_tasks.ts";
 export type { DatagramEndpointAddress, DatagramEndpointOptions } from "./abstract_event_loop.ts";
-export { createDatagramEndpoint, type DatagramEndpointLoop } from "./create_datagram_endpoint.ts";
+export { createDatagramEndpoint, type DatagramEndpointLoop } from "./base/create_datagram_endpoint.ts";
 export {
   ACCEPT_RETRY_DELAY_MS,
   DEFAULT_BACKLOG,
@@ -70,32 +70,32 @@ export {
   Server,
   type ServerLoop,
   type ServerOptions,
-} from "./server.ts";
+} from "./base/server.ts";
 export type {
   ConnectAcceptedSocketOptions,
   ConnectionLoop,
   CreateConnectionOptions,
   LocalAddress,
   TransportAndProtocol,
-} from "./create_connection.ts";
-export type { CreateServerOptions } from "./create_server.ts";
-export type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "./unix_sockets.ts";
-export { connectReadPipe, connectWritePipe, type PipeLoop } from "./pipes.ts";
+} from "./base/create_connection.ts";
+export type { CreateServerOptions } from "./base/create_server.ts";
+export type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "./unix/unix_sockets.ts";
+export { connectReadPipe, connectWritePipe, type PipeLoop } from "./unix/pipes.ts";
 export { DEVNULL, PIPE, STDOUT } from "./subprocess_constants.ts";
 export {
   defaultChildWatcher,
   type SubprocessLoop,
   type SubprocessOptions,
   type SubprocessStdio,
-} from "./subprocess.ts";
+} from "./unix/subprocess.ts";
 export {
   AbstractChildWatcher,
   type AddChildHandlerOptions,
   type ChildEntry,
   type ChildExitCallback,
   type ChildWatcherLoop,
-} from "./child_watcher.ts";
-export { PidfdChildWatcher } from "./pidfd_child_watcher.ts";
-export { SigchldChildWatcher } from "./sigchld_child_watcher.ts";
-export { KqueueChildWatcher, type KqueueChildWatcherOptions } from "./kqueue_child_watcher.ts";
+} from "./unix/child_watcher.ts";
+export { PidfdChildWatcher } from "./unix/pidfd_child_watcher.ts";
+export { SigchldChildWatcher } from "./unix/sigchld_child_watcher.ts";
+export { KqueueChildWatcher, type KqueueChildWatcherOptions } from "./unix/kqueue_child_watcher.ts";
 export type { KqueueApi } from "../ffi/darwin/sys.ts";

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { CreateServerOptions } from "../loop/create_server.ts";
-import type { Server } from "../loop/server.ts";
+import type { CreateServerOptions } from "../loop/base/create_server.ts";
+import type { Server } from "../loop/base/server.ts";
 import { getEventLoop } from "../policy.ts";
 import { splitLimit } from "./open_connection.ts";
 import { StreamReader } from "./stream_reader.ts";

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { Server } from "../loop/server.ts";
-import type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "../loop/unix_sockets.ts";
+import type { Server } from "../loop/base/server.ts";
+import type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "../loop/unix/unix_sockets.ts";
 import { getEventLoop } from "../policy.ts";
 import { splitLimit, type StreamPair } from "./open_connection.ts";
 import { checkCallback } from "./start_server.ts";

@@ -7,7 +7,7 @@
 import { LIBC_PATH } from "../ffi/unix/libc.ts";
 import { SubprocessProtocol } from "../transports/subprocess_protocol.ts";
 import type { BaseTransport } from "../transports/base_transport.ts";
-import type { AbstractChildWatcher } from "../loop/child_watcher.ts";
+import type { AbstractChildWatcher } from "../loop/unix/child_watcher.ts";
 import { getEventLoopPolicy } from "../policy.ts";
 
 /** Records the protocol calls in order, and the output per fd. */

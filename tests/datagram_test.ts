@@ -13,7 +13,7 @@ import { DatagramProtocol } from "../transports/datagram_protocol.ts";
 import {
   DATAGRAM_HEADER_SIZE,
   SelectorDatagramTransport,
-} from "../transports/selector_datagram_transport.ts";
+} from "../loop/selector/datagram_transport.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
 import { newLoop, type SelectorCase, SELECTORS } from "./_loops.ts";
 

@@ -19,7 +19,7 @@ import {
   SelectorEventLoop,
   TimerHandle,
 } from "../loop/mod.ts";
-import { TimerHeap } from "../loop/_heap.ts";
+import { TimerHeap } from "../loop/base/_heap.ts";
 import { countFds } from "./_fd_leak.ts";
 import { captureConsole, newLoop, SELECTORS } from "./_loops.ts";
 

@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { DEVNULL, PIPE, STDOUT } from "../loop/mod.ts";
-import { Runner } from "../loop/runner.ts";
+import { Runner } from "../runner.ts";
 import { createSubprocessExec, createSubprocessShell, Process } from "../streams/mod.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
 import { newLoop, SELECTORS } from "./_loops.ts";

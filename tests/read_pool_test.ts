@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
-import { POOLED_MAX, SLAB_SIZE, takeRead } from "../transports/_read_pool.ts";
+import { POOLED_MAX, SLAB_SIZE, takeRead } from "../loop/base/_read_pool.ts";
 
 function filled(n: number, seed: number): Uint8Array {
   const b = new Uint8Array(n);

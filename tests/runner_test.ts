@@ -21,7 +21,7 @@ import {
   type Task,
 } from "../mod.ts";
 import { allTasks } from "../loop/all_tasks.ts";
-import { run, Runner } from "../loop/runner.ts";
+import { run, Runner } from "../runner.ts";
 import {
   DefaultEventLoopPolicy,
   getEventLoop,

@@ -6,7 +6,7 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import { CancelledError, type ExceptionContext, type SelectorEventLoop } from "../loop/mod.ts";
-import { interleaveAddrinfos } from "../loop/create_connection.ts";
+import { interleaveAddrinfos } from "../loop/base/create_connection.ts";
 import type { AddrInfo } from "../net/mod.ts";
 import { Socket } from "../net/mod.ts";
 import { getNofileLimit, setNofileSoftLimit } from "../ffi/unix/libc.ts";

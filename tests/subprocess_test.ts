@@ -13,7 +13,7 @@ import {
 import { DEVNULL, PIPE, STDOUT } from "../loop/mod.ts";
 import type { SelectorEventLoop } from "../loop/mod.ts";
 import type { WriteTransport } from "../transports/base_transport.ts";
-import type { UnixSubprocessTransport } from "../transports/subprocess_transport.ts";
+import type { UnixSubprocessTransport } from "../loop/unix/subprocess_transport.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
 import { newLoop, SELECTORS } from "./_loops.ts";
 import { isOurZombie, Recorder, zombieChild } from "./_subprocess_helpers.ts";

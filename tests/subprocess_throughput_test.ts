@@ -17,12 +17,12 @@ import {
 import { closeFd, makePipe, readFd, setNonBlocking, writeFd } from "../ffi/unix/libc.ts";
 import { CancelledError } from "../loop/errors.ts";
 import { PIPE, type SelectorEventLoop } from "../loop/mod.ts";
-import { Runner } from "../loop/runner.ts";
+import { Runner } from "../runner.ts";
 import { createSubprocessExec, createSubprocessShell, StreamReader } from "../streams/mod.ts";
 import { BufferedProtocol } from "../transports/buffered_protocol.ts";
 import type { BaseTransport } from "../transports/base_transport.ts";
-import { UnixReadPipeTransport } from "../transports/unix_read_pipe_transport.ts";
-import { UnixWritePipeTransport } from "../transports/unix_write_pipe_transport.ts";
+import { UnixReadPipeTransport } from "../loop/unix/read_pipe_transport.ts";
+import { UnixWritePipeTransport } from "../loop/unix/write_pipe_transport.ts";
 import { BaseProtocol } from "../transports/protocol.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
 import { newLoop, SELECTORS } from "./_loops.ts";

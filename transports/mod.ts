@@ -44,22 +44,22 @@ export {
   type StreamProtocol,
   type TransportLoop,
   type TransportServerHooks,
-} from "./selector_socket_transport.ts";
-export { DEFAULT_HIGH_WATER } from "./_flow_control.ts";
+} from "../loop/selector/socket_transport.ts";
+export { DEFAULT_HIGH_WATER } from "../loop/base/_flow_control.ts";
 export {
   DATAGRAM_HEADER_SIZE,
   DATAGRAMS_PER_EVENT,
   SelectorDatagramTransport,
   type SelectorDatagramTransportOptions,
-} from "./selector_datagram_transport.ts";
+} from "../loop/selector/datagram_transport.ts";
 export {
   PIPE_MAX_READ_SIZE,
   type UnixPipeTransportOptions,
   UnixReadPipeTransport,
-} from "./unix_read_pipe_transport.ts";
-export { UnixWritePipeTransport } from "./unix_write_pipe_transport.ts";
-export type { PipeFileObj } from "./_unix_pipe.ts";
+} from "../loop/unix/read_pipe_transport.ts";
+export { UnixWritePipeTransport } from "../loop/unix/write_pipe_transport.ts";
+export type { PipeFileObj } from "../loop/unix/_pipe_fileobj.ts";
 export {
   UnixSubprocessTransport,
   type UnixSubprocessTransportOptions,
-} from "./subprocess_transport.ts";
+} from "../loop/unix/subprocess_transport.ts";

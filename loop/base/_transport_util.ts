@@ -1,0 +1,99 @@
+/**
+ * Small helpers the transports share: telling OS errors from bugs, taking
+ * bytes in, reporting to the loop's exception handler, and the start-up
+ * sequence of a transport's protocol.
+ *
+ * @module
+ */
+import { describe } from "../../ffi/unix/libc.ts";
+import type { AbstractEventLoop } from "../abstract_event_loop.ts";
+import type { Future } from "../future.ts";
+import type { BaseTransport } from "../../transports/base_transport.ts";
+import type { BaseProtocol } from "../../transports/protocol.ts";
+
+/** asyncio's `LOG_THRESHOLD_FOR_CONNLOST_WRITES`: writes after the loss before a warning. */
+export const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
+
+// Errors from the OS (asyncio's OSError) carry a numeric errno and a code name, or are a
+// Deno.errors class.
+const OS_ERRORS = Object.values(Deno.errors) as (new (...args: never[]) => Error)[];
+
+/** Whether `e` is an error from the OS (asyncio's `OSError`), as opposed to a bug. */
+export function isOSError(e: unknown): e is Error {
+  if (!(e instanceof Error)) return false;
+  const errno = (e as { errno?: unknown }).errno;
+  if (typeof errno === "number" && typeof (e as { code?: unknown }).code === "string") return true;
+  for (const C of OS_ERRORS) if (e instanceof C) return true;
+  return false;
+}
+
+/** `exc` as an `Error` (what `connectionLost()` gets). */
+export function asError(exc: unknown): Error {
+  return exc instanceof Error ? exc : new Error(String(exc));
+}
+
+/**
+ * `data` as a `Uint8Array` view (any ArrayBufferView, and an ArrayBuffer
+ * unless `arrayBuffer` is `false`), else a `TypeError` naming `what`.
+ */
+export function toBytes(data: unknown, what: string, arrayBuffer = true): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+  if (arrayBuffer && data instanceof ArrayBuffer) return new Uint8Array(data);
+  throw new TypeError(
+    `${what}: data must be a Uint8Array (or another ArrayBufferView), not ${describe(data)}`,
+  );
+}
+
+/** The loop as the helpers need it. */
+type ReportLoop = Pick<AbstractEventLoop, "callExceptionHandler">;
+
+/** Hands `exc` to the loop's exception handler with the transport and protocol as context. */
+export function reportError(
+  loop: ReportLoop,
+  message: string,
+  exc: unknown,
+  transport: BaseTransport,
+  protocol: BaseProtocol,
+): void {
+  loop.callExceptionHandler({ message, exception: exc, transport, protocol });
+}
+
+function setResultUnlessCancelled(fut: Future<void>): void {
+  if (!fut.cancelled()) fut.setResult(undefined);
+}
+
+/**
+ * A transport's start, each on its own later turn of `loop`: the
+ * protocol's `connectionMade()`, then `thenStart` (watching the fd), then
+ * the waiter's result (unless it was cancelled).
+ */
+export function startProtocol(
+  loop: Pick<AbstractEventLoop, "callSoon">,
+  connectionMade: () => void,
+  thenStart: (() => void) | null,
+  waiter: Future<void> | null | undefined,
+): void {
+  loop.callSoon(connectionMade);
+  if (thenStart !== null) loop.callSoon(thenStart);
+  if (waiter) loop.callSoon(setResultUnlessCancelled, waiter);
+}
+
+/** Whether `protocol` reads into its own buffer (a `BufferedProtocol`: it has `getBuffer`). */
+export function isBuffered(protocol: unknown): boolean {
+  return typeof (protocol as { getBuffer?: unknown })?.getBuffer === "function";
+}
+
+/**
+ * What a `BufferedProtocol`'s `getBuffer()` returned, checked, as a
+ * `Uint8Array` over the same memory (any typed array or DataView is taken).
+ */
+export function readTarget(buf: unknown): Uint8Array {
+  if (!ArrayBuffer.isView(buf)) throw new TypeError("getBuffer() must return a Uint8Array");
+  if (buf.byteLength === 0) throw new Error("getBuffer() returned an empty buffer");
+  return buf instanceof Uint8Array
+    ? buf
+    : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}

@@ -1,0 +1,888 @@
+/**
+ * `BaseEventLoop`: the ready queue, the timer heap, run/stop/close, the
+ * exception handler and debug mode. It knows nothing about readiness or
+ * completion: subclasses supply the poll, wait and wake steps.
+ *
+ * @module
+ */
+import type {
+  AbstractEventLoop,
+  Awaitable,
+  CoroutineFunction,
+  DatagramEndpointOptions,
+  EventLoopOptions,
+  ExceptionContext,
+  ExceptionHandler,
+  SockOptions,
+  TaskOptions,
+} from "../abstract_event_loop.ts";
+import type { FileObj } from "../../selectors/mod.ts";
+import type { Address, AddrInfo, GetaddrinfoOptions, NetAddress, Socket } from "../../net/mod.ts";
+import type { DatagramTransport } from "../../transports/base_transport.ts";
+import type { DatagramProtocol } from "../../transports/datagram_protocol.ts";
+import { monotonic, monotonicResolution } from "../clock.ts";
+import { ensureFuture } from "../tasks/ensure_future.ts";
+import { Future, isFuture } from "../future.ts";
+import { _runHandle, type Callback, Handle, TimerHandle } from "../handle.ts";
+import { TimerHeap } from "./_heap.ts";
+import { hostYield } from "./_host_yield.ts";
+import { _getRunningLoop, _setRunningLoop } from "../running.ts";
+import { Task } from "../task.ts";
+import type { Transport } from "../../transports/base_transport.ts";
+import type { StreamProtocol } from "../selector/socket_transport.ts";
+import type { ConnectAcceptedSocketOptions, CreateConnectionOptions } from "./create_connection.ts";
+import type { CreateServerOptions } from "./create_server.ts";
+import type { Server } from "./server.ts";
+import type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "../unix/unix_sockets.ts";
+import type { ReadTransport, WriteTransport } from "../../transports/base_transport.ts";
+import type { BaseProtocol } from "../../transports/protocol.ts";
+import type { PipeFileObj } from "../unix/pipes.ts";
+import type { SubprocessTransport } from "../../transports/base_transport.ts";
+import type { SubprocessProtocol } from "../../transports/subprocess_protocol.ts";
+import type { SubprocessOptions } from "../unix/subprocess.ts";
+
+/** While callbacks keep coming, poll for I/O once every this many iterations (Tokio's value). */
+export const EVENT_INTERVAL = 61;
+/** A busy loop gives Deno a turn once this many ms passed since the last one. */
+export const YIELD_INTERVAL_MS = 5;
+/** Check the clock for a yield after this many callbacks or iterations. */
+const YIELD_CHECK_EVERY = 64;
+/** The longest single wait (CPython's `MAXIMUM_SELECT_TIMEOUT`, one day). */
+export const MAXIMUM_SELECT_TIMEOUT_MS = 24 * 3600 * 1000;
+/** Microtask turns to let run before parking, so a promise chain's callSoon() lands first. */
+const SETTLE_TURNS = 16;
+/**
+ * While I/O keeps arriving, the loop first waits this long on the JS thread
+ * (1 ms: epoll's and poll's granularity) before parking off it: the thread hop
+ * of a park costs 20-30 µs, the time of several requests. Deno's own timers
+ * and I/O wait at most this long, and still get a turn every
+ * {@linkcode YIELD_INTERVAL_MS}.
+ */
+export const BRIEF_WAIT_MS = 1;
+
+function checkCallback(callback: unknown, method: string): void {
+  if (typeof callback !== "function") {
+    throw new TypeError(
+      `a callable object was expected by ${method}(), got ${
+        callback === null ? "null" : typeof callback
+      }`,
+    );
+  }
+}
+
+function checkTime(value: unknown, what: string, method: string): void {
+  if (typeof value !== "number") {
+    throw new TypeError(`${method}() ${what} must be a number of ms, got ${typeof value}`);
+  }
+  if (Number.isNaN(value)) throw new RangeError(`${method}() ${what} must not be NaN`);
+}
+
+// Throws the error callLater() owes for these arguments.
+function checkLater(delayMs: unknown, callback: unknown): void {
+  checkTime(delayMs, "delay", "callLater");
+  if ((delayMs as number) < 0) {
+    throw new RangeError(`callLater() delay must be >= 0 ms, got ${delayMs}`);
+  }
+  checkCallback(callback, "callLater");
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "object" && value !== null) {
+    const s = String(value);
+    return s === "[object Object]" ? (value.constructor?.name ?? "object") : s;
+  }
+  return String(value);
+}
+
+/**
+ * asyncio's `BaseEventLoop`, in milliseconds. `runForever()` runs on top of
+ * Deno's event loop: while callbacks are ready it polls for I/O with a
+ * timeout of 0 every `EVENT_INTERVAL` iterations; when nothing is ready it
+ * waits off the JS thread, and anything scheduled meanwhile wakes it.
+ * Abstract: use `SelectorEventLoop`.
+ *
+ * @example
+ * ```ts
+ * import { BaseEventLoop, SelectorEventLoop } from "@aio/loop";
+ * using loop = new SelectorEventLoop();
+ * console.log(loop instanceof BaseEventLoop); // true
+ * ```
+ */
+export abstract class BaseEventLoop implements AbstractEventLoop {
+  // Double buffer with explicit counts: truncating an array makes V8 reallocate it.
+  #ready: (Handle | undefined)[] = [];
+  #readyLen = 0;
+  #spare: (Handle | undefined)[] = [];
+  #scheduled = new TimerHeap();
+  #stopping = false;
+  #running = false;
+  #closed = false;
+  #parked = false;
+  #woken = false;
+  #debug: boolean;
+  #clock: () => number;
+  #clockResolution: number;
+  #exceptionHandler: ExceptionHandler | null = null;
+  #currentHandle: Handle | null = null;
+  // Reused for every handle made here: the constructors copy what they need.
+  #handleOptions: { loop: BaseEventLoop; args: unknown[]; sourceTraceback: string | null } = {
+    loop: this,
+    args: [],
+    sourceTraceback: null,
+  };
+
+  /** In debug mode, callbacks slower than this many ms are reported (asyncio's default 100 ms). */
+  slowCallbackDuration = 100;
+
+  /** Sets up the queues; `options` chooses debug mode and the clock. */
+  constructor(options?: EventLoopOptions) {
+    this.#debug = options?.debug ?? false;
+    const clock = options?.clock;
+    if (clock !== undefined && typeof clock !== "function") {
+      throw new TypeError(`clock must be a function returning ms, got ${typeof clock}`);
+    }
+    this.#clock = clock ?? monotonic;
+    const res = options?.clockResolution ?? (clock === undefined ? monotonicResolution() : 0.001);
+    if (typeof res !== "number" || !(res > 0)) {
+      throw new RangeError(`clockResolution must be a positive number of ms, got ${res}`);
+    }
+    this.#clockResolution = res;
+    // Written once more so V8 treats them as mutable from the first loop on: code
+    // compiled while they looked constant (the timer path reads both) is thrown
+    // away when the first loop closes or its runForever() ends.
+    this.#closed = this.#parked = false;
+  }
+
+  // --- The I/O step, supplied by subclasses -------------------------------
+
+  /** Polls for I/O without waiting and queues the callbacks of what is ready. */
+  protected abstract _poll(): void;
+  /**
+   * Waits off the JS thread up to `timeoutMs` (`null`: no limit), then queues
+   * what is ready. Resolves to whether I/O callbacks were queued.
+   */
+  protected abstract _wait(timeoutMs: number | null): Promise<boolean>;
+  /**
+   * Waits on the JS thread up to `timeoutMs` (> 0), then queues what is
+   * ready. Returns whether I/O callbacks were queued.
+   */
+  protected abstract _waitBriefly(timeoutMs: number): boolean;
+  /** Makes a pending `_wait()` return early; called at most once per wait. */
+  protected abstract _wakeup(): void;
+
+  /** Gives Deno's event loop a turn (its timers, sockets and promises). */
+  protected _yield(): Promise<void> {
+    return hostYield();
+  }
+
+  /** Queues a handle made ready by I/O; cancelled handles are dropped. */
+  protected _addCallback(handle: Handle): void {
+    if (!handle.cancelled()) this.#ready[this.#readyLen++] = handle;
+  }
+
+  // --- Running ------------------------------------------------------------
+
+  /**
+   * Runs the loop until `stop()` is called. The promise rejects at once if
+   * the loop is closed or already running, or if another loop is running.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * loop.callLater(10, () => loop.stop());
+   * await loop.runForever();
+   * ```
+   */
+  async runForever(): Promise<void> {
+    this.#checkClosed();
+    this.#checkNotRunning();
+    this.#running = true;
+    _setRunningLoop(this);
+    try {
+      await this.#run();
+    } finally {
+      this.#stopping = false;
+      this.#running = false;
+      this.#parked = false;
+      _setRunningLoop(null);
+    }
+  }
+
+  async #run(): Promise<void> {
+    const heap = this.#scheduled;
+    let sincePoll = 0, sinceCheck = 0, lastYield = performance.now();
+    let hot = false; // the last wait ended with I/O
+    for (;;) {
+      if (heap.cancelledCount > 0) heap.prune();
+      if (this.#readyLen > 0) {
+        if (++sincePoll >= EVENT_INTERVAL) {
+          sincePoll = 0;
+          this._poll();
+        }
+      } else {
+        sincePoll = 0;
+        let timeout = this.#timeout();
+        if (timeout !== 0) {
+          // A promise chain may still be settling: let it run before paying for a park.
+          for (let i = 0; i < SETTLE_TURNS && this.#readyLen === 0 && !this.#stopping; i++) {
+            await null;
+          }
+          timeout = this.#readyLen > 0 ? 0 : this.#timeout();
+        }
+        if (timeout !== 0 && hot) {
+          // Busy with I/O: the next event is likely close, so wait for it here.
+          const brief = timeout === null || timeout > BRIEF_WAIT_MS ? BRIEF_WAIT_MS : timeout;
+          hot = this._waitBriefly(brief);
+          // The wait may have taken up to `brief`, and gave Deno no turn: check the clock now.
+          sinceCheck = YIELD_CHECK_EVERY;
+          if (hot || brief === timeout) timeout = 0; // events, or the timer is due now
+          else if (timeout !== null) timeout -= brief;
+        }
+        if (timeout === 0) {
+          if (!hot) this._poll();
+        } else {
+          this.#parked = true;
+          this.#woken = false;
+          try {
+            hot = await this._wait(timeout);
+          } finally {
+            this.#parked = false;
+          }
+          lastYield = performance.now();
+          sinceCheck = 0;
+        }
+      }
+      if (heap.size > 0) {
+        const end = this.#clock() + this.#clockResolution;
+        if (heap.peekWhen() < end) this.#readyLen = heap.popDue(end, this.#ready, this.#readyLen);
+      }
+      const n = this.#runReady();
+      await null; // the promise jobs this batch queued (task steps) run now
+      if (this.#stopping) break;
+      if ((sinceCheck += n + 1) >= YIELD_CHECK_EVERY) {
+        sinceCheck = 0;
+        if (performance.now() - lastYield >= YIELD_INTERVAL_MS) {
+          await this._yield();
+          lastYield = performance.now();
+        }
+      }
+    }
+  }
+
+  #timeout(): number | null {
+    if (this.#stopping) return 0;
+    const heap = this.#scheduled;
+    if (heap.size === 0) return null;
+    const t = heap.peekWhen() - this.#clock();
+    return t <= 0 ? 0 : t > MAXIMUM_SELECT_TIMEOUT_MS ? MAXIMUM_SELECT_TIMEOUT_MS : t;
+  }
+
+  #runReady(): number {
+    const batch = this.#ready;
+    const n = this.#readyLen;
+    if (n === 0) return 0;
+    this.#ready = this.#spare;
+    this.#readyLen = 0;
+    if (this.#debug) {
+      this.#runDebug(batch, n);
+    } else {
+      for (let i = 0; i < n; i++) {
+        const h = batch[i]!;
+        batch[i] = undefined;
+        _runHandle(h);
+      }
+    }
+    if (batch.length > 65536) batch.length = 0; // don't keep a burst's memory
+    this.#spare = batch;
+    return n;
+  }
+
+  #runDebug(batch: (Handle | undefined)[], n: number): void {
+    for (let i = 0; i < n; i++) {
+      const h = batch[i]!;
+      batch[i] = undefined;
+      if (h.cancelled()) continue;
+      this.#currentHandle = h;
+      const t0 = this.#clock();
+      try {
+        _runHandle(h);
+      } finally {
+        this.#currentHandle = null;
+      }
+      const dt = this.#clock() - t0;
+      if (dt >= this.slowCallbackDuration) {
+        console.warn(`Executing ${h} took ${dt.toFixed(3)} ms`);
+      }
+    }
+  }
+
+  /**
+   * Runs the loop until `future` is done and returns its result (or throws
+   * its exception). Takes a `Future`, a `Task`, a promise or an async
+   * function (run as a task).
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop, sleep } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * const n = await loop.runUntilComplete(async () => {
+   *   await sleep(5);
+   *   return 1;
+   * });
+   * ```
+   */
+  async runUntilComplete<T>(future: Awaitable<T> | CoroutineFunction<T>): Promise<T> {
+    this.#checkClosed();
+    this.#checkNotRunning();
+    const newTask = !isFuture(future);
+    const fut = ensureFuture(future, { loop: this });
+    const done = (f: Future<T>) => f.getLoop().stop();
+    fut.addDoneCallback(done);
+    try {
+      await this.runForever();
+    } catch (e) {
+      if (newTask && fut.done() && !fut.cancelled()) fut.exception();
+      throw e;
+    } finally {
+      fut.removeDoneCallback(done);
+    }
+    if (!fut.done()) throw new Error("Event loop stopped before Future completed.");
+    return fut.result();
+  }
+
+  /**
+   * Stops the loop after the current iteration; wakes it if it is waiting.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * setTimeout(() => loop.stop(), 10);
+   * await loop.runForever();
+   * ```
+   */
+  stop(): void {
+    this.#stopping = true;
+    if (this.#parked) this.#wake();
+  }
+
+  /**
+   * Whether `runForever()` is in progress.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * console.log(loop.isRunning()); // false
+   * ```
+   */
+  isRunning(): boolean {
+    return this.#running;
+  }
+
+  /**
+   * Whether `close()` was called.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * const loop = new SelectorEventLoop();
+   * loop.close();
+   * console.log(loop.isClosed()); // true
+   * ```
+   */
+  isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Closes the loop and drops every pending callback. Throws if the loop is
+   * running; closing twice does nothing.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * const loop = new SelectorEventLoop();
+   * loop.close();
+   * ```
+   */
+  close(): void {
+    if (this.#running) throw new Error("Cannot close a running event loop");
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ready = [];
+    this.#readyLen = 0;
+    this.#scheduled.clear();
+  }
+
+  /**
+   * Closes the loop (`using loop = new SelectorEventLoop()`).
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * {
+   *   using loop = new SelectorEventLoop();
+   * } // closed here
+   * ```
+   */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #checkClosed(): void {
+    if (this.#closed) throw new Error("Event loop is closed");
+  }
+
+  #checkNotRunning(): void {
+    if (this.#running) throw new Error("This event loop is already running");
+    if (_getRunningLoop() !== null) {
+      throw new Error("Cannot run the event loop while another loop is running");
+    }
+  }
+
+  #wake(): void {
+    if (!this.#woken) {
+      this.#woken = true;
+      this._wakeup();
+    }
+  }
+
+  // --- Scheduling ---------------------------------------------------------
+
+  /**
+   * Calls `callback(...args)` on the next iteration, after the callbacks
+   * already queued (FIFO). Wakes the loop if it is waiting.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * loop.callSoon((a: number, b: number) => console.log(a + b), 1, 2);
+   * loop.callSoon(() => loop.stop());
+   * await loop.runForever();
+   * ```
+   */
+  callSoon<A extends unknown[]>(callback: Callback<A>, ...args: A): Handle {
+    if (this.#closed) this.#checkClosed();
+    if (typeof callback !== "function") checkCallback(callback, "callSoon");
+    const o = this.#handleOptions;
+    o.args = args;
+    o.sourceTraceback = this.#debug ? this.#stack() : null;
+    const handle = new Handle(callback as Callback, o);
+    this.#ready[this.#readyLen++] = handle;
+    if (this.#parked) this.#wake();
+    return handle;
+  }
+
+  /**
+   * `callSoon()` for code outside the loop's dispatch (a Deno timer, a
+   * signal listener): JavaScript has one thread, so it is `callSoon()`,
+   * which already wakes a waiting loop.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * setTimeout(() => loop.callSoonThreadsafe(() => loop.stop()), 10);
+   * await loop.runForever();
+   * ```
+   */
+  callSoonThreadsafe<A extends unknown[]>(callback: Callback<A>, ...args: A): Handle {
+    if (typeof callback !== "function") checkCallback(callback, "callSoonThreadsafe");
+    return this.callSoon(callback, ...args);
+  }
+
+  /**
+   * Calls `callback(...args)` once `delayMs` ms have passed. Timers due at
+   * the same time run in the order they were scheduled.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * loop.callLater(20, () => loop.stop());
+   * await loop.runForever();
+   * ```
+   */
+  callLater<A extends unknown[]>(delayMs: number, callback: Callback<A>, ...args: A): TimerHandle {
+    // One test on the hot path; checkLater() says what is wrong.
+    if (typeof delayMs !== "number" || !(delayMs >= 0) || typeof callback !== "function") {
+      checkLater(delayMs, callback);
+    }
+    return this.#schedule(this.#clock() + delayMs, callback as Callback, args);
+  }
+
+  /**
+   * Calls `callback(...args)` at loop time `when` (ms, as `time()`).
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * loop.callAt(loop.time() + 20, () => loop.stop());
+   * await loop.runForever();
+   * ```
+   */
+  callAt<A extends unknown[]>(when: number, callback: Callback<A>, ...args: A): TimerHandle {
+    if (typeof when !== "number" || when !== when || typeof callback !== "function") {
+      checkTime(when, "when", "callAt");
+      checkCallback(callback, "callAt");
+    }
+    return this.#schedule(when, callback as Callback, args);
+  }
+
+  #schedule(when: number, callback: Callback, args: unknown[]): TimerHandle {
+    if (this.#closed) this.#checkClosed();
+    const o = this.#handleOptions;
+    o.args = args;
+    o.sourceTraceback = this.#debug ? this.#stack() : null;
+    const timer = new TimerHandle(when, callback, o);
+    this.#scheduled.push(timer, when);
+    if (this.#parked) this.#wake();
+    return timer;
+  }
+
+  #stack(): string | null {
+    return new Error().stack?.split("\n").slice(3).join("\n") ?? null;
+  }
+
+  /**
+   * The loop's monotonic clock, in ms.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * console.log(loop.time() >= 0); // true
+   * ```
+   */
+  time(): number {
+    return this.#clock();
+  }
+
+  /**
+   * The resolution of `time()`, in ms: measured for `performance.now()`.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * console.log(loop.clockResolution > 0); // true
+   * ```
+   */
+  get clockResolution(): number {
+    return this.#clockResolution;
+  }
+
+  /**
+   * Makes a pending `Future` on this loop.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * const fut = loop.createFuture<string>();
+   * ```
+   */
+  createFuture<T = unknown>(): Future<T> {
+    return new Future<T>({ loop: this });
+  }
+
+  /**
+   * Runs `coro(signal)` as a `Task`, from the loop's next iteration.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * const task = loop.createTask(async () => "done", { name: "job" });
+   * console.log(await loop.runUntilComplete(task)); // done
+   * ```
+   */
+  createTask<T>(coro: CoroutineFunction<T>, options?: TaskOptions): Task<T> {
+    this.#checkClosed();
+    return new Task(coro, { loop: this, name: options?.name });
+  }
+
+  // --- I/O watchers, supplied by subclasses -------------------------------
+
+  /** Calls `callback(...args)` whenever `fileobj` is readable. */
+  abstract addReader<A extends unknown[]>(
+    fileobj: FileObj,
+    callback: Callback<A>,
+    ...args: A
+  ): Handle;
+  /** Stops watching `fileobj` for reading; returns whether it was watched. */
+  abstract removeReader(fileobj: FileObj): boolean;
+  /** Calls `callback(...args)` whenever `fileobj` is writable. */
+  abstract addWriter<A extends unknown[]>(
+    fileobj: FileObj,
+    callback: Callback<A>,
+    ...args: A
+  ): Handle;
+  /** Stops watching `fileobj` for writing; returns whether it was watched. */
+  abstract removeWriter(fileobj: FileObj): boolean;
+  /** Calls `callback(...args)` on the loop whenever signal `sig` arrives (Unix only). */
+  abstract addSignalHandler<A extends unknown[]>(
+    sig: Deno.Signal,
+    callback: Callback<A>,
+    ...args: A
+  ): void;
+  /** Removes the handler of signal `sig`; returns whether there was one. */
+  abstract removeSignalHandler(sig: Deno.Signal): boolean;
+
+  // --- Socket calls and name resolution, supplied by subclasses ------------
+
+  /** Receives up to `nbytes` bytes from the nonblocking `sock`. */
+  abstract sockRecv(sock: Socket, nbytes: number, options?: SockOptions): Promise<Uint8Array>;
+  /** Receives into `buf`; resolves to the byte count. */
+  abstract sockRecvInto(sock: Socket, buf: Uint8Array, options?: SockOptions): Promise<number>;
+  /** Receives a datagram and its sender's address. */
+  abstract sockRecvfrom(
+    sock: Socket,
+    bufsize: number,
+    options?: SockOptions,
+  ): Promise<[Uint8Array, Address]>;
+  /** Receives a datagram into `buf`: the byte count and the sender's address. */
+  abstract sockRecvfromInto(
+    sock: Socket,
+    buf: Uint8Array,
+    nbytes?: number,
+    options?: SockOptions,
+  ): Promise<[number, Address]>;
+  /** Sends all of `data`. */
+  abstract sockSendall(sock: Socket, data: Uint8Array, options?: SockOptions): Promise<void>;
+  /** Sends the datagram `data` to `address`. */
+  abstract sockSendto(
+    sock: Socket,
+    data: Uint8Array,
+    address: Address,
+    options?: SockOptions,
+  ): Promise<number>;
+  /** Connects `sock` to `address`. */
+  abstract sockConnect(sock: Socket, address: Address, options?: SockOptions): Promise<void>;
+  /** Accepts a connection on the listening `sock`. */
+  abstract sockAccept(sock: Socket, options?: SockOptions): Promise<[Socket, Address]>;
+  /** Resolves `host` and `port`. */
+  abstract getaddrinfo(
+    host: string | null,
+    port: number | string | null,
+    options?: GetaddrinfoOptions,
+  ): Promise<AddrInfo[]>;
+  /** The host and service names of `addr`. */
+  abstract getnameinfo(addr: NetAddress, flags?: number): Promise<[string, string]>;
+
+  // --- Connections and servers, supplied by subclasses ---------------------
+
+  /** Connects and wraps the socket in a stream transport. */
+  abstract createConnection<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    options?: CreateConnectionOptions,
+  ): Promise<[Transport, P]>;
+  /** Listens and serves stream connections. */
+  abstract createServer<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    options?: CreateServerOptions,
+  ): Promise<Server>;
+  /** Connects to a unix socket. */
+  abstract createUnixConnection<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    path?: string | null,
+    options?: CreateUnixConnectionOptions,
+  ): Promise<[Transport, P]>;
+  /** Listens on a unix socket. */
+  abstract createUnixServer<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    path?: string | null,
+    options?: CreateUnixServerOptions,
+  ): Promise<Server>;
+  /** Wraps an accepted stream socket in a transport. */
+  abstract connectAcceptedSocket<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    sock: Socket,
+    options?: ConnectAcceptedSocketOptions,
+  ): Promise<[Transport, P]>;
+  /** Wraps the read end of a pipe (see `SelectorEventLoop`). */
+  abstract connectReadPipe<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    pipe: PipeFileObj,
+  ): Promise<[ReadTransport, P]>;
+  /** Wraps the write end of a pipe (see `SelectorEventLoop`). */
+  abstract connectWritePipe<P extends BaseProtocol>(
+    protocolFactory: () => P,
+    pipe: PipeFileObj,
+  ): Promise<[WriteTransport, P]>;
+  /** Starts `args[0]` with the arguments `args` (posix_spawn): `[transport, protocol]`. */
+  abstract subprocessExec<P extends SubprocessProtocol>(
+    protocolFactory: () => P,
+    args: readonly string[],
+    options?: SubprocessOptions,
+  ): Promise<[SubprocessTransport, P]>;
+  /** Runs the shell command `cmd` with `/bin/sh -c`: `[transport, protocol]`. */
+  abstract subprocessShell<P extends SubprocessProtocol>(
+    protocolFactory: () => P,
+    cmd: string,
+    options?: SubprocessOptions,
+  ): Promise<[SubprocessTransport, P]>;
+  /** Opens a UDP or unix datagram endpoint (see `SelectorEventLoop`). */
+  abstract createDatagramEndpoint<P extends DatagramProtocol>(
+    protocolFactory: () => P,
+    options?: DatagramEndpointOptions,
+  ): Promise<[DatagramTransport, P]>;
+
+  // --- Errors and debugging -----------------------------------------------
+
+  /**
+   * Sets the handler called as `handler(loop, context)` for errors nobody
+   * else can receive; `null` restores the default.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * loop.setExceptionHandler((_loop, ctx) => console.log(ctx.message));
+   * ```
+   */
+  setExceptionHandler(handler: ExceptionHandler | null): void {
+    if (handler !== null && typeof handler !== "function") {
+      throw new TypeError(`A callable object or null is expected, got ${typeof handler}`);
+    }
+    this.#exceptionHandler = handler;
+  }
+
+  /**
+   * The handler set with `setExceptionHandler()`, or `null`.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * console.log(loop.getExceptionHandler()); // null
+   * ```
+   */
+  getExceptionHandler(): ExceptionHandler | null {
+    return this.#exceptionHandler;
+  }
+
+  /**
+   * Reports `context` through `console.error`: the message, then every
+   * other key, then the exception with its stack.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * loop.defaultExceptionHandler({ message: "something odd happened" });
+   * ```
+   */
+  defaultExceptionHandler(context: ExceptionContext): void {
+    const lines = [context.message || "Unhandled exception in event loop"];
+    if (
+      this.#debug && context.sourceTraceback === undefined &&
+      this.#currentHandle?.sourceTraceback
+    ) {
+      context = { ...context, handleTraceback: this.#currentHandle.sourceTraceback };
+    }
+    for (const key of Object.keys(context).sort()) {
+      if (key === "message" || key === "exception") continue;
+      const value = context[key];
+      if (key === "sourceTraceback") {
+        lines.push(`Object created at (most recent call first):\n${value}`);
+      } else if (key === "handleTraceback") {
+        lines.push(`Handle created at (most recent call first):\n${value}`);
+      } else lines.push(`${key}: ${formatValue(value)}`);
+    }
+    if ("exception" in context) console.error(lines.join("\n"), context.exception);
+    else console.error(lines.join("\n"));
+  }
+
+  /**
+   * Calls the exception handler (or the default one) with `context`.
+   * Errors thrown by the handler are reported by the default handler.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * loop.setExceptionHandler((_loop, ctx) => console.log(ctx.message));
+   * loop.callExceptionHandler({ message: "lost a connection", exception: new Error("reset") });
+   * ```
+   */
+  callExceptionHandler(context: ExceptionContext): void {
+    if (typeof context !== "object" || context === null) {
+      throw new TypeError(`context must be an object with a message, got ${context}`);
+    }
+    const handler = this.#exceptionHandler;
+    if (handler === null) {
+      try {
+        this.defaultExceptionHandler(context);
+      } catch (e) {
+        console.error("Exception in default exception handler", e);
+      }
+      return;
+    }
+    try {
+      handler(this, context);
+    } catch (exc) {
+      try {
+        this.defaultExceptionHandler({
+          message: "Unhandled error in exception handler",
+          exception: exc,
+          context,
+        });
+      } catch (e) {
+        console.error(
+          "Exception in default exception handler while handling an unexpected error " +
+            "in custom exception handler",
+          e,
+        );
+      }
+    }
+  }
+
+  /**
+   * Whether the loop is in debug mode.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop({ debug: true });
+   * console.log(loop.getDebug()); // true
+   * ```
+   */
+  getDebug(): boolean {
+    return this.#debug;
+  }
+
+  /**
+   * Turns debug mode on or off: slow callbacks are reported and handles and
+   * futures keep the stack where they were made.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * loop.setDebug(true);
+   * ```
+   */
+  setDebug(enabled: boolean): void {
+    this.#debug = Boolean(enabled);
+  }
+
+  /**
+   * A short description: the class and its state.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * console.log(String(loop)); // <SelectorEventLoop running=false closed=false debug=false>
+   * ```
+   */
+  toString(): string {
+    return `<${this.constructor.name} running=${this.#running} closed=${this.#closed} debug=${this.#debug}>`;
+  }
+}

@@ -1,0 +1,365 @@
+/**
+ * `createConnection` and `connectAcceptedSocket` (asyncio's
+ * `loop.create_connection()` and `loop.connect_accepted_socket()`):
+ * resolve, connect (one address after another, or staggered Happy Eyeballs),
+ * then wrap the socket in a stream transport.
+ *
+ * @module
+ */
+import { type AddrInfo, getaddrinfo, type GetaddrinfoOptions, Socket } from "../../net/mod.ts";
+import type { Transport } from "../../transports/base_transport.ts";
+import {
+  SelectorSocketTransport,
+  type StreamProtocol,
+  type TransportLoop,
+} from "../selector/socket_transport.ts";
+import type { AbstractEventLoop } from "../abstract_event_loop.ts";
+import { CancelledError } from "../errors.ts";
+import { sockConnect } from "../selector/sock_ops.ts";
+import { abortMessage, cancelOnAbort, checkSignal } from "../_signal.ts";
+import { connectionFailure, errorText, rewordError } from "../_os_error.ts";
+import { staggeredRace } from "./_staggered.ts";
+
+/** What the connection calls need of a loop. */
+export type ConnectionLoop =
+  & TransportLoop
+  & Pick<AbstractEventLoop, "createFuture" | "callLater" | "isClosed">;
+
+/** A local address to bind before connecting: Deno-shaped, `transport` optional. */
+export interface LocalAddress {
+  /** A host name or numeric address to bind to. */
+  hostname: string;
+  /** The local port (0: any). */
+  port: number;
+}
+
+/**
+ * Options of `createConnection(protocolFactory, options)`: asyncio's
+ * `create_connection(protocol_factory, host, port, **kwargs)` with `host`
+ * and `port` in the options object.
+ */
+export interface CreateConnectionOptions {
+  /** The host to connect to (a name or a numeric address). */
+  host?: string | null;
+  /** The port (a number, a numeric string or a service name). */
+  port?: number | string | null;
+  /** Only IPv4 (`"inet"`) or IPv6 (`"inet6"`) addresses; both by default. */
+  family?: "inet" | "inet6" | "unspec";
+  /** getaddrinfo's protocol filter (0: any). */
+  proto?: number;
+  /** getaddrinfo's `AI_*` flags. */
+  flags?: number;
+  /** An already connected stream socket to use instead of `host`/`port`. */
+  sock?: Socket;
+  /** Bind to this local address before connecting. */
+  localAddr?: LocalAddress;
+  /**
+   * Happy Eyeballs (RFC 8305): start the next address's attempt after this
+   * many ms while the previous one is still pending (asyncio recommends
+   * 250 ms). Omitted: one address at a time.
+   */
+  happyEyeballsDelay?: number | null;
+  /**
+   * Reorder the addresses, alternating families, with this many of the
+   * first family first (1 by default when `happyEyeballsDelay` is set).
+   */
+  interleave?: number;
+  /** Reject with an `AggregateError` of every attempt's error (asyncio's `all_errors`). */
+  allErrors?: boolean;
+  /** Set `TCP_NODELAY` (default `true`, as asyncio since 3.7). */
+  noDelay?: boolean;
+  /** Aborting it cancels the call: it rejects with `CancelledError`, nothing is leaked. */
+  signal?: AbortSignal;
+  /** TLS is not supported yet: any value other than `undefined`/`null`/`false` throws. */
+  ssl?: unknown;
+}
+
+/** Options of `connectAcceptedSocket(protocolFactory, sock, options)`. */
+export interface ConnectAcceptedSocketOptions {
+  /** Set `TCP_NODELAY` on a TCP socket (default `true`). */
+  noDelay?: boolean;
+  /** TLS is not supported yet. */
+  ssl?: unknown;
+}
+
+/** What `createConnection` and friends resolve to: the transport and the protocol. */
+export type TransportAndProtocol<P> = [Transport, P];
+
+/** Throws `NotSupported` for a TLS request. */
+export function refuseSsl(ssl: unknown, what: string): void {
+  if (ssl === undefined || ssl === null || ssl === false) return;
+  throw new Deno.errors.NotSupported(
+    `${what}: TLS (ssl) is not supported by @aio/loop yet (on ${Deno.build.os}); ` +
+      `use Deno.connectTls/Deno.listenTls for TLS connections`,
+  );
+}
+
+function checkOptions(options: unknown, what: string): void {
+  if (options !== undefined && (options === null || typeof options !== "object")) {
+    throw new TypeError(`${what}: options must be an object`);
+  }
+}
+
+function checkFactory(f: unknown, what: string): void {
+  if (typeof f !== "function") {
+    throw new TypeError(`${what}: protocolFactory must be a function, got ${typeof f}`);
+  }
+}
+
+function cancelled(signal: AbortSignal): CancelledError {
+  return new CancelledError(abortMessage(signal.reason), { cause: signal.reason });
+}
+
+/** Waits for `p`, or rejects with `CancelledError` as soon as `signal` aborts. */
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return p;
+  if (signal.aborted) {
+    p.catch(() => {});
+    return Promise.reject(cancelled(signal));
+  }
+  const { promise, reject } = Promise.withResolvers<never>();
+  const onAbort = () => reject(cancelled(signal));
+  signal.addEventListener("abort", onAbort, { once: true });
+  p.catch(() => {}); // its failure after an abort is nobody's concern
+  return Promise.race([p, promise]).finally(() => signal.removeEventListener("abort", onAbort));
+}
+
+/** The loop's `getaddrinfo` when it has one (tests may replace it), else the module's. */
+export function resolveWith(
+  loop: object,
+  host: string | null,
+  port: number | string | null,
+  options: GetaddrinfoOptions,
+): Promise<AddrInfo[]> {
+  const own = (loop as { getaddrinfo?: unknown }).getaddrinfo;
+  if (typeof own === "function") {
+    return (own as typeof getaddrinfo).call(loop, host, port, options);
+  }
+  return getaddrinfo(host, port, options);
+}
+
+/**
+ * asyncio's `_interleave_addrinfos`: `firstFamilyCount` addresses of the
+ * first family, then the families alternate.
+ */
+export function interleaveAddrinfos(infos: AddrInfo[], firstFamilyCount = 1): AddrInfo[] {
+  const byFamily = new Map<string, AddrInfo[]>();
+  for (const info of infos) {
+    let list = byFamily.get(info.family);
+    if (list === undefined) byFamily.set(info.family, list = []);
+    list.push(info);
+  }
+  const lists = [...byFamily.values()];
+  const out: AddrInfo[] = [];
+  if (firstFamilyCount > 1 && lists.length > 0) {
+    out.push(...lists[0].splice(0, firstFamilyCount - 1));
+  }
+  const longest = Math.max(0, ...lists.map((l) => l.length));
+  for (let i = 0; i < longest; i++) for (const l of lists) if (i < l.length) out.push(l[i]);
+  return out;
+}
+
+/**
+ * Wraps the connected `sock` in a transport with a new protocol and waits
+ * until `connectionMade()` ran (asyncio's `_create_connection_transport`).
+ * On failure the transport (and so the socket) is closed; when the
+ * protocol factory throws, the socket is closed only if `own` is set.
+ */
+export async function createConnectionTransport<P extends StreamProtocol>(
+  loop: ConnectionLoop,
+  sock: Socket,
+  protocolFactory: () => P,
+  options: { noDelay?: boolean; signal?: AbortSignal; own?: boolean } = {},
+): Promise<TransportAndProtocol<P>> {
+  const waiter = loop.createFuture<void>();
+  let protocol: P, transport: SelectorSocketTransport;
+  try {
+    if (sock.getBlocking()) sock.setBlocking(false);
+    protocol = protocolFactory();
+    transport = new SelectorSocketTransport(loop, sock, protocol, {
+      waiter,
+      noDelay: options.noDelay,
+    });
+  } catch (e) {
+    if (options.own) sock.close();
+    throw e;
+  }
+  cancelOnAbort(waiter, options.signal);
+  try {
+    await waiter;
+  } catch (e) {
+    transport.close();
+    throw e;
+  }
+  return [transport, protocol];
+}
+
+/** One attempt (asyncio's `_connect_sock`): a socket bound as asked, then connected. */
+async function connectSock(
+  loop: ConnectionLoop,
+  errors: unknown[][],
+  info: AddrInfo,
+  localInfos: AddrInfo[] | null,
+  signal: AbortSignal | undefined,
+): Promise<Socket> {
+  const mine: unknown[] = [];
+  errors.push(mine);
+  let sock: Socket | undefined;
+  try {
+    sock = new Socket({ family: info.family, type: "stream", proto: info.proto });
+    if (localInfos !== null) {
+      let bound = false;
+      for (const local of localInfos) {
+        if (local.family !== info.family) continue; // skip the other family's addresses
+        try {
+          sock.bind(local.address);
+          bound = true;
+          break;
+        } catch (e) {
+          const where = `${local.address.hostname}:${local.address.port}`;
+          mine.push(rewordError(
+            e,
+            `error while attempting to bind on address ${where}: ${errorText(e).toLowerCase()}`,
+          ));
+        }
+      }
+      if (!bound) {
+        throw mine.pop() ?? new Error(`no matching local address with family=${info.family} found`);
+      }
+    }
+    await sockConnect(loop, sock, info.address, { signal });
+    return sock;
+  } catch (e) {
+    if (!(e instanceof CancelledError) && !mine.includes(e)) mine.push(e);
+    sock?.close();
+    throw e;
+  }
+}
+
+/**
+ * Connects to `options.host`/`options.port` (or wraps `options.sock`) and
+ * resolves to `[transport, protocol]` once the protocol's
+ * `connectionMade()` ran. Addresses from `getaddrinfo` are tried in order,
+ * or staggered by `happyEyeballsDelay`. Backs `loop.createConnection()`.
+ *
+ * @example
+ * ```ts ignore
+ * const [transport, protocol] = await createConnection(loop, () => new MyProtocol(), {
+ *   host: "localhost",
+ *   port: 8080,
+ *   happyEyeballsDelay: 250,
+ * });
+ * ```
+ */
+export async function createConnection<P extends StreamProtocol>(
+  loop: ConnectionLoop,
+  protocolFactory: () => P,
+  options: CreateConnectionOptions = {},
+): Promise<TransportAndProtocol<P>> {
+  const what = "createConnection()";
+  checkFactory(protocolFactory, what);
+  checkOptions(options, what);
+  const { host, port, sock: given, signal, noDelay } = options;
+  checkSignal(signal, "createConnection");
+  refuseSsl(options.ssl, what);
+  if (signal?.aborted) throw cancelled(signal);
+  if (host != null || port != null) {
+    if (given !== undefined) {
+      throw new TypeError(`${what}: host/port and sock can not be specified at the same time`);
+    }
+    let interleave = options.interleave;
+    const delay = options.happyEyeballsDelay ?? null;
+    if (delay !== null && (typeof delay !== "number" || !(delay >= 0))) {
+      throw new RangeError(`${what}: happyEyeballsDelay must be a number of ms >= 0`);
+    }
+    if (delay !== null && interleave === undefined) interleave = 1;
+    const gai: GetaddrinfoOptions = {
+      family: options.family ?? "unspec",
+      type: "stream",
+      proto: options.proto ?? 0,
+      flags: options.flags ?? 0,
+    };
+    const lookups: Promise<AddrInfo[]>[] = [resolveWith(loop, host ?? null, port ?? null, gai)];
+    const local = options.localAddr;
+    if (local !== undefined && local !== null) {
+      if (typeof local !== "object" || typeof local.hostname !== "string") {
+        throw new TypeError(`${what}: localAddr must be { hostname, port }`);
+      }
+      lookups.push(resolveWith(loop, local.hostname, local.port ?? 0, gai));
+    }
+    const [infos, localInfos = null] = await raceAbort(Promise.all(lookups), signal);
+    if (infos.length === 0) throw new Error(`${what}: getaddrinfo() returned an empty list`);
+    if (localInfos !== null && localInfos.length === 0) {
+      throw new Error(`${what}: getaddrinfo() returned an empty list for localAddr`);
+    }
+    const order = interleave ? interleaveAddrinfos(infos, interleave) : infos;
+    const errors: unknown[][] = [];
+    let connected: Socket | undefined;
+    if (delay === null) {
+      for (const info of order) {
+        try {
+          connected = await connectSock(loop, errors, info, localInfos, signal);
+          break;
+        } catch (e) {
+          if (e instanceof CancelledError) throw e;
+        }
+      }
+    } else {
+      const race = await staggeredRace(
+        loop,
+        order.map((info) => (s: AbortSignal) => {
+          const both = signal === undefined ? s : AbortSignal.any([s, signal]);
+          return connectSock(loop, errors, info, localInfos, both);
+        }),
+        delay,
+        { signal, discard: (late) => late.close() },
+      );
+      connected = race.result;
+    }
+    if (connected === undefined) {
+      if (signal?.aborted) throw cancelled(signal);
+      throw connectionFailure(errors.flat(), options.allErrors ?? false);
+    }
+    return await createConnectionTransport(loop, connected, protocolFactory, {
+      noDelay,
+      signal,
+      own: true,
+    });
+  }
+  if (given === undefined) {
+    throw new TypeError(`${what}: host and port were not specified and no sock specified`);
+  }
+  if (!(given instanceof Socket) || given.type !== "stream") {
+    throw new TypeError(`${what}: a stream Socket was expected`);
+  }
+  return await createConnectionTransport(loop, given, protocolFactory, { noDelay, signal });
+}
+
+/**
+ * Wraps an accepted (or otherwise connected) stream socket in a transport
+ * (asyncio's `connect_accepted_socket`). Backs
+ * `loop.connectAcceptedSocket()`.
+ *
+ * @example
+ * ```ts ignore
+ * const [conn] = server.accept();
+ * const [transport, protocol] = await connectAcceptedSocket(loop, () => new MyProtocol(), conn);
+ * ```
+ */
+export async function connectAcceptedSocket<P extends StreamProtocol>(
+  loop: ConnectionLoop,
+  protocolFactory: () => P,
+  sock: Socket,
+  options: ConnectAcceptedSocketOptions = {},
+): Promise<TransportAndProtocol<P>> {
+  const what = "connectAcceptedSocket()";
+  checkFactory(protocolFactory, what);
+  checkOptions(options, what);
+  refuseSsl(options.ssl, what);
+  if (!(sock instanceof Socket) || sock.type !== "stream") {
+    throw new TypeError(`${what}: a stream Socket was expected`);
+  }
+  return await createConnectionTransport(loop, sock, protocolFactory, {
+    noDelay: options.noDelay,
+  });
+}

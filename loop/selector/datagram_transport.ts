@@ -1,0 +1,444 @@
+/**
+ * The readiness-based datagram transport over a `"dgram"` `Socket` (asyncio's
+ * `selector_events._SelectorDatagramTransport`). Datagrams are read into one
+ * shared 256 KiB off-heap buffer, several per readiness event, and reach the
+ * protocol as copies (small ones in a shared pooled slab, as the stream
+ * transport's reads). `sendto()` tries the socket at once and buffers
+ * (a copy of) the datagram only when the kernel would block, with asyncio's
+ * write-buffer limits driving `pauseWriting()`/`resumeWriting()`.
+ *
+ * @module
+ */
+import { encodeAddress, SOCKADDR_MAX } from "../../ffi/unix/sockaddr.ts";
+import { describe } from "../../ffi/unix/libc.ts";
+import type { Future } from "../future.ts";
+import type { Address, Socket } from "../../net/mod.ts";
+import {
+  DatagramTransport,
+  type TransportExtraInfo,
+  type WriteBufferLimits,
+  type WriteBufferLimitsOptions,
+} from "../../transports/base_transport.ts";
+import type { DatagramProtocol } from "../../transports/datagram_protocol.ts";
+import type { BaseProtocol } from "../../transports/protocol.ts";
+import { WriteFlowControl } from "../base/_flow_control.ts";
+import { SelectorTransportCore, socketExtraInfo } from "./_selector_transport.ts";
+import type { TransportLoop } from "./socket_transport.ts";
+import { isOSError, LOG_THRESHOLD_FOR_CONNLOST_WRITES, toBytes } from "../base/_transport_util.ts";
+import { READ_BUF, takeRead } from "../base/_read_pool.ts";
+
+/**
+ * What each buffered datagram adds to `getWriteBufferSize()` besides its
+ * payload (asyncio's `_header_size`, 3.12+): so a flood of empty datagrams
+ * still reaches the high-water mark.
+ */
+export const DATAGRAM_HEADER_SIZE = 8;
+
+/**
+ * The most datagrams read per readiness event (asyncio reads one). Reading
+ * on until the socket would block saves a selector round trip per datagram
+ * under load; the cap keeps one busy endpoint from starving the others.
+ */
+export const DATAGRAMS_PER_EVENT = 16;
+
+// Validates the addresses of buffered datagrams now, not when the buffer drains.
+const ADDR_SCRATCH = new Uint8Array(SOCKADDR_MAX);
+
+/** Options of {@linkcode SelectorDatagramTransport}'s constructor. */
+export interface SelectorDatagramTransportOptions {
+  /**
+   * The peer the socket is connected to (asyncio's `address`): `sendto()`
+   * then refuses any other address. `null` for an unconnected endpoint.
+   */
+  address?: Address | null;
+  /** Resolved (unless cancelled) once `connectionMade()` was called. */
+  waiter?: Future<void> | null;
+  /** Extra information; `sockname`, `peername` and `socket` are filled in when missing. */
+  extra?: Partial<TransportExtraInfo> & Record<string, unknown>;
+}
+
+function sameAddress(a: Address, b: Address): boolean {
+  if ("path" in a || "path" in b) return "path" in a && "path" in b && a.path === b.path;
+  return a.hostname === b.hostname && a.port === b.port;
+}
+
+function addressText(addr: Address): string {
+  return "path" in addr
+    ? `{ transport: "${addr.transport}", path: ${JSON.stringify(addr.path)} }`
+    : `{ transport: "${addr.transport}", hostname: "${addr.hostname}", port: ${addr.port} }`;
+}
+
+// OS errors are the peer's doing, not a bug: asyncio logs them only in debug mode.
+function quietUnlessDebug(exc: unknown, loop: TransportLoop): boolean {
+  return isOSError(exc) && !loop.getDebug();
+}
+
+/** The datagrams waiting to go out, FIFO; each a private copy with its address. */
+class DatagramQueue {
+  #items: Array<[Uint8Array, Address | null]> = [];
+  #head = 0;
+  /** The bytes buffered: payloads plus a header's worth each (0 exactly when empty). */
+  size = 0;
+
+  /** Adds a copy of `data` for `addr`. */
+  push(data: Uint8Array, addr: Address | null): void {
+    this.#items.push([data.slice(), addr]);
+    this.size += data.byteLength + DATAGRAM_HEADER_SIZE;
+  }
+
+  /** The oldest datagram (the queue must not be empty). */
+  first(): [Uint8Array, Address | null] {
+    return this.#items[this.#head];
+  }
+
+  /** Drops the oldest datagram, `data`. */
+  shift(data: Uint8Array): void {
+    this.size -= data.byteLength + DATAGRAM_HEADER_SIZE;
+    this.#items[this.#head++] = undefined!; // let the copy go
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items.splice(0, this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** Drops everything. */
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+    this.size = 0;
+  }
+}
+
+/**
+ * A datagram transport over a nonblocking `"dgram"` `Socket` (UDP over IPv4
+ * or IPv6, or a unix datagram socket), driven by the loop's
+ * `addReader`/`addWriter`. `createDatagramEndpoint()` makes it; construct
+ * it directly only to wrap a socket you set up yourself.
+ *
+ * `connectionMade()` runs on the loop's next iteration, then reading starts.
+ * Errors of single sends and receives (such as `ConnectionRefused` after an
+ * ICMP port unreachable on a connected socket) go to the protocol's
+ * `errorReceived()` and the endpoint stays open; `connectionLost()` runs
+ * exactly once, last, after which the socket is closed.
+ *
+ * Beyond asyncio's `DatagramTransport` interface it has what asyncio's
+ * selector transport has: `isReading()`, `pauseReading()`,
+ * `resumeReading()`, `setWriteBufferLimits()` and `getWriteBufferLimits()`.
+ *
+ * @example
+ * ```ts
+ * import { SelectorEventLoop, Socket } from "@aio/loop";
+ * import { DatagramProtocol } from "../../transports/datagram_protocol.ts";
+ * import { SelectorDatagramTransport } from "./datagram_transport.ts";
+ * using loop = new SelectorEventLoop();
+ * const sock = new Socket({ type: "dgram" });
+ * sock.bind({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+ * const transport = new SelectorDatagramTransport(loop, sock, new DatagramProtocol());
+ * transport.close();
+ * await loop.runUntilComplete(async () => {}); // connectionMade, then connectionLost
+ * ```
+ */
+export class SelectorDatagramTransport extends DatagramTransport {
+  #loop: TransportLoop;
+  #sock: Socket;
+  #fd: number;
+  #protocol: DatagramProtocol;
+  #address: Address | null;
+  #connected: boolean; // the socket has a peer: send(), not sendto()
+  #buffer = new DatagramQueue();
+  #flow: WriteFlowControl;
+  #t: SelectorTransportCore; // closing, paused, connLost and the closing sequence
+  // Bound once: the loop's handles call these with no per-event closure.
+  #readReady = (): void => this.#onReadable();
+  #sendtoReady = (): void => this.#onWritable();
+
+  /** Wraps `sock` (nonblocking, `"dgram"`) and starts the protocol on the loop's next turn. */
+  constructor(
+    loop: TransportLoop,
+    sock: Socket,
+    protocol: DatagramProtocol,
+    options: SelectorDatagramTransportOptions = {},
+  ) {
+    super(socketExtraInfo(sock, options.extra));
+    this.#loop = loop;
+    this.#sock = sock;
+    this.#fd = sock.fileno();
+    this.#protocol = protocol;
+    this.#address = options.address ?? null;
+    this.#flow = new WriteFlowControl(loop, this, this.#buffer);
+    this.#t = new SelectorTransportCore(loop, this.#fd, this, {
+      readReady: this.#readReady,
+      buffer: this.#buffer,
+      release: () => this.#sock.close(),
+      quiet: quietUnlessDebug,
+    });
+    this.#connected = this.getExtraInfo("peername") !== undefined;
+    this.#t.start(options.waiter);
+  }
+
+  // ---- BaseTransport ---------------------------------------------------------
+
+  /**
+   * Whether `close()` or `abort()` was called.
+   *
+   * @example
+   * ```ts ignore
+   * if (!transport.isClosing()) transport.sendto(data, addr);
+   * ```
+   */
+  isClosing(): boolean {
+    return this.#t.closing;
+  }
+
+  /**
+   * Stops reading, sends the buffered datagrams, then closes; the
+   * protocol's `connectionLost(null)` follows.
+   *
+   * @example
+   * ```ts ignore
+   * transport.close();
+   * ```
+   */
+  close(): void {
+    this.#t.close();
+  }
+
+  /**
+   * Closes at once, dropping the buffered datagrams; the protocol's
+   * `connectionLost(null)` follows.
+   *
+   * @example
+   * ```ts ignore
+   * transport.abort();
+   * ```
+   */
+  abort(): void {
+    this.#t.forceClose(null);
+  }
+
+  /**
+   * Replaces the protocol.
+   *
+   * @example
+   * ```ts ignore
+   * transport.setProtocol(new OtherProtocol());
+   * ```
+   */
+  setProtocol(protocol: BaseProtocol): void {
+    this.#protocol = protocol as DatagramProtocol;
+  }
+
+  /**
+   * The current protocol.
+   *
+   * @example
+   * ```ts ignore
+   * const protocol = transport.getProtocol();
+   * ```
+   */
+  getProtocol(): BaseProtocol {
+    return this.#protocol;
+  }
+
+  // ---- reading -----------------------------------------------------------------
+
+  /**
+   * Whether the transport is receiving (neither paused nor closing).
+   *
+   * @example
+   * ```ts ignore
+   * console.log(transport.isReading());
+   * ```
+   */
+  isReading(): boolean {
+    return this.#t.isReading();
+  }
+
+  /**
+   * Stops receiving until `resumeReading()`; datagrams queue in the kernel
+   * meanwhile (and are dropped when its buffer is full).
+   *
+   * @example
+   * ```ts ignore
+   * transport.pauseReading();
+   * ```
+   */
+  pauseReading(): void {
+    this.#t.pauseReading();
+  }
+
+  /**
+   * Receives again (no effect unless paused).
+   *
+   * @example
+   * ```ts ignore
+   * transport.resumeReading();
+   * ```
+   */
+  resumeReading(): void {
+    this.#t.resumeReading();
+  }
+
+  #onReadable(): void {
+    const sock = this.#sock;
+    const t = this.#t;
+    for (let i = 0; i < DATAGRAMS_PER_EVENT; i++) {
+      if (t.connLost || !t.isReading()) return;
+      let got: [number, Address] | null;
+      try {
+        got = sock.recvfromInto(READ_BUF);
+      } catch (e) {
+        if (isOSError(e)) this.#protocol.errorReceived(e);
+        else t.fatalError(e, "Fatal read error on datagram transport");
+        return;
+      }
+      if (got === null) return; // drained (or a spurious wakeup)
+      this.#protocol.datagramReceived(takeRead(READ_BUF, got[0]), got[1]);
+    }
+  }
+
+  // ---- writing -----------------------------------------------------------------
+
+  /**
+   * Sends the datagram `data` to `addr` (to the connected peer when `addr`
+   * is omitted). It goes out at once when nothing is buffered; when the
+   * kernel would block, a copy is buffered and sent when the socket is
+   * writable. Empty datagrams are sent too. An OS error goes to the
+   * protocol's `errorReceived()`. On a connected endpoint an `addr` other
+   * than the peer's throws `TypeError` ("Invalid address"); a bad `addr`
+   * throws `TypeError` at once.
+   *
+   * @example
+   * ```ts ignore
+   * transport.sendto(new TextEncoder().encode("ping"), {
+   *   transport: "udp",
+   *   hostname: "127.0.0.1",
+   *   port: 5353,
+   * });
+   * ```
+   */
+  sendto(data: Uint8Array, addr?: Address | null): void {
+    const view = toBytes(data, "sendto()", false);
+    let to: Address | null = addr ?? null;
+    if (this.#address !== null) {
+      if (to !== null && !sameAddress(to, this.#address)) {
+        throw new TypeError(
+          `Invalid address: must be undefined or ${addressText(this.#address)}, ` +
+            `got ${"path" in to || "hostname" in to ? addressText(to) : describe(to)}`,
+        );
+      }
+      to = this.#address;
+    } else if (!this.#connected) {
+      if (to === null) {
+        throw new TypeError("sendto(): addr is required: the endpoint has no remote address");
+      }
+      // Checked now so a bad address fails here, not later when the buffer drains.
+      encodeAddress(to, this.#sock.family, "dgram", ADDR_SCRATCH, "sendto()");
+    }
+    const t = this.#t;
+    if (t.connLost) {
+      if (t.connLost >= LOG_THRESHOLD_FOR_CONNLOST_WRITES) {
+        console.warn("socket.send() raised exception.");
+      }
+      t.connLost++;
+      return;
+    }
+    if (this.#buffer.size === 0) {
+      try {
+        const n = this.#connected ? this.#sock.send(view) : this.#sock.sendto(view, to!);
+        if (n >= 0) return;
+      } catch (e) {
+        if (isOSError(e)) this.#protocol.errorReceived(e);
+        else t.fatalError(e, "Fatal write error on datagram transport");
+        return;
+      }
+      this.#loop.addWriter(this.#fd, this.#sendtoReady);
+    }
+    this.#buffer.push(view, to);
+    this.#flow.maybePause();
+  }
+
+  #onWritable(): void {
+    const buf = this.#buffer;
+    while (buf.size !== 0) {
+      const [data, addr] = buf.first();
+      let n: number;
+      try {
+        n = this.#connected ? this.#sock.send(data) : this.#sock.sendto(data, addr!);
+      } catch (e) {
+        buf.shift(data);
+        if (isOSError(e)) this.#protocol.errorReceived(e);
+        else this.#t.fatalError(e, "Fatal write error on datagram transport");
+        return; // the writer stays: the next writable event goes on
+      }
+      if (n < 0) break; // would block: try again when writable
+      buf.shift(data);
+    }
+    this.#flow.maybeResume(); // may sendto() more
+    if (buf.size === 0) {
+      this.#loop.removeWriter(this.#fd);
+      const t = this.#t;
+      if (t.closing && !t.connLost) {
+        t.connLost++;
+        t.callConnectionLost(null);
+      }
+    }
+  }
+
+  // ---- flow control ------------------------------------------------------------
+
+  /**
+   * The bytes buffered: each waiting datagram's length plus
+   * {@linkcode DATAGRAM_HEADER_SIZE} (as asyncio 3.12+ counts them).
+   *
+   * @example
+   * ```ts ignore
+   * console.log(transport.getWriteBufferSize());
+   * ```
+   */
+  getWriteBufferSize(): number {
+    return this.#buffer.size;
+  }
+
+  /**
+   * The write-buffer limits (asyncio returns the tuple `(low, high)`).
+   *
+   * @example
+   * ```ts ignore
+   * const { low, high } = transport.getWriteBufferLimits();
+   * ```
+   */
+  getWriteBufferLimits(): WriteBufferLimits {
+    return this.#flow.limits();
+  }
+
+  /**
+   * Sets the high- and low-water marks (defaults 64 KiB and 16 KiB) that
+   * drive the protocol's `pauseWriting()`/`resumeWriting()`; pauses at once
+   * when the buffer is already above the new high mark.
+   *
+   * @example
+   * ```ts ignore
+   * transport.setWriteBufferLimits({ high: 256 * 1024 });
+   * ```
+   */
+  setWriteBufferLimits(limits?: WriteBufferLimitsOptions): void {
+    this.#flow.setLimits(limits);
+  }
+
+  /**
+   * A short description for logs: the class, fd and state.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(String(transport)); // <SelectorDatagramTransport fd=7 open>
+   * ```
+   */
+  override toString(): string {
+    const state = this.#sock.closed ? "closed" : this.#t.closing ? "closing" : "open";
+    return `<SelectorDatagramTransport fd=${this.#fd} ${state}>`;
+  }
+}

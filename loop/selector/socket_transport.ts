@@ -1,0 +1,552 @@
+/**
+ * The readiness-based stream transport over a connected `Socket` (asyncio's
+ * `selector_events._SelectorSocketTransport`). Reads go into one shared
+ * 256 KiB off-heap buffer and reach the protocol as a copy of exactly the
+ * bytes read: up to 4 KiB in a region of a shared pooled slab, larger ones in
+ * their own buffer (or straight into a `BufferedProtocol`'s buffer). Writes
+ * try the socket at once and buffer only what did not fit; the buffer is
+ * flushed with one gathered `sendmsg` per writable event.
+ *
+ * @module
+ */
+import type { AbstractEventLoop } from "../abstract_event_loop.ts";
+import type { Future } from "../future.ts";
+import { SHUT_WR, type Socket } from "../../net/mod.ts";
+import {
+  Transport,
+  type TransportExtraInfo,
+  type WriteBufferLimits,
+  type WriteBufferLimitsOptions,
+} from "../../transports/base_transport.ts";
+import type { BufferedProtocol } from "../../transports/buffered_protocol.ts";
+import { iovec, WriteBuffer, WriteFlowControl } from "../base/_flow_control.ts";
+import type { BaseProtocol, Protocol } from "../../transports/protocol.ts";
+import { SelectorTransportCore, socketExtraInfo } from "./_selector_transport.ts";
+import {
+  isBuffered,
+  isOSError,
+  LOG_THRESHOLD_FOR_CONNLOST_WRITES,
+  readTarget,
+  toBytes,
+} from "../base/_transport_util.ts";
+import { READ_BUF, takeRead } from "../base/_read_pool.ts";
+
+/**
+ * The most bytes one read takes (asyncio's `max_size`): 256 KiB.
+ *
+ * @example
+ * ```ts
+ * import { MAX_READ_SIZE } from "./socket_transport.ts";
+ * console.log(MAX_READ_SIZE); // 262144
+ * ```
+ */
+export const MAX_READ_SIZE: number = READ_BUF.byteLength;
+
+/** A stream protocol: a `Protocol`, or a `BufferedProtocol` (anything with `getBuffer`). */
+export type StreamProtocol = Protocol | BufferedProtocol;
+
+/** What the transport needs of its loop. */
+export type TransportLoop = Pick<
+  AbstractEventLoop,
+  | "addReader"
+  | "removeReader"
+  | "addWriter"
+  | "removeWriter"
+  | "callSoon"
+  | "callExceptionHandler"
+  | "getDebug"
+>;
+
+/** How a server learns of its connections (asyncio's `Server._attach`/`_detach`). */
+export interface TransportServerHooks {
+  /** A transport of the server was made. */
+  attach(transport: Transport): void;
+  /** A transport of the server is gone (after `connectionLost`). */
+  detach(transport: Transport): void;
+}
+
+/** Options of {@linkcode SelectorSocketTransport}'s constructor. */
+export interface SelectorSocketTransportOptions {
+  /** Resolved (unless cancelled) once `connectionMade()` was called. */
+  waiter?: Future<void> | null;
+  /** Extra information; `sockname`, `peername` and `socket` are filled in when missing. */
+  extra?: Partial<TransportExtraInfo> & Record<string, unknown>;
+  /** The server the connection belongs to. */
+  server?: TransportServerHooks | null;
+  /** Set `TCP_NODELAY` on TCP sockets (default `true`, as asyncio since 3.7). */
+  noDelay?: boolean;
+}
+
+/**
+ * A stream transport over a connected, nonblocking `Socket`, driven by the
+ * loop's `addReader`/`addWriter`. Made by `createConnection`,
+ * `createServer`, `createUnixConnection`, `createUnixServer` and
+ * `connectAcceptedSocket`; construct it directly only to wrap a socket you
+ * connected yourself (`connectAcceptedSocket` does that for you).
+ *
+ * The protocol's `connectionMade()` runs on the loop's next iteration, then
+ * reading starts; `connectionLost()` runs exactly once, last, after which
+ * the socket is closed.
+ *
+ * @example
+ * ```ts ignore
+ * const transport = new SelectorSocketTransport(loop, sock, new MyProtocol());
+ * ```
+ */
+export class SelectorSocketTransport extends Transport {
+  #loop: TransportLoop;
+  #sock: Socket;
+  #fd: number;
+  #protocol!: StreamProtocol;
+  #buffered = false;
+  #server: TransportServerHooks | null;
+  #buffer = new WriteBuffer();
+  #eof = false; // writeEof() was called
+  #flow: WriteFlowControl;
+  #t: SelectorTransportCore; // closing, paused, connLost and the closing sequence
+  // Bound once: the loop's handles call these with no per-event closure.
+  #readReady = (): void => {
+    if (this.#buffered) this.#readIntoBuffer();
+    else this.#readData();
+  };
+  #writeReady = (): void => this.#onWritable();
+
+  /** Wraps `sock` (connected, nonblocking) and starts the protocol on the loop's next turn. */
+  constructor(
+    loop: TransportLoop,
+    sock: Socket,
+    protocol: StreamProtocol,
+    options: SelectorSocketTransportOptions = {},
+  ) {
+    super(socketExtraInfo(sock, options.extra));
+    this.#loop = loop;
+    this.#sock = sock;
+    this.#fd = sock.fileno();
+    this.#server = options.server ?? null;
+    this.#flow = new WriteFlowControl(loop, this, this.#buffer);
+    this.#t = new SelectorTransportCore(loop, this.#fd, this, {
+      readReady: this.#readReady,
+      buffer: this.#buffer,
+      release: () => this.#release(),
+      quiet: isOSError, // reset, broken pipe, ...: the protocol's news, not a bug to report
+    });
+    if ((options.noDelay ?? true) && sock.family !== "unix" && sock.type === "stream") {
+      sock.setsockopt("TCP_NODELAY", true);
+    }
+    this.setProtocol(protocol);
+    this.#server?.attach(this);
+    this.#t.start(options.waiter);
+  }
+
+  // ---- BaseTransport ---------------------------------------------------------
+
+  /**
+   * Whether `close()` or `abort()` was called, or the connection was lost.
+   *
+   * @example
+   * ```ts ignore
+   * if (!transport.isClosing()) transport.write(data);
+   * ```
+   */
+  isClosing(): boolean {
+    return this.#t.closing;
+  }
+
+  /**
+   * Stops reading, sends what is buffered, then closes; the protocol's
+   * `connectionLost(null)` follows.
+   *
+   * @example
+   * ```ts ignore
+   * transport.close();
+   * ```
+   */
+  close(): void {
+    this.#t.close();
+  }
+
+  /**
+   * Replaces the protocol (a `BufferedProtocol` switches reads to `getBuffer`).
+   *
+   * @example
+   * ```ts ignore
+   * transport.setProtocol(new OtherProtocol());
+   * ```
+   */
+  setProtocol(protocol: BaseProtocol): void {
+    this.#protocol = protocol as StreamProtocol;
+    this.#buffered = isBuffered(protocol);
+  }
+
+  /**
+   * The current protocol.
+   *
+   * @example
+   * ```ts ignore
+   * const protocol = transport.getProtocol();
+   * ```
+   */
+  getProtocol(): BaseProtocol {
+    return this.#protocol;
+  }
+
+  // ---- reading -----------------------------------------------------------------
+
+  /**
+   * Whether the transport is receiving (neither paused nor closing).
+   *
+   * @example
+   * ```ts ignore
+   * console.log(transport.isReading());
+   * ```
+   */
+  isReading(): boolean {
+    return this.#t.isReading();
+  }
+
+  /**
+   * Stops reading until `resumeReading()` (no effect when not reading).
+   *
+   * @example
+   * ```ts ignore
+   * transport.pauseReading();
+   * ```
+   */
+  pauseReading(): void {
+    this.#t.pauseReading();
+  }
+
+  /**
+   * Reads again (no effect unless paused).
+   *
+   * @example
+   * ```ts ignore
+   * transport.resumeReading();
+   * ```
+   */
+  resumeReading(): void {
+    this.#t.resumeReading();
+  }
+
+  #readData(): void {
+    if (this.#t.connLost) return;
+    let n: number;
+    try {
+      n = this.#sock.recvInto(READ_BUF);
+    } catch (e) {
+      this.#t.fatalError(e, "Fatal read error on socket transport");
+      return;
+    }
+    if (n <= 0) {
+      if (n === 0) this.#onEof();
+      return; // -1: would block (a spurious wakeup)
+    }
+    const data = takeRead(READ_BUF, n);
+    try {
+      (this.#protocol as Protocol).dataReceived(data);
+    } catch (e) {
+      this.#t.fatalError(e, "Fatal error: protocol.dataReceived() call failed.");
+    }
+  }
+
+  #readIntoBuffer(): void {
+    if (this.#t.connLost) return;
+    const protocol = this.#protocol as BufferedProtocol;
+    let buf: Uint8Array;
+    try {
+      buf = readTarget(protocol.getBuffer(-1));
+    } catch (e) {
+      this.#t.fatalError(e, "Fatal error: protocol.getBuffer() call failed.");
+      return;
+    }
+    let n: number;
+    try {
+      n = this.#sock.recvInto(buf);
+    } catch (e) {
+      this.#t.fatalError(e, "Fatal read error on socket transport");
+      return;
+    }
+    if (n <= 0) {
+      if (n === 0) this.#onEof();
+      return;
+    }
+    try {
+      protocol.bufferUpdated(n);
+    } catch (e) {
+      this.#t.fatalError(e, "Fatal error: protocol.bufferUpdated() call failed.");
+    }
+  }
+
+  #onEof(): void {
+    let keepOpen: unknown;
+    try {
+      keepOpen = this.#protocol.eofReceived();
+    } catch (e) {
+      this.#t.fatalError(e, "Fatal error: protocol.eofReceived() call failed.");
+      return;
+    }
+    if (keepOpen) {
+      // Half-closed: no more reading (the fd would stay readable at EOF), writing goes on.
+      this.#t.readEnded = true;
+      this.#loop.removeReader(this.#fd);
+    } else {
+      this.close();
+    }
+  }
+
+  // ---- writing -----------------------------------------------------------------
+
+  /**
+   * Sends `data` now as far as the kernel takes it; the rest is copied into
+   * the write buffer and sent when the socket is writable. Throws after
+   * `writeEof()`; does nothing after the connection was lost (a warning
+   * follows repeated writes, as asyncio).
+   *
+   * @example
+   * ```ts ignore
+   * transport.write(new TextEncoder().encode("hello"));
+   * ```
+   */
+  write(data: Uint8Array): void {
+    const view = toBytes(data, "write()");
+    if (this.#eof) throw new Error("Cannot call write() after writeEof()");
+    const len = view.byteLength;
+    if (len === 0) return;
+    if (this.#t.connLost) {
+      this.#writeAfterLoss();
+      return;
+    }
+    let start = 0;
+    if (this.#buffer.size === 0) {
+      let n: number;
+      try {
+        n = this.#sock.send(view);
+      } catch (e) {
+        this.#t.fatalError(e, "Fatal write error on socket transport");
+        return;
+      }
+      if (n === len) return;
+      if (n > 0) start = n;
+      this.#loop.addWriter(this.#fd, this.#writeReady);
+    }
+    this.#buffer.push(view, start);
+    this.#flow.maybePause();
+  }
+
+  /**
+   * Sends the buffers of `list` in order: with one `sendmsg` (gathered
+   * write) when nothing is buffered yet, copying only what did not go out.
+   *
+   * @example
+   * ```ts ignore
+   * transport.writelines([header, body]);
+   * ```
+   */
+  writelines(list: Iterable<Uint8Array>): void {
+    if (this.#eof) throw new Error("Cannot call writelines() after writeEof()");
+    if (list === null || typeof (list as Iterable<Uint8Array>)?.[Symbol.iterator] !== "function") {
+      throw new TypeError("writelines(): expected an iterable of Uint8Array");
+    }
+    const views: Uint8Array[] = [];
+    let total = 0;
+    for (const d of list) {
+      const v = toBytes(d, "writelines()");
+      if (v.byteLength === 0) continue;
+      views.push(v);
+      total += v.byteLength;
+    }
+    if (total === 0) return;
+    if (this.#t.connLost) {
+      this.#writeAfterLoss();
+      return;
+    }
+    let i = 0, start = 0;
+    if (this.#buffer.size === 0) {
+      let n: number;
+      if (views.length === 1) {
+        try {
+          n = this.#sock.send(views[0]);
+        } catch (e) {
+          this.#t.fatalError(e, "Fatal write error on socket transport");
+          return;
+        }
+      } else {
+        const iov = iovec();
+        iov.clear();
+        for (const v of views) if (!iov.push(v)) break;
+        try {
+          n = iov.sendmsg(this.#fd);
+        } catch (e) {
+          this.#t.fatalError(e, "Fatal write error on socket transport");
+          return;
+        } finally {
+          iov.clear();
+        }
+      }
+      if (n === total) return;
+      // Skip what was sent: whole views, then part of one.
+      while (n > 0 && n >= views[i].byteLength) n -= views[i++].byteLength;
+      if (n > 0) start = n;
+      this.#loop.addWriter(this.#fd, this.#writeReady);
+    }
+    for (; i < views.length; i++, start = 0) this.#buffer.push(views[i], start);
+    this.#flow.maybePause();
+  }
+
+  #writeAfterLoss(): void {
+    if (this.#t.connLost >= LOG_THRESHOLD_FOR_CONNLOST_WRITES) {
+      console.warn("socket.send() raised exception.");
+    }
+    this.#t.connLost++;
+  }
+
+  #onWritable(): void {
+    if (this.#t.connLost) return;
+    const buf = this.#buffer;
+    let n: number;
+    try {
+      if (buf.chunkCount === 1) n = this.#sock.send(buf.first());
+      else {
+        const iov = iovec();
+        buf.fill(iov);
+        try {
+          n = iov.sendmsg(this.#fd);
+        } finally {
+          iov.clear();
+        }
+      }
+    } catch (e) {
+      this.#loop.removeWriter(this.#fd);
+      buf.clear();
+      this.#t.fatalError(e, "Fatal write error on socket transport");
+      return;
+    }
+    if (n > 0) buf.consume(n);
+    this.#flow.maybeResume(); // may write more
+    if (buf.size !== 0) return;
+    this.#loop.removeWriter(this.#fd);
+    if (this.#t.closing) {
+      this.#t.connLost++;
+      this.#t.callConnectionLost(null);
+    } else if (this.#eof) {
+      this.#shutdownWrite();
+    }
+  }
+
+  #shutdownWrite(): void {
+    try {
+      this.#sock.shutdown(SHUT_WR);
+    } catch (e) {
+      this.#t.fatalError(e, "Fatal error on socket transport: shutdown() failed");
+    }
+  }
+
+  /**
+   * Closes the writing side (`shutdown(SHUT_WR)`) once the buffer is sent;
+   * the peer sees end of stream and reading goes on. Later writes throw.
+   *
+   * @example
+   * ```ts ignore
+   * transport.writeEof();
+   * ```
+   */
+  writeEof(): void {
+    if (this.#t.closing || this.#eof) return;
+    this.#eof = true;
+    if (this.#buffer.size === 0) this.#shutdownWrite();
+  }
+
+  /**
+   * `true`: sockets can close their writing side.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(transport.canWriteEof()); // true
+   * ```
+   */
+  canWriteEof(): boolean {
+    return true;
+  }
+
+  /**
+   * Closes at once: the write buffer is dropped, `connectionLost(null)`
+   * follows on the next iteration and the socket is closed.
+   *
+   * @example
+   * ```ts ignore
+   * transport.abort();
+   * ```
+   */
+  abort(): void {
+    this.#t.forceClose(null);
+  }
+
+  // ---- flow control ------------------------------------------------------------
+
+  /**
+   * Sets the write-buffer marks (defaults 64 KiB and 16 KiB):
+   * `pauseWriting()` is called once the buffer goes above `high`,
+   * `resumeWriting()` once it drains to `low`.
+   *
+   * @example
+   * ```ts ignore
+   * transport.setWriteBufferLimits({ high: 1 << 20 });
+   * ```
+   */
+  setWriteBufferLimits(limits?: WriteBufferLimitsOptions): void {
+    this.#flow.setLimits(limits);
+  }
+
+  /**
+   * The bytes in the write buffer.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(transport.getWriteBufferSize());
+   * ```
+   */
+  getWriteBufferSize(): number {
+    return this.#buffer.size;
+  }
+
+  /**
+   * The marks, `{ low, high }`.
+   *
+   * @example
+   * ```ts ignore
+   * const { low, high } = transport.getWriteBufferLimits();
+   * ```
+   */
+  getWriteBufferLimits(): WriteBufferLimits {
+    return this.#flow.limits();
+  }
+
+  // ---- the end -----------------------------------------------------------------
+
+  // After connectionLost(): the socket is closed and the server lets go of the transport.
+  #release(): void {
+    this.#sock.close();
+    const server = this.#server;
+    this.#server = null;
+    server?.detach(this);
+  }
+
+  /**
+   * A short description: fd, state and buffer size.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(String(transport)); // "<SelectorSocketTransport fd=7 reading bufsize=0>"
+   * ```
+   */
+  override toString(): string {
+    const state = this.#sock.closed
+      ? "closed"
+      : this.#t.closing
+      ? "closing"
+      : this.isReading()
+      ? "reading"
+      : "paused";
+    return `<SelectorSocketTransport fd=${this.#fd} ${state} bufsize=${this.#buffer.size}>`;
+  }
+}

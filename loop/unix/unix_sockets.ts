@@ -1,0 +1,214 @@
+/**
+ * `createUnixConnection` and `createUnixServer` (asyncio's
+ * `loop.create_unix_connection()`/`create_unix_server()`): unix-domain
+ * stream sockets on a filesystem path or a Linux abstract name (`"\0..."`).
+ *
+ * Permissions: removing a stale socket file and cleaning the file up on
+ * close use `Deno.lstatSync`/`Deno.statSync`/`Deno.removeSync`, so they
+ * need `--allow-read` and `--allow-write` for the path. Without them the
+ * server still works: the stale-file check is reported through the
+ * exception handler (asyncio logs it) and the file is left in place.
+ *
+ * @module
+ */
+import { Socket } from "../../net/mod.ts";
+import type { StreamProtocol } from "../selector/socket_transport.ts";
+import {
+  type ConnectionLoop,
+  createConnectionTransport,
+  refuseSsl,
+  type TransportAndProtocol,
+} from "../base/create_connection.ts";
+import { CancelledError } from "../errors.ts";
+import { DEFAULT_BACKLOG, openServer, type Server, type ServerLoop } from "../base/server.ts";
+import { sockConnect } from "../selector/sock_ops.ts";
+import { abortMessage, checkSignal } from "../_signal.ts";
+import { rewordError } from "../_os_error.ts";
+import { removeStaleSocket } from "../base/_stale_socket.ts";
+
+/** Options of `createUnixConnection(protocolFactory, path, options)`. */
+export interface CreateUnixConnectionOptions {
+  /** A connected unix stream socket to use instead of `path`. */
+  sock?: Socket;
+  /** Aborting it cancels the connect: `CancelledError`, and the socket is closed. */
+  signal?: AbortSignal;
+  /** TLS is not supported yet. */
+  ssl?: unknown;
+}
+
+/** Options of `createUnixServer(protocolFactory, path, options)`. */
+export interface CreateUnixServerOptions {
+  /** A bound unix stream socket to listen on instead of `path`. */
+  sock?: Socket;
+  /** `listen()` backlog and the most accepts per readiness event (default 100). */
+  backlog?: number;
+  /** Start accepting at once (default `true`). */
+  startServing?: boolean;
+  /**
+   * Remove the socket file when the server closes, if it is still the one
+   * the server made (same inode; asyncio 3.13's `cleanup_socket`). Default `true`.
+   */
+  cleanupSocket?: boolean;
+  /** The pause in ms after accept() ran out of fds (default 1000). */
+  acceptRetryDelay?: number;
+  /** TLS is not supported yet. */
+  ssl?: unknown;
+}
+
+function refuseWindows(what: string): void {
+  if (Deno.build.os === "windows") {
+    throw new Deno.errors.NotSupported(
+      `${what}: unix sockets (AF_UNIX) are not supported on windows; use createConnection/` +
+        `createServer on 127.0.0.1 instead`,
+    );
+  }
+}
+
+function checkPath(path: unknown, what: string): asserts path is string | null | undefined {
+  if (path !== null && path !== undefined && typeof path !== "string") {
+    throw new TypeError(`${what}: path must be a string, got ${typeof path}`);
+  }
+}
+
+function isAbstract(path: string): boolean {
+  return path.length > 0 && path.charCodeAt(0) === 0;
+}
+
+/**
+ * Connects to the unix socket at `path` and wraps it in a transport.
+ * Backs `loop.createUnixConnection()`.
+ *
+ * @example
+ * ```ts ignore
+ * const [transport, protocol] = await createUnixConnection(loop, () => new P(), "/tmp/app.sock");
+ * ```
+ */
+export async function createUnixConnection<P extends StreamProtocol>(
+  loop: ConnectionLoop,
+  protocolFactory: () => P,
+  path?: string | null,
+  options: CreateUnixConnectionOptions = {},
+): Promise<TransportAndProtocol<P>> {
+  const what = "createUnixConnection()";
+  refuseWindows(what);
+  if (typeof protocolFactory !== "function") {
+    throw new TypeError(`${what}: protocolFactory must be a function`);
+  }
+  checkPath(path, what);
+  refuseSsl(options.ssl, what);
+  checkSignal(options.signal, "createUnixConnection");
+  const { signal } = options;
+  if (signal?.aborted) {
+    throw new CancelledError(abortMessage(signal.reason), { cause: signal.reason });
+  }
+  if (path != null) {
+    if (options.sock !== undefined) {
+      throw new TypeError(`${what}: path and sock can not be specified at the same time`);
+    }
+    const sock = new Socket({ family: "unix", type: "stream" });
+    try {
+      await sockConnect(loop, sock, { transport: "unix", path }, { signal });
+    } catch (e) {
+      sock.close();
+      throw e;
+    }
+    return await createConnectionTransport(loop, sock, protocolFactory, { signal, own: true });
+  }
+  const sock = options.sock;
+  if (sock === undefined) throw new TypeError(`${what}: no path and sock were specified`);
+  if (!(sock instanceof Socket) || sock.family !== "unix" || sock.type !== "stream") {
+    throw new TypeError(`${what}: a unix stream Socket was expected`);
+  }
+  return await createConnectionTransport(loop, sock, protocolFactory, { signal });
+}
+
+/**
+ * Listens on the unix socket `path` (removing a stale socket file first)
+ * and returns the `Server`. Backs `loop.createUnixServer()`.
+ *
+ * @example
+ * ```ts ignore
+ * const server = await createUnixServer(loop, () => new Echo(), "/tmp/app.sock");
+ * ```
+ */
+export async function createUnixServer<P extends StreamProtocol>(
+  loop: ServerLoop,
+  protocolFactory: () => P,
+  path?: string | null,
+  options: CreateUnixServerOptions = {},
+): Promise<Server> {
+  const what = "createUnixServer()";
+  refuseWindows(what);
+  if (typeof protocolFactory !== "function") {
+    throw new TypeError(`${what}: protocolFactory must be a function`);
+  }
+  checkPath(path, what);
+  refuseSsl(options.ssl, what);
+  let sock: Socket;
+  const own = path != null;
+  if (path != null) {
+    if (options.sock !== undefined) {
+      throw new TypeError(`${what}: path and sock can not be specified at the same time`);
+    }
+    sock = new Socket({ family: "unix", type: "stream" });
+    removeStaleSocket(loop, path);
+    try {
+      sock.bind({ transport: "unix", path });
+    } catch (e) {
+      sock.close();
+      if ((e as { code?: string }).code === "EADDRINUSE") {
+        throw rewordError(e, `Address ${JSON.stringify(path)} is already in use`);
+      }
+      throw e;
+    }
+  } else {
+    if (options.sock === undefined) {
+      throw new TypeError(`${what}: path was not specified, and no sock specified`);
+    }
+    sock = options.sock;
+    if (!(sock instanceof Socket) || sock.family !== "unix" || sock.type !== "stream") {
+      throw new TypeError(`${what}: a unix stream Socket was expected`);
+    }
+  }
+  // Remember the file's inode: close() removes the file only if it is still ours.
+  let onSocketClosed: ((s: Socket) => void) | undefined;
+  if (options.cleanupSocket ?? true) {
+    let bound = "";
+    try {
+      const name = sock.getsockname();
+      bound = "path" in name ? name.path : "";
+    } catch { /* not bound: nothing to clean */ }
+    if (bound !== "" && !isAbstract(bound)) {
+      try {
+        const ino = Deno.statSync(bound).ino;
+        onSocketClosed = () => {
+          try {
+            if (Deno.statSync(bound).ino === ino) Deno.removeSync(bound);
+          } catch (e) {
+            if (!(e instanceof Deno.errors.NotFound)) {
+              loop.callExceptionHandler({
+                message: `Unable to clean up listening UNIX socket ${JSON.stringify(bound)}`,
+                exception: e,
+              });
+            }
+          }
+        };
+      } catch { /* no file, or no permission to look: leave it */ }
+    }
+  }
+  if (sock.getBlocking()) sock.setBlocking(false);
+  return await openServer(
+    loop,
+    [sock],
+    protocolFactory,
+    {
+      backlog: options.backlog ?? DEFAULT_BACKLOG,
+      acceptRetryDelay: options.acceptRetryDelay,
+      onSocketClosed,
+    },
+    options.startServing,
+    () => {
+      if (own) sock.close();
+    },
+  );
+}
