@@ -14,9 +14,10 @@
  * @module
  */
 export * from "./selectors/mod.ts";
-export * from "./loop/mod.ts";
 export * from "./net/mod.ts";
+export * from "./transports/mod.ts";
+export * from "./loop/mod.ts";
+export { UnixSelectorEventLoop } from "./loop/unix/unix_selector_event_loop.ts";
 export * from "./policy.ts";
 export { run, Runner, type RunnerOptions, type RunOptions } from "./runner.ts";
-export * from "./transports/mod.ts";
 export * from "./streams/mod.ts";

@@ -18,11 +18,45 @@
  * ```
  * @module
  */
+import { OS_FAMILY, PLATFORM } from "./ffi/sys.ts";
 import type { AbstractEventLoop } from "./loop/abstract_event_loop.ts";
 import { _getRunningLoop } from "./loop/running.ts";
-import { SelectorEventLoop } from "./loop/selector/selector_event_loop.ts";
+import { UnixSelectorEventLoop } from "./loop/unix/unix_selector_event_loop.ts";
 import type { AbstractChildWatcher } from "./loop/unix/child_watcher.ts";
 import { _currentChildWatcher, _setChildWatcher } from "./loop/unix/subprocess.ts";
+
+/**
+ * This platform's selector event loop (asyncio's `SelectorEventLoop`
+ * alias): `UnixSelectorEventLoop` on Linux and macOS. Takes an optional
+ * selector (`DefaultSelector` when omitted), then options.
+ *
+ * @example
+ * ```ts
+ * import { PollSelector, SelectorEventLoop } from "@aio/loop";
+ * using loop = new SelectorEventLoop(new PollSelector());
+ * loop.callSoon(() => loop.stop());
+ * await loop.runForever();
+ * ```
+ */
+export const SelectorEventLoop: typeof UnixSelectorEventLoop = UnixSelectorEventLoop;
+/** An instance of this platform's {@linkcode SelectorEventLoop}. */
+export type SelectorEventLoop = UnixSelectorEventLoop;
+
+/**
+ * This platform's default event loop class (asyncio 3.13's `EventLoop`):
+ * `SelectorEventLoop` on Linux and macOS (on Windows it will be the
+ * `ProactorEventLoop`). `newEventLoop()` makes one.
+ *
+ * @example
+ * ```ts
+ * import { EventLoop } from "@aio/loop";
+ * using loop = new EventLoop();
+ * console.log(await loop.runUntilComplete(async () => 42)); // 42
+ * ```
+ */
+export const EventLoop: typeof UnixSelectorEventLoop = SelectorEventLoop;
+/** An instance of this platform's {@linkcode EventLoop}. */
+export type EventLoop = UnixSelectorEventLoop;
 
 /** Makes a new event loop: what a policy's and `run()`'s `loopFactory` is. */
 export type EventLoopFactory = () => AbstractEventLoop;
@@ -58,13 +92,13 @@ function checkLoopOrNull(loop: unknown, what: string): void {
 
 /** This platform's default loop: `SelectorEventLoop`, and on Windows `ProactorEventLoop`. */
 function defaultLoopFactory(): AbstractEventLoop {
-  if (Deno.build.os === "windows") {
+  if (OS_FAMILY === "windows") {
     throw new Deno.errors.NotSupported(
       "ProactorEventLoop is not implemented yet: DefaultEventLoopPolicy has no loop to make " +
         "on windows",
     );
   }
-  return new SelectorEventLoop();
+  return new EventLoop();
 }
 
 /**
@@ -163,7 +197,8 @@ export abstract class AbstractEventLoopPolicy {
    *
    * @example
    * ```ts
-   * import { getEventLoopPolicy, SigchldChildWatcher } from "@aio/loop";
+   * import { getEventLoopPolicy } from "@aio/loop";
+   * import { SigchldChildWatcher } from "@aio/loop/unix";
    * if (Deno.build.os !== "windows") {
    *   const policy = getEventLoopPolicy();
    *   policy.setChildWatcher(new SigchldChildWatcher()); // the SIGCHLD fallback
@@ -183,7 +218,7 @@ export abstract class AbstractEventLoopPolicy {
 }
 
 function refuseOnWindows(method: string): void {
-  if (Deno.build.os === "windows") {
+  if (OS_FAMILY === "windows") {
     throw new Deno.errors.NotSupported(
       `${method}() is not supported on windows: ProactorEventLoop waits for its child ` +
         "processes by handle and has no child watcher",
@@ -290,7 +325,7 @@ export class DefaultEventLoopPolicy extends AbstractEventLoopPolicy {
 /** The factory of a Windows-only policy: refuses elsewhere, and is not written yet. */
 function windowsOnly(policy: string, loopClass: string): EventLoopFactory {
   return () => {
-    const os = Deno.build.os;
+    const os = PLATFORM;
     if (os !== "windows") {
       throw new Deno.errors.NotSupported(
         `${policy} makes Windows loops only, and this is ${os}: ` +

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { SelectorEventLoop } from "../loop/mod.ts";
+import { SelectorEventLoop } from "../mod.ts";
 import { intArg, report } from "./_workload.ts";
 
 const n = intArg("n", 1_000_000);

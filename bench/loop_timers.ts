@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { SelectorEventLoop, type TimerHandle } from "../loop/mod.ts";
+import { SelectorEventLoop, type TimerHandle } from "../mod.ts";
 import { intArg, lcg, report } from "./_workload.ts";
 
 const MAX_DELAY_MS = 10;

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { SelectorEventLoop } from "../loop/mod.ts";
+import { SelectorEventLoop } from "../mod.ts";
 import { intArg, percentile, report } from "./_workload.ts";
 
 const n = intArg("n", 2000);

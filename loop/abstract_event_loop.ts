@@ -7,7 +7,7 @@
 import type { Callback, Handle, TimerHandle } from "./handle.ts";
 import type { Future } from "./future.ts";
 import type { Task } from "./task.ts";
-import type { FileObj } from "../selectors/mod.ts";
+import type { FileObj, HasFileno } from "../selectors/mod.ts";
 import type {
   Address,
   AddrInfo,
@@ -16,20 +16,32 @@ import type {
   Socket,
   SocketFamily,
 } from "../net/mod.ts";
-import type { DatagramTransport } from "../transports/base_transport.ts";
-import type { DatagramProtocol } from "../transports/datagram_protocol.ts";
-import type { Transport } from "../transports/base_transport.ts";
-import type { StreamProtocol } from "./selector/socket_transport.ts";
-import type { ConnectAcceptedSocketOptions, CreateConnectionOptions } from "./base/create_connection.ts";
-import type { CreateServerOptions } from "./base/create_server.ts";
-import type { Server } from "./base/server.ts";
-import type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "./unix/unix_sockets.ts";
-import type { ReadTransport, WriteTransport } from "../transports/base_transport.ts";
+import type {
+  DatagramTransport,
+  ReadTransport,
+  SubprocessTransport,
+  Transport,
+  WriteTransport,
+} from "../transports/base_transport.ts";
 import type { BaseProtocol } from "../transports/protocol.ts";
-import type { PipeFileObj } from "./unix/pipes.ts";
-import type { SubprocessTransport } from "../transports/base_transport.ts";
+import type { DatagramProtocol } from "../transports/datagram_protocol.ts";
+import type { StreamProtocol } from "../transports/stream_protocol.ts";
 import type { SubprocessProtocol } from "../transports/subprocess_protocol.ts";
-import type { SubprocessOptions } from "./unix/subprocess.ts";
+import type {
+  ConnectAcceptedSocketOptions,
+  CreateConnectionOptions,
+  CreateServerOptions,
+  CreateUnixConnectionOptions,
+  CreateUnixServerOptions,
+} from "./connection_options.ts";
+import type { AbstractServer } from "./abstract_server.ts";
+import type { SubprocessOptions } from "./subprocess_options.ts";
+
+/**
+ * What the pipe methods take: an fd, or an object with `fileno()` (a
+ * `Socket`; Deno's `FsFile` hides its fd).
+ */
+export type PipeFileObj = number | HasFileno;
 
 /**
  * What an exception handler receives, shaped as asyncio's context dict:
@@ -177,12 +189,26 @@ export interface AbstractEventLoop extends Disposable {
   /** Closes the loop; it must not be running. */
   close(): void;
 
+  /**
+   * Calls `callback(...args)` on the next iteration. A callback whose one
+   * parameter may be left out (a Promise's `resolve`) needs no arguments.
+   */
+  callSoon(callback: (value?: undefined) => unknown): Handle;
   /** Calls `callback(...args)` on the next iteration. */
   callSoon<A extends unknown[]>(callback: Callback<A>, ...args: A): Handle;
   /** Like `callSoon()`; also wakes the loop (asyncio's thread-safe variant). */
+  callSoonThreadsafe(callback: (value?: undefined) => unknown): Handle;
+  /** Like `callSoon()`; also wakes the loop (asyncio's thread-safe variant). */
   callSoonThreadsafe<A extends unknown[]>(callback: Callback<A>, ...args: A): Handle;
+  /**
+   * Calls `callback(...args)` after `delayMs`; `new Promise((r) =>
+   * loop.callLater(10, r))` type-checks, as with `setTimeout`.
+   */
+  callLater(delayMs: number, callback: (value?: undefined) => unknown): TimerHandle;
   /** Calls `callback(...args)` after `delayMs`. */
   callLater<A extends unknown[]>(delayMs: number, callback: Callback<A>, ...args: A): TimerHandle;
+  /** Calls `callback(...args)` at loop time `when` (ms). */
+  callAt(when: number, callback: (value?: undefined) => unknown): TimerHandle;
   /** Calls `callback(...args)` at loop time `when` (ms). */
   callAt<A extends unknown[]>(when: number, callback: Callback<A>, ...args: A): TimerHandle;
   /** The loop's monotonic clock, in ms. */
@@ -261,7 +287,7 @@ export interface AbstractEventLoop extends Disposable {
   createServer<P extends StreamProtocol>(
     protocolFactory: () => P,
     options?: CreateServerOptions,
-  ): Promise<Server>;
+  ): Promise<AbstractServer>;
   /** Connects to the unix socket `path` (or wraps `options.sock`). */
   createUnixConnection<P extends StreamProtocol>(
     protocolFactory: () => P,
@@ -273,7 +299,7 @@ export interface AbstractEventLoop extends Disposable {
     protocolFactory: () => P,
     path?: string | null,
     options?: CreateUnixServerOptions,
-  ): Promise<Server>;
+  ): Promise<AbstractServer>;
   /** Wraps an accepted stream socket in a transport. */
   connectAcceptedSocket<P extends StreamProtocol>(
     protocolFactory: () => P,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { CreateConnectionOptions } from "../loop/base/create_connection.ts";
+import type { CreateConnectionOptions } from "../loop/connection_options.ts";
 import { getEventLoop } from "../policy.ts";
 import { StreamReader } from "./stream_reader.ts";
 import { StreamReaderProtocol } from "./stream_reader_protocol.ts";

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { CreateServerOptions } from "../loop/base/create_server.ts";
-import type { Server } from "../loop/base/server.ts";
+import type { CreateServerOptions } from "../loop/connection_options.ts";
+import type { AbstractServer } from "../loop/abstract_server.ts";
 import { getEventLoop } from "../policy.ts";
 import { splitLimit } from "./open_connection.ts";
 import { StreamReader } from "./stream_reader.ts";
@@ -50,7 +50,7 @@ export function checkCallback(cb: unknown, what: string): void {
 export function startServer(
   clientConnected: ClientConnectedCallback,
   options: StartServerOptions = {},
-): Promise<Server> {
+): Promise<AbstractServer> {
   try {
     checkCallback(clientConnected, "startServer()");
     const [limit, rest] = splitLimit(options, "startServer()");

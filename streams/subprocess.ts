@@ -7,7 +7,7 @@
  * @module
  */
 import type { AbstractEventLoop } from "../loop/abstract_event_loop.ts";
-import type { SubprocessOptions } from "../loop/unix/subprocess.ts";
+import type { SubprocessOptions } from "../loop/subprocess_options.ts";
 import type {
   BaseTransport,
   SubprocessTransport,

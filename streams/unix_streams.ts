@@ -5,8 +5,11 @@
  *
  * @module
  */
-import type { Server } from "../loop/base/server.ts";
-import type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "../loop/unix/unix_sockets.ts";
+import type { AbstractServer } from "../loop/abstract_server.ts";
+import type {
+  CreateUnixConnectionOptions,
+  CreateUnixServerOptions,
+} from "../loop/connection_options.ts";
 import { getEventLoop } from "../policy.ts";
 import { splitLimit, type StreamPair } from "./open_connection.ts";
 import { checkCallback } from "./start_server.ts";
@@ -66,7 +69,7 @@ export function startUnixServer(
   clientConnected: ClientConnectedCallback,
   path?: string | null,
   options: StartUnixServerOptions = {},
-): Promise<Server> {
+): Promise<AbstractServer> {
   try {
     checkCallback(clientConnected, "startUnixServer()");
     const [limit, rest] = splitLimit(options, "startUnixServer()");

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { EventLoopOptions } from "../loop/mod.ts";
-import { SelectorEventLoop } from "../loop/mod.ts";
+import type { EventLoopOptions } from "../mod.ts";
+import { SelectorEventLoop } from "../mod.ts";
 import { type SelectorFactory, SELECTORS } from "./_selector_factories.ts";
 
 /** A selector of the matrix: its name and a factory. */

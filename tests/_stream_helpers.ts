@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { SelectorEventLoop, Server } from "../loop/mod.ts";
+import type { AbstractServer, SelectorEventLoop } from "../mod.ts";
 import { Socket } from "../net/mod.ts";
 import { Protocol, type Transport } from "../transports/mod.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
@@ -101,7 +101,7 @@ export class Recorder extends Protocol {
 }
 
 /** The port of a TCP server's first socket. */
-export function portOf(server: Server, i = 0): number {
+export function portOf(server: AbstractServer, i = 0): number {
   return (server.sockets[i].getsockname() as { port: number }).port;
 }
 

@@ -5,13 +5,13 @@
  * SIGINT handling (in a separate `deno run` process).
  */
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
+import { DEVNULL } from "../mod.ts";
 import {
   type AbstractChildWatcher,
-  DEVNULL,
   KqueueChildWatcher,
   PidfdChildWatcher,
   SigchldChildWatcher,
-} from "../loop/mod.ts";
+} from "../loop/unix/mod.ts";
 import { DefaultEventLoopPolicy, getEventLoopPolicy } from "../policy.ts";
 import { pidfdSupport } from "../ffi/linux/pidfd.ts";
 import { spawnProcess } from "../ffi/unix/spawn.ts";

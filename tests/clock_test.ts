@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertGreater } from "@std/assert";
 import { fileURLToPath } from "node:url";
-import { monotonic, monotonicResolution, SelectorEventLoop } from "../loop/mod.ts";
+import { monotonic, monotonicResolution, SelectorEventLoop } from "../mod.ts";
 
 // The alignment with performance.now() is estimated once, from reads a few
 // hundred ns apart; 1 ms leaves room for a descheduled read, not for a wrong scale.

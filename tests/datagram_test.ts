@@ -7,7 +7,7 @@ import {
   assertStringIncludes,
   assertThrows,
 } from "@std/assert";
-import type { SelectorEventLoop } from "../loop/mod.ts";
+import type { SelectorEventLoop } from "../mod.ts";
 import { type Address, type NetAddress, Socket, type UnixAddress } from "../net/mod.ts";
 import { DatagramProtocol } from "../transports/datagram_protocol.ts";
 import {

@@ -4,7 +4,7 @@
  * on order or counts, never on durations.
  */
 import { assert, assertEquals, assertGreater } from "@std/assert";
-import { DEVNULL, SelectorEventLoop } from "../loop/mod.ts";
+import { DEVNULL, SelectorEventLoop } from "../mod.ts";
 import { Recorder } from "./_subprocess_helpers.ts";
 
 /** Keeps `loop` busy with a callSoon chain until `until()` holds (or a hop cap is reached). */

@@ -18,7 +18,7 @@ import {
   Handle,
   SelectorEventLoop,
   TimerHandle,
-} from "../loop/mod.ts";
+} from "../mod.ts";
 import { TimerHeap } from "../loop/base/_heap.ts";
 import { countFds } from "./_fd_leak.ts";
 import { captureConsole, newLoop, SELECTORS } from "./_loops.ts";

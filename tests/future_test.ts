@@ -12,7 +12,7 @@ import {
   InvalidStateError,
   isFuture,
   SelectorEventLoop,
-} from "../loop/mod.ts";
+} from "../mod.ts";
 
 async function turns(loop: SelectorEventLoop, n = 1): Promise<void> {
   for (let i = 0; i < n; i++) {

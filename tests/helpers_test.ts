@@ -17,7 +17,7 @@ import {
   timeout,
   TimeoutError,
   waitFor,
-} from "../loop/mod.ts";
+} from "../mod.ts";
 
 Deno.test("sleep() resolves to its value after the delay, in time order", async () => {
   using loop = new SelectorEventLoop();

@@ -7,15 +7,10 @@ import {
   assertStrictEquals,
   assertStringIncludes,
 } from "@std/assert";
-import type { ExceptionContext, SelectorEventLoop } from "../loop/mod.ts";
-import {
-  BaseProtocol,
-  Protocol,
-  ReadTransport,
-  UnixReadPipeTransport,
-  UnixWritePipeTransport,
-  WriteTransport,
-} from "../transports/mod.ts";
+import type { ExceptionContext, SelectorEventLoop } from "../mod.ts";
+import { BaseProtocol, Protocol, ReadTransport, WriteTransport } from "../transports/mod.ts";
+import { UnixReadPipeTransport } from "../loop/unix/read_pipe_transport.ts";
+import { UnixWritePipeTransport } from "../loop/unix/write_pipe_transport.ts";
 import type { BaseTransport } from "../transports/mod.ts";
 import {
   closeFd,

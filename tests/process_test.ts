@@ -5,7 +5,7 @@
  * streams, and `Deno.Command` running alongside.
  */
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
-import { DEVNULL, PIPE, STDOUT } from "../loop/mod.ts";
+import { DEVNULL, PIPE, STDOUT } from "../mod.ts";
 import { Runner } from "../runner.ts";
 import { createSubprocessExec, createSubprocessShell, Process } from "../streams/mod.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";

@@ -7,7 +7,7 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import { closeFd, getNofileLimit, makeSocketPair, setNofileSoftLimit } from "../ffi/unix/libc.ts";
-import { type ExceptionContext, SelectorEventLoop } from "../loop/mod.ts";
+import { type ExceptionContext, SelectorEventLoop } from "../mod.ts";
 import { type NetAddress, Socket } from "../net/mod.ts";
 import { SelectSelector } from "../selectors/mod.ts";
 import { Protocol, type Transport } from "../transports/mod.ts";

@@ -5,7 +5,7 @@ import {
   assertRejects,
   assertStringIncludes,
 } from "@std/assert";
-import { CancelledError, type ExceptionContext, type SelectorEventLoop } from "../loop/mod.ts";
+import { CancelledError, type ExceptionContext, type SelectorEventLoop } from "../mod.ts";
 import { interleaveAddrinfos } from "../loop/base/create_connection.ts";
 import type { AddrInfo } from "../net/mod.ts";
 import { Socket } from "../net/mod.ts";

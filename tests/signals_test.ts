@@ -4,7 +4,7 @@
  * Deno signal listener left behind fails the test.
  */
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
-import { validSignals } from "../loop/mod.ts";
+import { validSignals } from "../loop/unix/mod.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
 import { newLoop, SELECTORS } from "./_loops.ts";
 

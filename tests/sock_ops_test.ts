@@ -6,7 +6,7 @@ import {
   assertStringIncludes,
   assertThrows,
 } from "@std/assert";
-import { CancelledError, type SelectorEventLoop, sleep, waitFor } from "../loop/mod.ts";
+import { CancelledError, type SelectorEventLoop, sleep, waitFor } from "../mod.ts";
 import { closeFd, makeSocketPair, writeFd } from "../ffi/unix/libc.ts";
 import {
   type Address,

@@ -6,7 +6,7 @@ import {
   assertStrictEquals,
   assertThrows,
 } from "@std/assert";
-import type { ExceptionContext, SelectorEventLoop } from "../loop/mod.ts";
+import type { ExceptionContext, SelectorEventLoop } from "../mod.ts";
 import { Socket } from "../net/mod.ts";
 import { BufferedProtocol, Transport, WriteTransport } from "../transports/mod.ts";
 import { getNofileLimit, setNofileSoftLimit } from "../ffi/unix/libc.ts";

@@ -11,8 +11,8 @@ import {
   assertStrictEquals,
   assertThrows,
 } from "@std/assert";
-import { CancelledError, IncompleteReadError, LimitOverrunError } from "../loop/mod.ts";
-import type { SelectorEventLoop, Server } from "../loop/mod.ts";
+import { CancelledError, IncompleteReadError, LimitOverrunError } from "../mod.ts";
+import type { AbstractServer, SelectorEventLoop } from "../mod.ts";
 import { newEventLoop, setEventLoop } from "../policy.ts";
 import {
   DEFAULT_LIMIT,
@@ -46,7 +46,7 @@ function buffered(reader: StreamReader): number {
   return Number(/ (\d+) bytes/.exec(String(reader))?.[1] ?? 0);
 }
 
-async function lineEchoServer(): Promise<Server> {
+async function lineEchoServer(): Promise<AbstractServer> {
   return await startServer(async (reader, writer) => {
     for await (const line of reader) {
       writer.write(line);

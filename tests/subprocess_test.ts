@@ -10,8 +10,8 @@ import {
   assertStringIncludes,
   assertThrows,
 } from "@std/assert";
-import { DEVNULL, PIPE, STDOUT } from "../loop/mod.ts";
-import type { SelectorEventLoop } from "../loop/mod.ts";
+import { DEVNULL, PIPE, STDOUT } from "../mod.ts";
+import type { SelectorEventLoop } from "../mod.ts";
 import type { WriteTransport } from "../transports/base_transport.ts";
 import type { UnixSubprocessTransport } from "../loop/unix/subprocess_transport.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";

@@ -16,7 +16,7 @@ import {
 } from "@std/assert";
 import { closeFd, makePipe, readFd, setNonBlocking, writeFd } from "../ffi/unix/libc.ts";
 import { CancelledError } from "../loop/errors.ts";
-import { PIPE, type SelectorEventLoop } from "../loop/mod.ts";
+import { PIPE, type SelectorEventLoop } from "../mod.ts";
 import { Runner } from "../runner.ts";
 import { createSubprocessExec, createSubprocessShell, StreamReader } from "../streams/mod.ts";
 import { BufferedProtocol } from "../transports/buffered_protocol.ts";

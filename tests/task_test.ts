@@ -15,7 +15,7 @@ import {
   SelectorEventLoop,
   sleep,
   Task,
-} from "../loop/mod.ts";
+} from "../mod.ts";
 
 Deno.test("Task starts on the loop's next turn, not inside createTask()", async () => {
   using loop = new SelectorEventLoop();

@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { openConnection, startServer, StreamReader } from "../streams/mod.ts";
 import { SELECTORS } from "./_loops.ts";
-import { MAX_READ_SIZE } from "../transports/mod.ts";
+import { MAX_READ_SIZE } from "../loop/selector/socket_transport.ts";
 import { onLoop, pattern, portOf, sameBytes, tick, until } from "./_stream_helpers.ts";
 
 const enc = new TextEncoder();

@@ -436,6 +436,57 @@ export abstract class DatagramTransport extends BaseTransport {
    * ```
    */
   abstract getWriteBufferSize(): number;
+
+  /**
+   * The high and low water marks of the send buffer, in bytes.
+   *
+   * @example
+   * ```ts ignore
+   * const { high, low } = transport.getWriteBufferLimits();
+   * ```
+   */
+  abstract getWriteBufferLimits(): WriteBufferLimits;
+
+  /**
+   * Sets the water marks at which the protocol's `pauseWriting()` and
+   * `resumeWriting()` are called.
+   *
+   * @example
+   * ```ts ignore
+   * transport.setWriteBufferLimits({ high: 64 * 1024 });
+   * ```
+   */
+  abstract setWriteBufferLimits(limits?: WriteBufferLimitsOptions): void;
+
+  /**
+   * Whether datagrams are being received (not paused).
+   *
+   * @example
+   * ```ts ignore
+   * console.log(transport.isReading());
+   * ```
+   */
+  abstract isReading(): boolean;
+
+  /**
+   * Stops delivering datagrams until `resumeReading()`.
+   *
+   * @example
+   * ```ts ignore
+   * transport.pauseReading();
+   * ```
+   */
+  abstract pauseReading(): void;
+
+  /**
+   * Delivers datagrams again after `pauseReading()`.
+   *
+   * @example
+   * ```ts ignore
+   * transport.resumeReading();
+   * ```
+   */
+  abstract resumeReading(): void;
 }
 
 /**

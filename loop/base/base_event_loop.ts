@@ -13,33 +13,58 @@ import type {
   EventLoopOptions,
   ExceptionContext,
   ExceptionHandler,
+  PipeFileObj,
   SockOptions,
   TaskOptions,
 } from "../abstract_event_loop.ts";
 import type { FileObj } from "../../selectors/mod.ts";
-import type { Address, AddrInfo, GetaddrinfoOptions, NetAddress, Socket } from "../../net/mod.ts";
-import type { DatagramTransport } from "../../transports/base_transport.ts";
+import {
+  type Address,
+  type AddrInfo,
+  getaddrinfo,
+  type GetaddrinfoOptions,
+  getnameinfo,
+  type NetAddress,
+  type Socket,
+} from "../../net/mod.ts";
+import type {
+  DatagramTransport,
+  ReadTransport,
+  SubprocessTransport,
+  Transport,
+  WriteTransport,
+} from "../../transports/base_transport.ts";
+import type { BaseProtocol } from "../../transports/protocol.ts";
 import type { DatagramProtocol } from "../../transports/datagram_protocol.ts";
+import type { StreamProtocol } from "../../transports/stream_protocol.ts";
+import type { SubprocessProtocol } from "../../transports/subprocess_protocol.ts";
+import type {
+  ConnectAcceptedSocketOptions,
+  CreateConnectionOptions,
+  CreateServerOptions,
+  CreateUnixConnectionOptions,
+  CreateUnixServerOptions,
+} from "../connection_options.ts";
+import type { SubprocessOptions } from "../subprocess_options.ts";
+import { hostYield } from "../../ffi/sys.ts";
 import { monotonic, monotonicResolution } from "../clock.ts";
-import { ensureFuture } from "../tasks/ensure_future.ts";
 import { Future, isFuture } from "../future.ts";
 import { _runHandle, type Callback, Handle, TimerHandle } from "../handle.ts";
-import { TimerHeap } from "./_heap.ts";
-import { hostYield } from "./_host_yield.ts";
+import { notSupported } from "../_platform_table.ts";
 import { _getRunningLoop, _setRunningLoop } from "../running.ts";
 import { Task } from "../task.ts";
-import type { Transport } from "../../transports/base_transport.ts";
-import type { StreamProtocol } from "../selector/socket_transport.ts";
-import type { ConnectAcceptedSocketOptions, CreateConnectionOptions } from "./create_connection.ts";
-import type { CreateServerOptions } from "./create_server.ts";
+import { ensureFuture } from "../tasks/ensure_future.ts";
+import { TimerHeap } from "./_heap.ts";
+import { connectAcceptedSocket, createConnection } from "./create_connection.ts";
+import { createDatagramEndpoint } from "./create_datagram_endpoint.ts";
+import { createServer } from "./create_server.ts";
+import type {
+  DatagramTransportOptions,
+  LoopHooks,
+  ServingTarget,
+  SocketTransportOptions,
+} from "./loop_hooks.ts";
 import type { Server } from "./server.ts";
-import type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "../unix/unix_sockets.ts";
-import type { ReadTransport, WriteTransport } from "../../transports/base_transport.ts";
-import type { BaseProtocol } from "../../transports/protocol.ts";
-import type { PipeFileObj } from "../unix/pipes.ts";
-import type { SubprocessTransport } from "../../transports/base_transport.ts";
-import type { SubprocessProtocol } from "../../transports/subprocess_protocol.ts";
-import type { SubprocessOptions } from "../unix/subprocess.ts";
 
 /** While callbacks keep coming, poll for I/O once every this many iterations (Tokio's value). */
 export const EVENT_INTERVAL = 61;
@@ -130,6 +155,16 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
     loop: this,
     args: [],
     sourceTraceback: null,
+  };
+
+  // The protected transport hooks as one object (made once: the shared code keeps it).
+  #hooks: LoopHooks = {
+    makeSocketTransport: (sock, protocol, options) =>
+      this._makeSocketTransport(sock, protocol, options),
+    makeDatagramTransport: (sock, protocol, options) =>
+      this._makeDatagramTransport(sock, protocol, options),
+    startServing: (target, sock) => this._startServing(target, sock),
+    stopServing: (sock) => this._stopServing(sock),
   };
 
   /** In debug mode, callbacks slower than this many ms are reported (asyncio's default 100 ms). */
@@ -465,6 +500,8 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
    * await loop.runForever();
    * ```
    */
+  callSoon(callback: (value?: undefined) => unknown): Handle;
+  callSoon<A extends unknown[]>(callback: Callback<A>, ...args: A): Handle;
   callSoon<A extends unknown[]>(callback: Callback<A>, ...args: A): Handle {
     if (this.#closed) this.#checkClosed();
     if (typeof callback !== "function") checkCallback(callback, "callSoon");
@@ -490,6 +527,8 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
    * await loop.runForever();
    * ```
    */
+  callSoonThreadsafe(callback: (value?: undefined) => unknown): Handle;
+  callSoonThreadsafe<A extends unknown[]>(callback: Callback<A>, ...args: A): Handle;
   callSoonThreadsafe<A extends unknown[]>(callback: Callback<A>, ...args: A): Handle {
     if (typeof callback !== "function") checkCallback(callback, "callSoonThreadsafe");
     return this.callSoon(callback, ...args);
@@ -507,6 +546,8 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
    * await loop.runForever();
    * ```
    */
+  callLater(delayMs: number, callback: (value?: undefined) => unknown): TimerHandle;
+  callLater<A extends unknown[]>(delayMs: number, callback: Callback<A>, ...args: A): TimerHandle;
   callLater<A extends unknown[]>(delayMs: number, callback: Callback<A>, ...args: A): TimerHandle {
     // One test on the hot path; checkLater() says what is wrong.
     if (typeof delayMs !== "number" || !(delayMs >= 0) || typeof callback !== "function") {
@@ -526,6 +567,8 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
    * await loop.runForever();
    * ```
    */
+  callAt(when: number, callback: (value?: undefined) => unknown): TimerHandle;
+  callAt<A extends unknown[]>(when: number, callback: Callback<A>, ...args: A): TimerHandle;
   callAt<A extends unknown[]>(when: number, callback: Callback<A>, ...args: A): TimerHandle {
     if (typeof when !== "number" || when !== when || typeof callback !== "function") {
       checkTime(when, "when", "callAt");
@@ -607,34 +650,105 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
     return new Task(coro, { loop: this, name: options?.name });
   }
 
-  // --- I/O watchers, supplied by subclasses -------------------------------
+  // --- I/O watchers: loop kinds that have them override these ------------
 
-  /** Calls `callback(...args)` whenever `fileobj` is readable. */
-  abstract addReader<A extends unknown[]>(
-    fileobj: FileObj,
-    callback: Callback<A>,
-    ...args: A
-  ): Handle;
-  /** Stops watching `fileobj` for reading; returns whether it was watched. */
-  abstract removeReader(fileobj: FileObj): boolean;
-  /** Calls `callback(...args)` whenever `fileobj` is writable. */
-  abstract addWriter<A extends unknown[]>(
-    fileobj: FileObj,
-    callback: Callback<A>,
-    ...args: A
-  ): Handle;
-  /** Stops watching `fileobj` for writing; returns whether it was watched. */
-  abstract removeWriter(fileobj: FileObj): boolean;
-  /** Calls `callback(...args)` on the loop whenever signal `sig` arrives (Unix only). */
-  abstract addSignalHandler<A extends unknown[]>(
-    sig: Deno.Signal,
-    callback: Callback<A>,
-    ...args: A
-  ): void;
-  /** Removes the handler of signal `sig`; returns whether there was one. */
-  abstract removeSignalHandler(sig: Deno.Signal): boolean;
+  /**
+   * Calls `callback(...args)` whenever `fileobj` is readable. This default
+   * throws `NotSupported` naming the alternative; loop kinds with readiness
+   * override it.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop, Socket } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * using sock = new Socket();
+   * loop.addReader(sock, () => {});
+   * loop.removeReader(sock);
+   * ```
+   */
+  addReader<A extends unknown[]>(_fileobj: FileObj, _callback: Callback<A>, ..._args: A): Handle {
+    throw notSupported("addReader", this);
+  }
 
-  // --- Socket calls and name resolution, supplied by subclasses ------------
+  /**
+   * Stops watching `fileobj` for reading; returns whether it was watched.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * console.log(loop.removeReader(0)); // false
+   * ```
+   */
+  removeReader(_fileobj: FileObj): boolean {
+    throw notSupported("removeReader", this);
+  }
+
+  /**
+   * Calls `callback(...args)` whenever `fileobj` is writable (see `addReader()`).
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop, Socket } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * using sock = new Socket();
+   * loop.addWriter(sock, () => loop.removeWriter(sock));
+   * loop.removeWriter(sock);
+   * ```
+   */
+  addWriter<A extends unknown[]>(_fileobj: FileObj, _callback: Callback<A>, ..._args: A): Handle {
+    throw notSupported("addWriter", this);
+  }
+
+  /**
+   * Stops watching `fileobj` for writing; returns whether it was watched.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * console.log(loop.removeWriter(1)); // false
+   * ```
+   */
+  removeWriter(_fileobj: FileObj): boolean {
+    throw notSupported("removeWriter", this);
+  }
+
+  /**
+   * Calls `callback(...args)` on the loop whenever signal `sig` arrives.
+   * This default throws `NotSupported`; the Unix loop overrides it.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * loop.addSignalHandler("SIGUSR1", () => loop.stop());
+   * loop.removeSignalHandler("SIGUSR1");
+   * ```
+   */
+  addSignalHandler<A extends unknown[]>(
+    _sig: Deno.Signal,
+    _callback: Callback<A>,
+    ..._args: A
+  ): void {
+    throw notSupported("addSignalHandler", this);
+  }
+
+  /**
+   * Removes the handler of signal `sig`; returns whether there was one.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * console.log(loop.removeSignalHandler("SIGUSR1")); // false
+   * ```
+   */
+  removeSignalHandler(_sig: Deno.Signal): boolean {
+    throw notSupported("removeSignalHandler", this);
+  }
+
+  // --- Socket calls, supplied by loop kinds ---------------------------------
 
   /** Receives up to `nbytes` bytes from the nonblocking `sock`. */
   abstract sockRecv(sock: Socket, nbytes: number, options?: SockOptions): Promise<Uint8Array>;
@@ -666,72 +780,279 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
   abstract sockConnect(sock: Socket, address: Address, options?: SockOptions): Promise<void>;
   /** Accepts a connection on the listening `sock`. */
   abstract sockAccept(sock: Socket, options?: SockOptions): Promise<[Socket, Address]>;
-  /** Resolves `host` and `port`. */
-  abstract getaddrinfo(
+
+  // --- Transports, supplied by loop kinds (asyncio's protected hooks) -------
+
+  /** Wraps a connected stream socket in this loop kind's transport. */
+  protected abstract _makeSocketTransport(
+    sock: Socket,
+    protocol: StreamProtocol,
+    options: SocketTransportOptions,
+  ): Transport;
+  /** Wraps a datagram socket in this loop kind's transport. */
+  protected abstract _makeDatagramTransport(
+    sock: Socket,
+    protocol: DatagramProtocol,
+    options: DatagramTransportOptions,
+  ): DatagramTransport;
+  /** Starts accepting on the listening `sock` for a server. */
+  protected abstract _startServing(target: ServingTarget, sock: Socket): void;
+  /** Stops accepting on `sock`. */
+  protected abstract _stopServing(sock: Socket): void;
+
+  /** The hooks above as one object, for the shared connection code and `Server`. */
+  protected get _hooks(): LoopHooks {
+    return this.#hooks;
+  }
+
+  // --- Name resolution, connections and servers: written once ---------------
+
+  /**
+   * Resolves `host` and `port` off the JavaScript thread (see `getaddrinfo`
+   * of `net/`).
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * const infos = await loop.getaddrinfo("localhost", 80, { type: "stream" });
+   * console.log(infos[0].address); // { transport: "tcp", hostname: "127.0.0.1", port: 80 }
+   * ```
+   */
+  getaddrinfo(
     host: string | null,
     port: number | string | null,
     options?: GetaddrinfoOptions,
-  ): Promise<AddrInfo[]>;
-  /** The host and service names of `addr`. */
-  abstract getnameinfo(addr: NetAddress, flags?: number): Promise<[string, string]>;
+  ): Promise<AddrInfo[]> {
+    return getaddrinfo(host, port, options);
+  }
 
-  // --- Connections and servers, supplied by subclasses ---------------------
+  /**
+   * The host and service names of `addr`, looked up off the JavaScript thread.
+   *
+   * @example
+   * ```ts
+   * import { NI_NUMERICSERV, SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * const [host, port] = await loop.getnameinfo(
+   *   { transport: "tcp", hostname: "127.0.0.1", port: 80 },
+   *   NI_NUMERICSERV,
+   * );
+   * ```
+   */
+  getnameinfo(addr: NetAddress, flags?: number): Promise<[string, string]> {
+    return getnameinfo(addr, flags);
+  }
 
-  /** Connects and wraps the socket in a stream transport. */
-  abstract createConnection<P extends StreamProtocol>(
+  /**
+   * Opens a stream connection (asyncio's `create_connection()`, with `host`
+   * and `port` in `options`): resolves the host, tries each address in turn
+   * (or staggered by `happyEyeballsDelay` ms), and resolves to
+   * `[transport, protocol]` once the protocol's `connectionMade()` ran.
+   * `TCP_NODELAY` is set unless `noDelay: false`. `ssl` throws `NotSupported`.
+   *
+   * @example
+   * ```ts ignore
+   * import { Protocol, SelectorEventLoop } from "@aio/loop";
+   * const [transport, protocol] = await loop.createConnection(() => new Protocol(), {
+   *   host: "localhost",
+   *   port: 8080,
+   * });
+   * transport.close();
+   * ```
+   */
+  createConnection<P extends StreamProtocol>(
     protocolFactory: () => P,
     options?: CreateConnectionOptions,
-  ): Promise<[Transport, P]>;
-  /** Listens and serves stream connections. */
-  abstract createServer<P extends StreamProtocol>(
+  ): Promise<[Transport, P]> {
+    return createConnection(this, this.#hooks, protocolFactory, options);
+  }
+
+  /**
+   * Listens for stream connections (asyncio's `create_server()`, with `host`
+   * and `port` in `options`): on each host given, or on every interface
+   * (IPv4 and IPv6 sockets) when `host` is `null`/omitted.
+   *
+   * @example
+   * ```ts ignore
+   * import { Protocol, SelectorEventLoop } from "@aio/loop";
+   * await using server = await loop.createServer(() => new Protocol(), { host: "127.0.0.1", port: 0 });
+   * console.log(server.sockets[0].getsockname());
+   * ```
+   */
+  createServer<P extends StreamProtocol>(
     protocolFactory: () => P,
     options?: CreateServerOptions,
-  ): Promise<Server>;
-  /** Connects to a unix socket. */
-  abstract createUnixConnection<P extends StreamProtocol>(
-    protocolFactory: () => P,
-    path?: string | null,
-    options?: CreateUnixConnectionOptions,
-  ): Promise<[Transport, P]>;
-  /** Listens on a unix socket. */
-  abstract createUnixServer<P extends StreamProtocol>(
-    protocolFactory: () => P,
-    path?: string | null,
-    options?: CreateUnixServerOptions,
-  ): Promise<Server>;
-  /** Wraps an accepted stream socket in a transport. */
-  abstract connectAcceptedSocket<P extends StreamProtocol>(
+  ): Promise<Server> {
+    return createServer(this, this.#hooks, protocolFactory, options);
+  }
+
+  /**
+   * Wraps an accepted (connected) stream socket in a transport.
+   *
+   * @example
+   * ```ts ignore
+   * const [conn] = await loop.sockAccept(listener);
+   * const [transport] = await loop.connectAcceptedSocket(() => new Protocol(), conn);
+   * ```
+   */
+  connectAcceptedSocket<P extends StreamProtocol>(
     protocolFactory: () => P,
     sock: Socket,
     options?: ConnectAcceptedSocketOptions,
-  ): Promise<[Transport, P]>;
-  /** Wraps the read end of a pipe (see `SelectorEventLoop`). */
-  abstract connectReadPipe<P extends StreamProtocol>(
-    protocolFactory: () => P,
-    pipe: PipeFileObj,
-  ): Promise<[ReadTransport, P]>;
-  /** Wraps the write end of a pipe (see `SelectorEventLoop`). */
-  abstract connectWritePipe<P extends BaseProtocol>(
-    protocolFactory: () => P,
-    pipe: PipeFileObj,
-  ): Promise<[WriteTransport, P]>;
-  /** Starts `args[0]` with the arguments `args` (posix_spawn): `[transport, protocol]`. */
-  abstract subprocessExec<P extends SubprocessProtocol>(
-    protocolFactory: () => P,
-    args: readonly string[],
-    options?: SubprocessOptions,
-  ): Promise<[SubprocessTransport, P]>;
-  /** Runs the shell command `cmd` with `/bin/sh -c`: `[transport, protocol]`. */
-  abstract subprocessShell<P extends SubprocessProtocol>(
-    protocolFactory: () => P,
-    cmd: string,
-    options?: SubprocessOptions,
-  ): Promise<[SubprocessTransport, P]>;
-  /** Opens a UDP or unix datagram endpoint (see `SelectorEventLoop`). */
-  abstract createDatagramEndpoint<P extends DatagramProtocol>(
+  ): Promise<[Transport, P]> {
+    return connectAcceptedSocket(this, this.#hooks, protocolFactory, sock, options);
+  }
+
+  /**
+   * Opens a datagram endpoint (asyncio's `create_datagram_endpoint()`): a
+   * UDP socket (IPv4 or IPv6) or a unix datagram socket, bound to
+   * `options.localAddr` and/or connected to `options.remoteAddr` (host names
+   * are resolved off the JavaScript thread), wrapped in a datagram transport
+   * whose protocol `protocolFactory` makes. Resolves once the protocol's
+   * `connectionMade()` ran. `reuseAddress` is refused (`TypeError`), as in
+   * asyncio 3.11+.
+   *
+   * @example A UDP echo server and a client on one loop
+   * ```ts
+   * import { type Address, SelectorEventLoop } from "@aio/loop";
+   * import { DatagramProtocol, type DatagramTransport } from "../../transports/mod.ts";
+   * using loop = new SelectorEventLoop();
+   * class Echo extends DatagramProtocol {
+   *   transport?: DatagramTransport;
+   *   override connectionMade(transport: DatagramTransport): void {
+   *     this.transport = transport;
+   *   }
+   *   override datagramReceived(data: Uint8Array, addr: Address): void {
+   *     this.transport!.sendto(data, addr);
+   *   }
+   * }
+   * class Client extends DatagramProtocol {
+   *   reply = Promise.withResolvers<string>();
+   *   override datagramReceived(data: Uint8Array): void {
+   *     this.reply.resolve(new TextDecoder().decode(data));
+   *   }
+   * }
+   * const answer = await loop.runUntilComplete(async () => {
+   *   const [server] = await loop.createDatagramEndpoint(() => new Echo(), {
+   *     localAddr: { transport: "udp", hostname: "127.0.0.1", port: 0 },
+   *   });
+   *   const [client, protocol] = await loop.createDatagramEndpoint(() => new Client(), {
+   *     remoteAddr: server.getExtraInfo("sockname"),
+   *   });
+   *   client.sendto(new TextEncoder().encode("ping"));
+   *   const reply = await protocol.reply.promise;
+   *   client.close();
+   *   server.close();
+   *   return reply;
+   * });
+   * console.log(answer); // ping
+   * ```
+   */
+  createDatagramEndpoint<P extends DatagramProtocol>(
     protocolFactory: () => P,
     options?: DatagramEndpointOptions,
-  ): Promise<[DatagramTransport, P]>;
+  ): Promise<[DatagramTransport, P]> {
+    return createDatagramEndpoint(this, this.#hooks, protocolFactory, options);
+  }
+
+  // --- What only some loop kinds have: the platform table's refusals --------
+
+  /**
+   * Connects to the unix socket `path`. This default rejects with
+   * `NotSupported`; the Unix loop overrides it.
+   *
+   * @example
+   * ```ts ignore
+   * const [transport] = await loop.createUnixConnection(() => new Protocol(), "/tmp/app.sock");
+   * ```
+   */
+  createUnixConnection<P extends StreamProtocol>(
+    _protocolFactory: () => P,
+    _path?: string | null,
+    _options?: CreateUnixConnectionOptions,
+  ): Promise<[Transport, P]> {
+    return Promise.reject(notSupported("createUnixConnection", this));
+  }
+
+  /**
+   * Listens on the unix socket `path`. This default rejects with
+   * `NotSupported`; the Unix loop overrides it.
+   *
+   * @example
+   * ```ts ignore
+   * await using server = await loop.createUnixServer(() => new Protocol(), "/tmp/app.sock");
+   * ```
+   */
+  createUnixServer<P extends StreamProtocol>(
+    _protocolFactory: () => P,
+    _path?: string | null,
+    _options?: CreateUnixServerOptions,
+  ): Promise<Server> {
+    return Promise.reject(notSupported("createUnixServer", this));
+  }
+
+  /**
+   * Wraps the read end of a pipe. This default rejects with `NotSupported`.
+   *
+   * @example
+   * ```ts ignore
+   * const [transport, protocol] = await loop.connectReadPipe(() => new Collect(), fd);
+   * ```
+   */
+  connectReadPipe<P extends StreamProtocol>(
+    _protocolFactory: () => P,
+    _pipe: PipeFileObj,
+  ): Promise<[ReadTransport, P]> {
+    return Promise.reject(notSupported("connectReadPipe", this));
+  }
+
+  /**
+   * Wraps the write end of a pipe. This default rejects with `NotSupported`.
+   *
+   * @example
+   * ```ts ignore
+   * const [transport] = await loop.connectWritePipe(() => new BaseProtocol(), fd);
+   * ```
+   */
+  connectWritePipe<P extends BaseProtocol>(
+    _protocolFactory: () => P,
+    _pipe: PipeFileObj,
+  ): Promise<[WriteTransport, P]> {
+    return Promise.reject(notSupported("connectWritePipe", this));
+  }
+
+  /**
+   * Starts a subprocess. This default rejects with `NotSupported`.
+   *
+   * @example
+   * ```ts ignore
+   * const [transport, protocol] = await loop.subprocessExec(() => new Exit(), ["true"]);
+   * ```
+   */
+  subprocessExec<P extends SubprocessProtocol>(
+    _protocolFactory: () => P,
+    _args: readonly string[],
+    _options?: SubprocessOptions,
+  ): Promise<[SubprocessTransport, P]> {
+    return Promise.reject(notSupported("subprocessExec", this));
+  }
+
+  /**
+   * Runs a shell command. This default rejects with `NotSupported`.
+   *
+   * @example
+   * ```ts ignore
+   * const [transport, protocol] = await loop.subprocessShell(() => new Exit(), "true");
+   * ```
+   */
+  subprocessShell<P extends SubprocessProtocol>(
+    _protocolFactory: () => P,
+    _cmd: string,
+    _options?: SubprocessOptions,
+  ): Promise<[SubprocessTransport, P]> {
+    return Promise.reject(notSupported("subprocessShell", this));
+  }
 
   // --- Errors and debugging -----------------------------------------------
 

@@ -7,83 +7,24 @@
  * @module
  */
 import { type AddrInfo, getaddrinfo, type GetaddrinfoOptions, Socket } from "../../net/mod.ts";
-import type { Transport } from "../../transports/base_transport.ts";
-import {
-  SelectorSocketTransport,
-  type StreamProtocol,
-  type TransportLoop,
-} from "../selector/socket_transport.ts";
+import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import type { AbstractEventLoop } from "../abstract_event_loop.ts";
+import type {
+  ConnectAcceptedSocketOptions,
+  CreateConnectionOptions,
+  TransportAndProtocol,
+} from "../connection_options.ts";
 import { CancelledError } from "../errors.ts";
-import { sockConnect } from "../selector/sock_ops.ts";
 import { abortMessage, cancelOnAbort, checkSignal } from "../_signal.ts";
 import { connectionFailure, errorText, rewordError } from "../_os_error.ts";
 import { staggeredRace } from "./_staggered.ts";
+import type { LoopHooks } from "./loop_hooks.ts";
 
 /** What the connection calls need of a loop. */
-export type ConnectionLoop =
-  & TransportLoop
-  & Pick<AbstractEventLoop, "createFuture" | "callLater" | "isClosed">;
-
-/** A local address to bind before connecting: Deno-shaped, `transport` optional. */
-export interface LocalAddress {
-  /** A host name or numeric address to bind to. */
-  hostname: string;
-  /** The local port (0: any). */
-  port: number;
-}
-
-/**
- * Options of `createConnection(protocolFactory, options)`: asyncio's
- * `create_connection(protocol_factory, host, port, **kwargs)` with `host`
- * and `port` in the options object.
- */
-export interface CreateConnectionOptions {
-  /** The host to connect to (a name or a numeric address). */
-  host?: string | null;
-  /** The port (a number, a numeric string or a service name). */
-  port?: number | string | null;
-  /** Only IPv4 (`"inet"`) or IPv6 (`"inet6"`) addresses; both by default. */
-  family?: "inet" | "inet6" | "unspec";
-  /** getaddrinfo's protocol filter (0: any). */
-  proto?: number;
-  /** getaddrinfo's `AI_*` flags. */
-  flags?: number;
-  /** An already connected stream socket to use instead of `host`/`port`. */
-  sock?: Socket;
-  /** Bind to this local address before connecting. */
-  localAddr?: LocalAddress;
-  /**
-   * Happy Eyeballs (RFC 8305): start the next address's attempt after this
-   * many ms while the previous one is still pending (asyncio recommends
-   * 250 ms). Omitted: one address at a time.
-   */
-  happyEyeballsDelay?: number | null;
-  /**
-   * Reorder the addresses, alternating families, with this many of the
-   * first family first (1 by default when `happyEyeballsDelay` is set).
-   */
-  interleave?: number;
-  /** Reject with an `AggregateError` of every attempt's error (asyncio's `all_errors`). */
-  allErrors?: boolean;
-  /** Set `TCP_NODELAY` (default `true`, as asyncio since 3.7). */
-  noDelay?: boolean;
-  /** Aborting it cancels the call: it rejects with `CancelledError`, nothing is leaked. */
-  signal?: AbortSignal;
-  /** TLS is not supported yet: any value other than `undefined`/`null`/`false` throws. */
-  ssl?: unknown;
-}
-
-/** Options of `connectAcceptedSocket(protocolFactory, sock, options)`. */
-export interface ConnectAcceptedSocketOptions {
-  /** Set `TCP_NODELAY` on a TCP socket (default `true`). */
-  noDelay?: boolean;
-  /** TLS is not supported yet. */
-  ssl?: unknown;
-}
-
-/** What `createConnection` and friends resolve to: the transport and the protocol. */
-export type TransportAndProtocol<P> = [Transport, P];
+export type ConnectionLoop = Pick<
+  AbstractEventLoop,
+  "createFuture" | "callLater" | "isClosed" | "sockConnect" | "getaddrinfo"
+>;
 
 /** Throws `NotSupported` for a TLS request. */
 export function refuseSsl(ssl: unknown, what: string): void {
@@ -167,16 +108,17 @@ export function interleaveAddrinfos(infos: AddrInfo[], firstFamilyCount = 1): Ad
  */
 export async function createConnectionTransport<P extends StreamProtocol>(
   loop: ConnectionLoop,
+  hooks: LoopHooks,
   sock: Socket,
   protocolFactory: () => P,
   options: { noDelay?: boolean; signal?: AbortSignal; own?: boolean } = {},
 ): Promise<TransportAndProtocol<P>> {
   const waiter = loop.createFuture<void>();
-  let protocol: P, transport: SelectorSocketTransport;
+  let protocol: P, transport: TransportAndProtocol<P>[0];
   try {
     if (sock.getBlocking()) sock.setBlocking(false);
     protocol = protocolFactory();
-    transport = new SelectorSocketTransport(loop, sock, protocol, {
+    transport = hooks.makeSocketTransport(sock, protocol, {
       waiter,
       noDelay: options.noDelay,
     });
@@ -227,7 +169,7 @@ async function connectSock(
         throw mine.pop() ?? new Error(`no matching local address with family=${info.family} found`);
       }
     }
-    await sockConnect(loop, sock, info.address, { signal });
+    await loop.sockConnect(sock, info.address, { signal });
     return sock;
   } catch (e) {
     if (!(e instanceof CancelledError) && !mine.includes(e)) mine.push(e);
@@ -244,7 +186,7 @@ async function connectSock(
  *
  * @example
  * ```ts ignore
- * const [transport, protocol] = await createConnection(loop, () => new MyProtocol(), {
+ * const [transport, protocol] = await createConnection(loop, hooks, () => new MyProtocol(), {
  *   host: "localhost",
  *   port: 8080,
  *   happyEyeballsDelay: 250,
@@ -253,6 +195,7 @@ async function connectSock(
  */
 export async function createConnection<P extends StreamProtocol>(
   loop: ConnectionLoop,
+  hooks: LoopHooks,
   protocolFactory: () => P,
   options: CreateConnectionOptions = {},
 ): Promise<TransportAndProtocol<P>> {
@@ -320,7 +263,7 @@ export async function createConnection<P extends StreamProtocol>(
       if (signal?.aborted) throw cancelled(signal);
       throw connectionFailure(errors.flat(), options.allErrors ?? false);
     }
-    return await createConnectionTransport(loop, connected, protocolFactory, {
+    return await createConnectionTransport(loop, hooks, connected, protocolFactory, {
       noDelay,
       signal,
       own: true,
@@ -332,7 +275,7 @@ export async function createConnection<P extends StreamProtocol>(
   if (!(given instanceof Socket) || given.type !== "stream") {
     throw new TypeError(`${what}: a stream Socket was expected`);
   }
-  return await createConnectionTransport(loop, given, protocolFactory, { noDelay, signal });
+  return await createConnectionTransport(loop, hooks, given, protocolFactory, { noDelay, signal });
 }
 
 /**
@@ -343,11 +286,12 @@ export async function createConnection<P extends StreamProtocol>(
  * @example
  * ```ts ignore
  * const [conn] = server.accept();
- * const [transport, protocol] = await connectAcceptedSocket(loop, () => new MyProtocol(), conn);
+ * const [transport, protocol] = await connectAcceptedSocket(loop, hooks, () => new MyProtocol(), conn);
  * ```
  */
 export async function connectAcceptedSocket<P extends StreamProtocol>(
   loop: ConnectionLoop,
+  hooks: LoopHooks,
   protocolFactory: () => P,
   sock: Socket,
   options: ConnectAcceptedSocketOptions = {},
@@ -359,7 +303,7 @@ export async function connectAcceptedSocket<P extends StreamProtocol>(
   if (!(sock instanceof Socket) || sock.type !== "stream") {
     throw new TypeError(`${what}: a stream Socket was expected`);
   }
-  return await createConnectionTransport(loop, sock, protocolFactory, {
+  return await createConnectionTransport(loop, hooks, sock, protocolFactory, {
     noDelay: options.noDelay,
   });
 }

@@ -2,7 +2,7 @@
  * `createDatagramEndpoint()` (asyncio's `loop.create_datagram_endpoint()`):
  * makes a UDP or unix datagram socket, binds and/or connects it, resolving
  * host names off the JavaScript thread, and wraps it in a
- * `SelectorDatagramTransport`.
+ * datagram transport the loop kind makes.
  *
  * @module
  */
@@ -11,8 +11,8 @@ import { removeStaleSocket } from "./_stale_socket.ts";
 import { ipFamily } from "../../ffi/unix/sockaddr.ts";
 import { type Address, type AddrInfo, Socket, type SocketFamily } from "../../net/mod.ts";
 import type { DatagramProtocol } from "../../transports/datagram_protocol.ts";
-import { SelectorDatagramTransport } from "../selector/datagram_transport.ts";
-import type { TransportLoop } from "../selector/socket_transport.ts";
+import type { DatagramTransport } from "../../transports/base_transport.ts";
+import type { LoopHooks } from "./loop_hooks.ts";
 import type {
   AbstractEventLoop,
   DatagramEndpointAddress,
@@ -20,9 +20,10 @@ import type {
 } from "../abstract_event_loop.ts";
 
 /** What `createDatagramEndpoint()` needs of a loop. */
-export type DatagramEndpointLoop =
-  & TransportLoop
-  & Pick<AbstractEventLoop, "createFuture" | "getaddrinfo" | "sockConnect">;
+export type DatagramEndpointLoop = Pick<
+  AbstractEventLoop,
+  "createFuture" | "getaddrinfo" | "sockConnect" | "callExceptionHandler"
+>;
 
 const WHAT = "createDatagramEndpoint()";
 const IPPROTO_UDP = 17;
@@ -250,21 +251,22 @@ async function openSocket(
 /**
  * Opens a datagram endpoint on `loop` (asyncio's
  * `loop.create_datagram_endpoint()`); backs
- * `SelectorEventLoop.createDatagramEndpoint()`. Resolves once the
+ * `BaseEventLoop.createDatagramEndpoint()`. Resolves once the
  * protocol's `connectionMade()` ran.
  *
  * @example
  * ```ts ignore
- * const [transport, protocol] = await createDatagramEndpoint(loop, () => new Echo(), {
+ * const [transport, protocol] = await createDatagramEndpoint(loop, hooks, () => new Echo(), {
  *   localAddr: { transport: "udp", hostname: "127.0.0.1", port: 9999 },
  * });
  * ```
  */
 export async function createDatagramEndpoint<P extends DatagramProtocol>(
   loop: DatagramEndpointLoop,
+  hooks: LoopHooks,
   protocolFactory: () => P,
   options?: DatagramEndpointOptions,
-): Promise<[SelectorDatagramTransport, P]> {
+): Promise<[DatagramTransport, P]> {
   if (typeof protocolFactory !== "function") {
     throw new TypeError(
       `${WHAT}: protocolFactory must be a function, got ${describe(protocolFactory)}`,
@@ -309,7 +311,7 @@ export async function createDatagramEndpoint<P extends DatagramProtocol>(
     throw e;
   }
   const waiter = loop.createFuture<void>();
-  const transport = new SelectorDatagramTransport(loop, sock, protocol, {
+  const transport = hooks.makeDatagramTransport(sock, protocol, {
     address: remote,
     waiter,
   });

@@ -6,47 +6,13 @@
  * @module
  */
 import { type AddrInfo, AI_PASSIVE, Socket } from "../../net/mod.ts";
-import type { StreamProtocol } from "../selector/socket_transport.ts";
+import { OS_FAMILY } from "../../ffi/sys.ts";
+import type { StreamProtocol } from "../../transports/stream_protocol.ts";
+import type { CreateServerOptions } from "../connection_options.ts";
 import { refuseSsl, resolveWith } from "./create_connection.ts";
 import { errorText, rewordError } from "../_os_error.ts";
+import type { LoopHooks } from "./loop_hooks.ts";
 import { DEFAULT_BACKLOG, openServer, type Server, type ServerLoop } from "./server.ts";
-
-/**
- * Options of `createServer(protocolFactory, options)`: asyncio's
- * `create_server(protocol_factory, host, port, **kwargs)` with `host` and
- * `port` in the options object.
- */
-export interface CreateServerOptions {
-  /**
-   * The host(s) to listen on: a name or numeric address, several of them,
-   * or `null`/`undefined`/`""` for every interface (IPv4 and IPv6).
-   */
-  host?: string | readonly string[] | null;
-  /** The port (0 or omitted: one the OS picks, per socket). */
-  port?: number | string | null;
-  /** Only IPv4 (`"inet"`) or IPv6 (`"inet6"`); both by default. */
-  family?: "inet" | "inet6" | "unspec";
-  /** getaddrinfo's `AI_*` flags (default `AI_PASSIVE`). */
-  flags?: number;
-  /** A bound stream socket to listen on instead of `host`/`port`. */
-  sock?: Socket;
-  /** `listen()` backlog, and the most connections accepted per readiness event (default 100). */
-  backlog?: number;
-  /** `SO_REUSEADDR` (default `true` on Unix, as asyncio). */
-  reuseAddress?: boolean;
-  /** `SO_REUSEPORT`: several sockets may listen on the port. */
-  reusePort?: boolean;
-  /** `SO_KEEPALIVE` on the listening sockets (asyncio 3.13's `keep_alive`). */
-  keepAlive?: boolean;
-  /** Start accepting at once (default `true`); otherwise call `server.startServing()`. */
-  startServing?: boolean;
-  /** Set `TCP_NODELAY` on accepted connections (default `true`). */
-  noDelay?: boolean;
-  /** The pause in ms after accept() ran out of fds (default 1000, asyncio's 1 s). */
-  acceptRetryDelay?: number;
-  /** TLS is not supported yet: anything but `undefined`/`null`/`false` throws `NotSupported`. */
-  ssl?: unknown;
-}
 
 function describeInfo(info: AddrInfo): string {
   const { hostname, port } = info.address;
@@ -58,11 +24,12 @@ function describeInfo(info: AddrInfo): string {
  *
  * @example
  * ```ts ignore
- * const server = await createServer(loop, () => new Echo(), { host: "127.0.0.1", port: 8888 });
+ * const server = await createServer(loop, hooks, () => new Echo(), { host: "127.0.0.1", port: 8888 });
  * ```
  */
 export async function createServer<P extends StreamProtocol>(
   loop: ServerLoop,
+  hooks: LoopHooks,
   protocolFactory: () => P,
   options: CreateServerOptions = {},
 ): Promise<Server> {
@@ -82,7 +49,7 @@ export async function createServer<P extends StreamProtocol>(
     if (given !== undefined) {
       throw new TypeError(`${what}: host/port and sock can not be specified at the same time`);
     }
-    const reuseAddress = options.reuseAddress ?? Deno.build.os !== "windows";
+    const reuseAddress = options.reuseAddress ?? OS_FAMILY === "unix";
     const hosts: (string | null)[] = host === "" || host == null
       ? [null]
       : typeof host === "string"
@@ -162,6 +129,7 @@ export async function createServer<P extends StreamProtocol>(
       backlog: options.backlog ?? DEFAULT_BACKLOG,
       acceptRetryDelay: options.acceptRetryDelay,
       noDelay: options.noDelay,
+      serving: hooks,
     },
     options.startServing,
     () => {

@@ -5,19 +5,15 @@
  *
  * @module
  */
-import type { Address, Socket } from "../../net/mod.ts";
+import type { Socket } from "../../net/mod.ts";
 import type { Transport } from "../../transports/base_transport.ts";
-import {
-  SelectorSocketTransport,
-  type StreamProtocol,
-  type TransportLoop,
-  type TransportServerHooks,
-} from "../selector/socket_transport.ts";
+import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import type { AbstractEventLoop } from "../abstract_event_loop.ts";
+import type { AbstractServer, ServeForeverOptions } from "../abstract_server.ts";
 import { CancelledError } from "../errors.ts";
 import type { Future } from "../future.ts";
-import type { TimerHandle } from "../handle.ts";
 import { cancelOnAbort, checkSignal } from "../_signal.ts";
+import type { ServerHooks, ServingHooks, ServingTarget } from "./loop_hooks.ts";
 
 /**
  * How long accepting pauses after `EMFILE`/`ENFILE`/`ENOBUFS`/`ENOMEM`, in
@@ -43,12 +39,8 @@ export const ACCEPT_RETRY_DELAY_MS = 1000;
  */
 export const DEFAULT_BACKLOG = 100;
 
-const RESOURCE_ERRORS = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]);
-
 /** What a server needs of its loop. */
-export type ServerLoop =
-  & TransportLoop
-  & Pick<AbstractEventLoop, "callLater" | "createFuture">;
+export type ServerLoop = AbstractEventLoop;
 
 /** A function that makes a protocol for each accepted connection. */
 export type ProtocolFactory<P extends StreamProtocol = StreamProtocol> = () => P;
@@ -63,6 +55,8 @@ export interface ServerOptions {
   noDelay?: boolean;
   /** Called with each listening socket after `close()` closed it (unix path cleanup). */
   onSocketClosed?: (sock: Socket) => void;
+  /** How the loop kind accepts on a socket (the loop's `createServer` passes its own). */
+  serving: ServingHooks;
 }
 
 /**
@@ -97,12 +91,6 @@ export async function openServer(
   return server;
 }
 
-/** Options of {@linkcode Server.serveForever}. */
-export interface ServeForeverOptions {
-  /** Aborting it closes the server, waits for it, and rejects with `CancelledError`. */
-  signal?: AbortSignal;
-}
-
 /**
  * A server: listening sockets and their connections. `close()` stops
  * listening; `waitClosed()` resolves once it is closed and every connection
@@ -114,30 +102,24 @@ export interface ServeForeverOptions {
  * console.log(server.sockets[0].getsockname());
  * ```
  */
-export class Server implements AsyncDisposable {
+export class Server implements AbstractServer {
   #loop: ServerLoop;
   #sockets: Socket[] | null;
-  #factory: ProtocolFactory;
-  #backlog: number;
-  #retryDelay: number;
-  #noDelay: boolean;
   #onSocketClosed: ((sock: Socket) => void) | undefined;
   #clients = new Set<Transport>();
   #waiters: Future<void>[] | null = [];
   #serving = false;
   #servingForever: Future<void> | null = null;
-  #retries = new Map<Socket, TimerHandle>();
-  #hooks: TransportServerHooks = {
-    attach: (t) => void this.#clients.add(t),
-    detach: (t) => this.#detach(t),
-  };
+  #loopServing: ServingHooks;
+  // What the loop kind's accept machinery reads (asyncio passes the server itself).
+  #target: ServingTarget;
 
   /** Wraps bound stream `sockets`; the loop's `createServer` is the usual way to make one. */
   constructor(
     loop: ServerLoop,
     sockets: Socket[],
     protocolFactory: ProtocolFactory,
-    options: ServerOptions = {},
+    options: ServerOptions,
   ) {
     if (typeof protocolFactory !== "function") {
       throw new TypeError("Server: protocolFactory must be a function");
@@ -151,11 +133,20 @@ export class Server implements AsyncDisposable {
     }
     this.#loop = loop;
     this.#sockets = [...sockets];
-    this.#factory = protocolFactory;
-    this.#backlog = backlog;
-    this.#retryDelay = acceptRetryDelay;
-    this.#noDelay = options.noDelay ?? true;
     this.#onSocketClosed = options.onSocketClosed;
+    this.#loopServing = options.serving;
+    const hooks: ServerHooks = {
+      attach: (t) => void this.#clients.add(t),
+      detach: (t) => this.#detach(t),
+    };
+    this.#target = {
+      protocolFactory,
+      backlog,
+      acceptRetryDelay,
+      noDelay: options.noDelay ?? true,
+      hooks,
+      isServing: () => this.#serving,
+    };
   }
 
   /**
@@ -218,72 +209,8 @@ export class Server implements AsyncDisposable {
     if (this.#sockets === null) throw new Error(`${this} is closed`);
     this.#serving = true;
     for (const sock of this.#sockets) {
-      sock.listen(this.#backlog);
-      this.#watch(sock);
-    }
-  }
-
-  #watch(sock: Socket): void {
-    this.#loop.addReader(sock.fileno(), Server.#onAcceptable, this, sock);
-  }
-
-  static #onAcceptable(server: Server, sock: Socket): void {
-    server.#accept(sock);
-  }
-
-  static #onRetry(server: Server, sock: Socket): void {
-    server.#retries.delete(sock);
-    if (server.#serving && !sock.closed) server.#watch(sock);
-  }
-
-  // One readiness event may stand for many pending connections: accept up to
-  // `backlog` of them (asyncio's _accept_connection, bpo-27906).
-  #accept(sock: Socket): void {
-    for (let i = 0; i < Math.max(1, this.#backlog); i++) {
-      let conn: Socket, addr: Address;
-      try {
-        [conn, addr] = sock.accept();
-      } catch (e) {
-        if (e instanceof Deno.errors.WouldBlock) return;
-        if (e instanceof Deno.errors.ConnectionAborted) continue; // gone before we took it
-        if (RESOURCE_ERRORS.has((e as { code?: string }).code ?? "")) {
-          // Level-triggered selectors would report the socket again at once: stop
-          // watching it for a while.
-          this.#loop.callExceptionHandler({
-            message: "socket.accept() out of system resource",
-            exception: e,
-            socket: sock,
-          });
-          this.#loop.removeReader(sock.fileno());
-          this.#retries.get(sock)?.cancel();
-          this.#retries.set(
-            sock,
-            this.#loop.callLater(this.#retryDelay, Server.#onRetry, this, sock),
-          );
-          return;
-        }
-        throw e; // the loop reports it, as asyncio
-      }
-      this.#connectionAccepted(conn, addr);
-    }
-  }
-
-  #connectionAccepted(conn: Socket, addr: Address): void {
-    let protocol: StreamProtocol | undefined;
-    try {
-      protocol = this.#factory();
-      new SelectorSocketTransport(this.#loop, conn, protocol, {
-        extra: { peername: addr },
-        server: this.#hooks,
-        noDelay: this.#noDelay,
-      });
-    } catch (e) {
-      conn.close();
-      this.#loop.callExceptionHandler({
-        message: "Error on transport creation for incoming connection",
-        exception: e,
-        protocol,
-      });
+      sock.listen(this.#target.backlog);
+      this.#loopServing.startServing(this.#target, sock);
     }
   }
 
@@ -314,12 +241,10 @@ export class Server implements AsyncDisposable {
     if (sockets === null) return;
     this.#sockets = null;
     for (const sock of sockets) {
-      this.#retries.get(sock)?.cancel();
-      this.#loop.removeReader(sock.fileno());
+      this.#loopServing.stopServing(sock);
       sock.close();
       this.#onSocketClosed?.(sock);
     }
-    this.#retries.clear();
     this.#serving = false;
     const forever = this.#servingForever;
     if (forever !== null && !forever.done()) {

@@ -13,55 +13,22 @@ import {
   type SelectorKey,
   type SelectResult,
 } from "../../selectors/mod.ts";
-import type {
-  DatagramEndpointOptions,
-  EventLoopOptions,
-  SockOptions,
-} from "../abstract_event_loop.ts";
-import {
-  type Address,
-  type AddrInfo,
-  getaddrinfo,
-  type GetaddrinfoOptions,
-  getnameinfo,
-  type NetAddress,
-  type Socket,
-} from "../../net/mod.ts";
-import * as ops from "./sock_ops.ts";
-import { BaseEventLoop } from "../base/base_event_loop.ts";
-import { type Callback, Handle } from "../handle.ts";
-import { SignalHandlers } from "../unix/signal_handlers.ts";
-import { createDatagramEndpoint } from "../base/create_datagram_endpoint.ts";
-import type { SelectorDatagramTransport } from "./datagram_transport.ts";
+import type { EventLoopOptions, SockOptions } from "../abstract_event_loop.ts";
+import type { Address, Socket } from "../../net/mod.ts";
+import type { DatagramTransport, Transport } from "../../transports/base_transport.ts";
 import type { DatagramProtocol } from "../../transports/datagram_protocol.ts";
-import type { Transport } from "../../transports/base_transport.ts";
-import type { StreamProtocol } from "./socket_transport.ts";
-import {
-  connectAcceptedSocket,
-  type ConnectAcceptedSocketOptions,
-  createConnection,
-  type CreateConnectionOptions,
-} from "../base/create_connection.ts";
-import { createServer, type CreateServerOptions } from "../base/create_server.ts";
-import type { Server } from "../base/server.ts";
-import {
-  createUnixConnection,
-  type CreateUnixConnectionOptions,
-  createUnixServer,
-  type CreateUnixServerOptions,
-} from "../unix/unix_sockets.ts";
-import { connectReadPipe, connectWritePipe, type PipeFileObj } from "../unix/pipes.ts";
-import type { BaseProtocol } from "../../transports/protocol.ts";
-import type { UnixReadPipeTransport } from "../unix/read_pipe_transport.ts";
-import type { UnixWritePipeTransport } from "../unix/write_pipe_transport.ts";
-import {
-  _detachLoopFromWatchers,
-  subprocessExec,
-  type SubprocessOptions,
-  subprocessShell,
-} from "../unix/subprocess.ts";
-import type { SubprocessProtocol } from "../../transports/subprocess_protocol.ts";
-import type { UnixSubprocessTransport } from "../unix/subprocess_transport.ts";
+import type { StreamProtocol } from "../../transports/stream_protocol.ts";
+import { type Callback, Handle } from "../handle.ts";
+import { BaseEventLoop } from "../base/base_event_loop.ts";
+import type {
+  DatagramTransportOptions,
+  ServingTarget,
+  SocketTransportOptions,
+} from "../base/loop_hooks.ts";
+import * as ops from "./sock_ops.ts";
+import { Acceptor } from "./_acceptor.ts";
+import { SelectorDatagramTransport } from "./datagram_transport.ts";
+import { SelectorSocketTransport } from "./socket_transport.ts";
 
 /** What the loop keeps in a selector key: the reader and writer handles of the fd. */
 class Watchers {
@@ -80,23 +47,24 @@ function toFd(fileobj: FileObj): number {
 }
 
 /**
- * asyncio's `SelectorEventLoop`: an event loop that watches fds with a
- * selector (`DefaultSelector` unless one is given). Closing the loop
- * closes the selector.
+ * asyncio's `selector_events.BaseSelectorEventLoop`: an event loop that
+ * watches fds with a selector (`DefaultSelector` unless one is given), with
+ * the `sock*` calls on readiness and the selector transports. The OS-family
+ * loops extend it (`UnixSelectorEventLoop`); use `SelectorEventLoop`, this
+ * platform's one. Closing the loop closes the selector.
  *
  * @example
  * ```ts
- * import { PollSelector, SelectorEventLoop } from "@aio/loop";
+ * import { BaseSelectorEventLoop, PollSelector, SelectorEventLoop } from "@aio/loop";
  * using loop = new SelectorEventLoop(new PollSelector());
- * loop.callSoon(() => loop.stop());
- * await loop.runForever();
+ * console.log(loop instanceof BaseSelectorEventLoop); // true
  * ```
  */
-export class SelectorEventLoop extends BaseEventLoop {
+export class BaseSelectorEventLoop extends BaseEventLoop {
   #selector: BaseSelector;
   // Keys whose watchers were dropped by _release(): settled before the next poll.
   #released: SelectorKey[] = [];
-  #signals: SignalHandlers | null = null;
+  #acceptor: Acceptor | null = null;
 
   /** Makes a loop over a new `DefaultSelector`. */
   constructor(options?: EventLoopOptions);
@@ -109,7 +77,7 @@ export class SelectorEventLoop extends BaseEventLoop {
     const selector = selectorOrOptions instanceof BaseSelector ? selectorOrOptions : null;
     if (selector === null && selectorOrOptions != null) {
       if (options !== undefined || typeof selectorOrOptions !== "object") {
-        throw new TypeError("SelectorEventLoop() takes a BaseSelector, then options");
+        throw new TypeError(`${new.target.name}() takes a BaseSelector, then options`);
       }
       options = selectorOrOptions as EventLoopOptions;
     }
@@ -131,6 +99,9 @@ export class SelectorEventLoop extends BaseEventLoop {
     return this.#selector;
   }
 
+
+
+
   /**
    * Closes the loop and its selector (with its wakeup fds).
    *
@@ -145,51 +116,40 @@ export class SelectorEventLoop extends BaseEventLoop {
     if (this.isClosed()) return;
     this.#released.length = 0;
     super.close();
-    this.#signals?.clear();
-    // Children still running can no longer be reported: they are killed and reaped.
-    if (Deno.build.os !== "windows") _detachLoopFromWatchers(this);
+    this.#acceptor?.clear();
+    this._closeExtras();
     this.#selector.close();
   }
 
-  /**
-   * Calls `callback(...args)` on the loop whenever signal `sig` (Deno's
-   * name, such as `"SIGUSR1"`) arrives, waking the loop if it waits. One
-   * handler per signal: a new one replaces the old. Async functions are
-   * refused (`TypeError`), as are SIGKILL and SIGSTOP (`NotSupported`) and
-   * unknown names (`RangeError`). Closing the loop removes its handlers.
-   * Unix only: `NotSupported` on Windows.
-   *
-   * @example
-   * ```ts
-   * import { SelectorEventLoop } from "@aio/loop";
-   * using loop = new SelectorEventLoop();
-   * if (Deno.build.os !== "windows") {
-   *   loop.addSignalHandler("SIGUSR1", () => loop.stop());
-   *   setTimeout(() => Deno.kill(Deno.pid, "SIGUSR1"), 10);
-   *   await loop.runForever();
-   *   loop.removeSignalHandler("SIGUSR1");
-   * }
-   * ```
-   */
-  addSignalHandler<A extends unknown[]>(sig: Deno.Signal, callback: Callback<A>, ...args: A): void {
-    (this.#signals ??= new SignalHandlers(this)).add(sig, callback as Callback, args);
+  /** What a subclass releases on close, after the loop closed and before the selector does. */
+  protected _closeExtras(): void {}
+
+  /** Wraps a connected stream socket in a `SelectorSocketTransport`. */
+  protected _makeSocketTransport(
+    sock: Socket,
+    protocol: StreamProtocol,
+    options: SocketTransportOptions,
+  ): Transport {
+    return new SelectorSocketTransport(this, sock, protocol, options);
   }
 
-  /**
-   * Removes the handler of signal `sig`; returns whether there was one.
-   * Without a handler, Deno restores the signal's default action.
-   *
-   * @example
-   * ```ts
-   * import { SelectorEventLoop } from "@aio/loop";
-   * using loop = new SelectorEventLoop();
-   * if (Deno.build.os !== "windows") {
-   *   console.log(loop.removeSignalHandler("SIGUSR1")); // false
-   * }
-   * ```
-   */
-  removeSignalHandler(sig: Deno.Signal): boolean {
-    return (this.#signals ??= new SignalHandlers(this)).remove(sig);
+  /** Wraps a datagram socket in a `SelectorDatagramTransport`. */
+  protected _makeDatagramTransport(
+    sock: Socket,
+    protocol: DatagramProtocol,
+    options: DatagramTransportOptions,
+  ): DatagramTransport {
+    return new SelectorDatagramTransport(this, sock, protocol, options);
+  }
+
+  /** Watches the listening `sock` and accepts what it reports. */
+  protected _startServing(target: ServingTarget, sock: Socket): void {
+    (this.#acceptor ??= new Acceptor(this, this._hooks)).start(target, sock);
+  }
+
+  /** Stops watching the listening `sock`. */
+  protected _stopServing(sock: Socket): void {
+    this.#acceptor?.stop(sock);
   }
 
   /** Polls the selector without waiting. */
@@ -343,7 +303,7 @@ export class SelectorEventLoop extends BaseEventLoop {
    * loop.removeReader(sock);
    * ```
    */
-  addReader<A extends unknown[]>(fileobj: FileObj, callback: Callback<A>, ...args: A): Handle {
+  override addReader<A extends unknown[]>(fileobj: FileObj, callback: Callback<A>, ...args: A): Handle {
     return this.#add(fileobj, EVENT_READ, callback as Callback, args, "addReader");
   }
 
@@ -357,7 +317,7 @@ export class SelectorEventLoop extends BaseEventLoop {
    * console.log(loop.removeReader(0)); // false
    * ```
    */
-  removeReader(fileobj: FileObj): boolean {
+  override removeReader(fileobj: FileObj): boolean {
     return this.#remove(fileobj, EVENT_READ);
   }
 
@@ -374,7 +334,7 @@ export class SelectorEventLoop extends BaseEventLoop {
    * loop.removeWriter(sock);
    * ```
    */
-  addWriter<A extends unknown[]>(fileobj: FileObj, callback: Callback<A>, ...args: A): Handle {
+  override addWriter<A extends unknown[]>(fileobj: FileObj, callback: Callback<A>, ...args: A): Handle {
     return this.#add(fileobj, EVENT_WRITE, callback as Callback, args, "addWriter");
   }
 
@@ -388,7 +348,7 @@ export class SelectorEventLoop extends BaseEventLoop {
    * console.log(loop.removeWriter(1)); // false
    * ```
    */
-  removeWriter(fileobj: FileObj): boolean {
+  override removeWriter(fileobj: FileObj): boolean {
     return this.#remove(fileobj, EVENT_WRITE);
   }
 
@@ -555,327 +515,15 @@ export class SelectorEventLoop extends BaseEventLoop {
     return ops.sockAccept(this, sock, options);
   }
 
-  /**
-   * Resolves `host` and `port` off the JavaScript thread (see `getaddrinfo`
-   * of `net/`).
-   *
-   * @example
-   * ```ts
-   * import { SelectorEventLoop } from "@aio/loop";
-   * using loop = new SelectorEventLoop();
-   * const infos = await loop.getaddrinfo("localhost", 80, { type: "stream" });
-   * console.log(infos[0].address); // { transport: "tcp", hostname: "127.0.0.1", port: 80 }
-   * ```
-   */
-  getaddrinfo(
-    host: string | null,
-    port: number | string | null,
-    options?: GetaddrinfoOptions,
-  ): Promise<AddrInfo[]> {
-    return getaddrinfo(host, port, options);
-  }
 
-  /**
-   * The host and service names of `addr`, looked up off the JavaScript thread.
-   *
-   * @example
-   * ```ts
-   * import { NI_NUMERICSERV, SelectorEventLoop } from "@aio/loop";
-   * using loop = new SelectorEventLoop();
-   * const [host, port] = await loop.getnameinfo(
-   *   { transport: "tcp", hostname: "127.0.0.1", port: 80 },
-   *   NI_NUMERICSERV,
-   * );
-   * ```
-   */
-  getnameinfo(addr: NetAddress, flags?: number): Promise<[string, string]> {
-    return getnameinfo(addr, flags);
-  }
 
-  /**
-   * Opens a stream connection (asyncio's `create_connection()`, with `host`
-   * and `port` in `options`): resolves the host, tries each address in turn
-   * (or staggered by `happyEyeballsDelay` ms), and resolves to
-   * `[transport, protocol]` once the protocol's `connectionMade()` ran.
-   * `TCP_NODELAY` is set unless `noDelay: false`. `ssl` throws `NotSupported`.
-   *
-   * @example
-   * ```ts ignore
-   * import { Protocol, SelectorEventLoop } from "@aio/loop";
-   * const [transport, protocol] = await loop.createConnection(() => new Protocol(), {
-   *   host: "localhost",
-   *   port: 8080,
-   * });
-   * transport.close();
-   * ```
-   */
-  createConnection<P extends StreamProtocol>(
-    protocolFactory: () => P,
-    options?: CreateConnectionOptions,
-  ): Promise<[Transport, P]> {
-    return createConnection(this, protocolFactory, options);
-  }
 
-  /**
-   * Listens for stream connections (asyncio's `create_server()`, with `host`
-   * and `port` in `options`): on each host given, or on every interface
-   * (IPv4 and IPv6 sockets) when `host` is `null`/omitted.
-   *
-   * @example
-   * ```ts ignore
-   * import { Protocol, SelectorEventLoop } from "@aio/loop";
-   * await using server = await loop.createServer(() => new Protocol(), { host: "127.0.0.1", port: 0 });
-   * console.log(server.sockets[0].getsockname());
-   * ```
-   */
-  createServer<P extends StreamProtocol>(
-    protocolFactory: () => P,
-    options?: CreateServerOptions,
-  ): Promise<Server> {
-    return createServer(this, protocolFactory, options);
-  }
 
-  /**
-   * Connects to the unix socket `path` (a file path or a Linux abstract name
-   * starting with `"\0"`), or wraps `options.sock`.
-   *
-   * @example
-   * ```ts ignore
-   * const [transport] = await loop.createUnixConnection(() => new Protocol(), "/tmp/app.sock");
-   * ```
-   */
-  createUnixConnection<P extends StreamProtocol>(
-    protocolFactory: () => P,
-    path?: string | null,
-    options?: CreateUnixConnectionOptions,
-  ): Promise<[Transport, P]> {
-    return createUnixConnection(this, protocolFactory, path, options);
-  }
 
-  /**
-   * Listens on the unix socket `path`: a stale socket file is removed first
-   * and the file is removed again on close (`cleanupSocket`, default true);
-   * both need `--allow-read` and `--allow-write`.
-   *
-   * @example
-   * ```ts ignore
-   * await using server = await loop.createUnixServer(() => new Protocol(), "/tmp/app.sock");
-   * ```
-   */
-  createUnixServer<P extends StreamProtocol>(
-    protocolFactory: () => P,
-    path?: string | null,
-    options?: CreateUnixServerOptions,
-  ): Promise<Server> {
-    return createUnixServer(this, protocolFactory, path, options);
-  }
 
-  /**
-   * Wraps an accepted (connected) stream socket in a transport.
-   *
-   * @example
-   * ```ts ignore
-   * const [conn] = await loop.sockAccept(listener);
-   * const [transport] = await loop.connectAcceptedSocket(() => new Protocol(), conn);
-   * ```
-   */
-  connectAcceptedSocket<P extends StreamProtocol>(
-    protocolFactory: () => P,
-    sock: Socket,
-    options?: ConnectAcceptedSocketOptions,
-  ): Promise<[Transport, P]> {
-    return connectAcceptedSocket(this, protocolFactory, sock, options);
-  }
 
-  /**
-   * Wraps the read end of a pipe, FIFO, socket or character device (a
-   * PTY) in a transport (asyncio's `connect_read_pipe()`); resolves to
-   * `[transport, protocol]` once the protocol's `connectionMade()` ran.
-   * `pipe` is an fd or an object with `fileno()` (Deno's `FsFile` hides its
-   * fd). The transport makes the fd nonblocking, owns it and closes it
-   * after `connectionLost()`. End of file gives `eofReceived()` then
-   * `connectionLost(null)`. Regular files, directories and block devices
-   * are refused with a `TypeError` naming the fd (use Deno's file APIs for
-   * files); a closed fd rejects with `BadResource`; the fd stays the
-   * caller's when the call fails.
-   *
-   * @example Reading what another part of the program writes into a pipe
-   * ```ts
-   * import { Protocol, SelectorEventLoop } from "@aio/loop";
-   * import { closeFd, makePipe, writeFd } from "../../ffi/unix/libc.ts";
-   * class Collect extends Protocol {
-   *   text = "";
-   *   done = Promise.withResolvers<void>();
-   *   override dataReceived(data: Uint8Array): void {
-   *     this.text += new TextDecoder().decode(data);
-   *   }
-   *   override connectionLost(): void {
-   *     this.done.resolve();
-   *   }
-   * }
-   * using loop = new SelectorEventLoop();
-   * const [r, w] = makePipe();
-   * const text = await loop.runUntilComplete(async () => {
-   *   const [, protocol] = await loop.connectReadPipe(() => new Collect(), r);
-   *   writeFd(w, new TextEncoder().encode("hello"));
-   *   closeFd(w); // end of file for the reader
-   *   await protocol.done.promise;
-   *   return protocol.text;
-   * });
-   * console.log(text); // "hello"
-   * ```
-   */
-  connectReadPipe<P extends StreamProtocol>(
-    protocolFactory: () => P,
-    pipe: PipeFileObj,
-  ): Promise<[UnixReadPipeTransport, P]> {
-    return connectReadPipe(this, protocolFactory, pipe);
-  }
 
-  /**
-   * Wraps the write end of a pipe, FIFO, socket or character device (a
-   * PTY, `/dev/null`) in a transport (asyncio's `connect_write_pipe()`);
-   * resolves to `[transport, protocol]` once the protocol's
-   * `connectionMade()` ran. Ownership and refusals as in
-   * `connectReadPipe()`. For a pipe or socket the transport notices the
-   * reader closing: `connectionLost(null)`, or `connectionLost(BrokenPipe)`
-   * when data was still waiting or a write failed with EPIPE.
-   *
-   * @example
-   * ```ts
-   * import { BaseProtocol, SelectorEventLoop } from "@aio/loop";
-   * import { closeFd, makePipe, readFd } from "../../ffi/unix/libc.ts";
-   * class Done extends BaseProtocol {
-   *   lost = Promise.withResolvers<Error | null>();
-   *   override connectionLost(exc: Error | null): void {
-   *     this.lost.resolve(exc);
-   *   }
-   * }
-   * using loop = new SelectorEventLoop();
-   * const [r, w] = makePipe();
-   * await loop.runUntilComplete(async () => {
-   *   const [transport, protocol] = await loop.connectWritePipe(() => new Done(), w);
-   *   transport.write(new TextEncoder().encode("hello"));
-   *   transport.close(); // the rest is sent, then w is closed
-   *   await protocol.lost.promise;
-   * });
-   * const buf = new Uint8Array(16);
-   * console.log(new TextDecoder().decode(buf.subarray(0, readFd(r, buf)))); // "hello"
-   * closeFd(r);
-   * ```
-   */
-  connectWritePipe<P extends BaseProtocol>(
-    protocolFactory: () => P,
-    pipe: PipeFileObj,
-  ): Promise<[UnixWritePipeTransport, P]> {
-    return connectWritePipe(this, protocolFactory, pipe);
-  }
 
-  /**
-   * Opens a datagram endpoint (asyncio's `create_datagram_endpoint()`): a
-   * UDP socket (IPv4 or IPv6) or a unix datagram socket, bound to
-   * `options.localAddr` and/or connected to `options.remoteAddr` (host names
-   * are resolved off the JavaScript thread), wrapped in a datagram transport
-   * whose protocol `protocolFactory` makes. Resolves once the protocol's
-   * `connectionMade()` ran. `reuseAddress` is refused (`TypeError`), as in
-   * asyncio 3.11+.
-   *
-   * @example A UDP echo server and a client on one loop
-   * ```ts
-   * import { type Address, SelectorEventLoop } from "@aio/loop";
-   * import { DatagramProtocol, type DatagramTransport } from "../../transports/mod.ts";
-   * using loop = new SelectorEventLoop();
-   * class Echo extends DatagramProtocol {
-   *   transport?: DatagramTransport;
-   *   override connectionMade(transport: DatagramTransport): void {
-   *     this.transport = transport;
-   *   }
-   *   override datagramReceived(data: Uint8Array, addr: Address): void {
-   *     this.transport!.sendto(data, addr);
-   *   }
-   * }
-   * class Client extends DatagramProtocol {
-   *   reply = Promise.withResolvers<string>();
-   *   override datagramReceived(data: Uint8Array): void {
-   *     this.reply.resolve(new TextDecoder().decode(data));
-   *   }
-   * }
-   * const answer = await loop.runUntilComplete(async () => {
-   *   const [server] = await loop.createDatagramEndpoint(() => new Echo(), {
-   *     localAddr: { transport: "udp", hostname: "127.0.0.1", port: 0 },
-   *   });
-   *   const [client, protocol] = await loop.createDatagramEndpoint(() => new Client(), {
-   *     remoteAddr: server.getExtraInfo("sockname"),
-   *   });
-   *   client.sendto(new TextEncoder().encode("ping"));
-   *   const reply = await protocol.reply.promise;
-   *   client.close();
-   *   server.close();
-   *   return reply;
-   * });
-   * console.log(answer); // ping
-   * ```
-   */
-  createDatagramEndpoint<P extends DatagramProtocol>(
-    protocolFactory: () => P,
-    options?: DatagramEndpointOptions,
-  ): Promise<[SelectorDatagramTransport, P]> {
-    return createDatagramEndpoint(this, protocolFactory, options);
-  }
 
-  /**
-   * Starts `args[0]` with the arguments `args` through `posix_spawnp` and
-   * connects a protocol made by `protocolFactory` to it (asyncio's
-   * `subprocess_exec()`): resolves to `[transport, protocol]` once its
-   * pipes are connected. stdin, stdout and stderr are pipes unless
-   * `options` says otherwise (`PIPE`, `DEVNULL`, `STDOUT`, `"inherit"`, an
-   * fd). A program that cannot be run rejects with `Deno.errors.NotFound` or
-   * `PermissionDenied` naming it. The current child watcher (see the
-   * policy's `getChildWatcher()`) reports the exit.
-   *
-   * @example
-   * ```ts
-   * import { SelectorEventLoop, SubprocessProtocol } from "@aio/loop";
-   * class Exit extends SubprocessProtocol {
-   *   done = Promise.withResolvers<void>();
-   *   override connectionLost(): void {
-   *     this.done.resolve();
-   *   }
-   * }
-   * using loop = new SelectorEventLoop();
-   * if (Deno.build.os !== "windows") {
-   *   const code = await loop.runUntilComplete(async () => {
-   *     const [transport, protocol] = await loop.subprocessExec(() => new Exit(), ["true"]);
-   *     await protocol.done.promise;
-   *     transport.close();
-   *     return transport.getReturncode();
-   *   });
-   *   console.log(code); // 0
-   * }
-   * ```
-   */
-  subprocessExec<P extends SubprocessProtocol>(
-    protocolFactory: () => P,
-    args: readonly string[],
-    options?: SubprocessOptions,
-  ): Promise<[UnixSubprocessTransport, P]> {
-    return subprocessExec(this, protocolFactory, args, options);
-  }
 
-  /**
-   * Runs the shell command `cmd` with `/bin/sh -c` (asyncio's
-   * `subprocess_shell()`); see `subprocessExec()`.
-   *
-   * @example
-   * ```ts ignore
-   * const [transport, protocol] = await loop.subprocessShell(() => new Collect(), "echo hi | tr a-z A-Z");
-   * ```
-   */
-  subprocessShell<P extends SubprocessProtocol>(
-    protocolFactory: () => P,
-    cmd: string,
-    options?: SubprocessOptions,
-  ): Promise<[UnixSubprocessTransport, P]> {
-    return subprocessShell(this, protocolFactory, cmd, options);
-  }
 }

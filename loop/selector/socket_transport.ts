@@ -10,6 +10,8 @@
  * @module
  */
 import type { AbstractEventLoop } from "../abstract_event_loop.ts";
+import type { StreamProtocol } from "../../transports/stream_protocol.ts";
+import type { ServerHooks, SocketTransportOptions } from "../base/loop_hooks.ts";
 import type { Future } from "../future.ts";
 import { SHUT_WR, type Socket } from "../../net/mod.ts";
 import {
@@ -42,9 +44,6 @@ import { READ_BUF, takeRead } from "../base/_read_pool.ts";
  */
 export const MAX_READ_SIZE: number = READ_BUF.byteLength;
 
-/** A stream protocol: a `Protocol`, or a `BufferedProtocol` (anything with `getBuffer`). */
-export type StreamProtocol = Protocol | BufferedProtocol;
-
 /** What the transport needs of its loop. */
 export type TransportLoop = Pick<
   AbstractEventLoop,
@@ -57,25 +56,8 @@ export type TransportLoop = Pick<
   | "getDebug"
 >;
 
-/** How a server learns of its connections (asyncio's `Server._attach`/`_detach`). */
-export interface TransportServerHooks {
-  /** A transport of the server was made. */
-  attach(transport: Transport): void;
-  /** A transport of the server is gone (after `connectionLost`). */
-  detach(transport: Transport): void;
-}
-
-/** Options of {@linkcode SelectorSocketTransport}'s constructor. */
-export interface SelectorSocketTransportOptions {
-  /** Resolved (unless cancelled) once `connectionMade()` was called. */
-  waiter?: Future<void> | null;
-  /** Extra information; `sockname`, `peername` and `socket` are filled in when missing. */
-  extra?: Partial<TransportExtraInfo> & Record<string, unknown>;
-  /** The server the connection belongs to. */
-  server?: TransportServerHooks | null;
-  /** Set `TCP_NODELAY` on TCP sockets (default `true`, as asyncio since 3.7). */
-  noDelay?: boolean;
-}
+/** Options of {@linkcode SelectorSocketTransport}'s constructor (the loop's hook options). */
+export type SelectorSocketTransportOptions = SocketTransportOptions;
 
 /**
  * A stream transport over a connected, nonblocking `Socket`, driven by the
@@ -99,7 +81,7 @@ export class SelectorSocketTransport extends Transport {
   #fd: number;
   #protocol!: StreamProtocol;
   #buffered = false;
-  #server: TransportServerHooks | null;
+  #server: ServerHooks | null;
   #buffer = new WriteBuffer();
   #eof = false; // writeEof() was called
   #flow: WriteFlowControl;

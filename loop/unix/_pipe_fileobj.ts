@@ -5,15 +5,11 @@
  *
  * @module
  */
+import type { PipeFileObj } from "../abstract_event_loop.ts";
 import { closeFd, describe, type FileKind, fileKind, setNonBlocking } from "../../ffi/unix/libc.ts";
 import { fileobjToFd } from "../../selectors/base_selector.ts";
 import type { HasFileno } from "../../selectors/mod.ts";
 
-/**
- * A pipe a transport can take over: an fd number, or an object with
- * `fileno()` (a `close()` it has is what closes it; the transport owns it).
- */
-export type PipeFileObj = number | HasFileno;
 
 const KIND_NAMES: Record<FileKind, string> = {
   file: "a regular file",
@@ -36,16 +32,10 @@ const ADVICE: Partial<Record<FileKind, string>> = {
 /**
  * Checks that `pipe` is a pipe, FIFO, socket or character device (a PTY
  * is one), makes it nonblocking, and returns its fd and kind. Throws
- * `NotSupported` on Windows, `TypeError`/`RangeError` for a bad `pipe`,
+ * `TypeError`/`RangeError` for a bad `pipe`,
  * `BadResource` for a closed fd and `TypeError` for any other kind of file.
  */
 export function takePipe(pipe: unknown, what: string): { fd: number; kind: FileKind } {
-  if (Deno.build.os === "windows") {
-    throw new Deno.errors.NotSupported(
-      `${what}: pipe transports need a Unix selector loop; SelectorEventLoop on windows has ` +
-        `no pipes (use ProactorEventLoop)`,
-    );
-  }
   let fd: number;
   try {
     fd = fileobjToFd(pipe as PipeFileObj);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { PLATFORM } from "../../ffi/sys.ts";
 import { closeFd } from "../../ffi/unix/libc.ts";
 import { pidfdOpen, pidfdSupport, pidfdWait } from "../../ffi/linux/pidfd.ts";
 import { AbstractChildWatcher, type ChildEntry, UNKNOWN_RETURNCODE } from "./child_watcher.ts";
@@ -31,7 +32,7 @@ export class PidfdChildWatcher extends AbstractChildWatcher {
     const support = pidfdSupport();
     if (!support.supported) {
       throw new Deno.errors.NotSupported(
-        `PidfdChildWatcher needs pidfd_open and waitid(P_PIDFD) (Linux ≥ 5.4), but ${support.reason} on ${Deno.build.os}: use SigchldChildWatcher`,
+        `PidfdChildWatcher needs pidfd_open and waitid(P_PIDFD) (Linux ≥ 5.4), but ${support.reason} on ${PLATFORM}: use SigchldChildWatcher`,
       );
     }
   }

@@ -17,12 +17,11 @@
  */
 import type { Future } from "../future.ts";
 import type { BaseProtocol } from "../../transports/protocol.ts";
-import type { StreamProtocol, TransportLoop } from "../selector/socket_transport.ts";
+import type { StreamProtocol } from "../../transports/stream_protocol.ts";
+import type { TransportLoop } from "../selector/socket_transport.ts";
 import { UnixReadPipeTransport } from "./read_pipe_transport.ts";
 import { UnixWritePipeTransport } from "./write_pipe_transport.ts";
-import type { PipeFileObj } from "./_pipe_fileobj.ts";
-
-export type { PipeFileObj };
+import type { PipeFileObj } from "../abstract_event_loop.ts";
 
 /** What `connectReadPipe`/`connectWritePipe` need of their loop. */
 export type PipeLoop = TransportLoop & {

@@ -14,7 +14,8 @@ import type { BufferedProtocol } from "../../transports/buffered_protocol.ts";
 import type { BaseProtocol, Protocol } from "../../transports/protocol.ts";
 import type { TransportLoop } from "../selector/socket_transport.ts";
 import { SelectorTransportCore } from "../selector/_selector_transport.ts";
-import { closePipe, type PipeFileObj, takePipe } from "./_pipe_fileobj.ts";
+import type { PipeFileObj } from "../abstract_event_loop.ts";
+import { closePipe, takePipe } from "./_pipe_fileobj.ts";
 import { READ_BUF, takeRead } from "../base/_read_pool.ts";
 import { isBuffered, readTarget } from "../base/_transport_util.ts";
 
@@ -61,7 +62,7 @@ function isEIO(exc: unknown): boolean {
  *
  * @example
  * ```ts
- * import { SelectorEventLoop } from "../mod.ts";
+ * import { SelectorEventLoop } from "@aio/loop";
  * import { Protocol } from "../../transports/protocol.ts";
  * import { UnixReadPipeTransport } from "./read_pipe_transport.ts";
  * import { closeFd, makePipe, writeFd } from "../../ffi/unix/libc.ts";

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { OS_FAMILY } from "../../ffi/sys.ts";
 import { waitpidNoHang } from "../../ffi/unix/wait.ts";
 import { AbstractChildWatcher, type ChildEntry, UNKNOWN_RETURNCODE } from "./child_watcher.ts";
 
@@ -29,7 +30,7 @@ export class SigchldChildWatcher extends AbstractChildWatcher {
   /** Makes the watcher; Unix only (`NotSupported` on Windows). */
   constructor() {
     super();
-    if (Deno.build.os === "windows") {
+    if (OS_FAMILY === "windows") {
       throw new Deno.errors.NotSupported(
         "SigchldChildWatcher: windows has no SIGCHLD; child processes are waited for by handle",
       );

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { OS_FAMILY, PLATFORM } from "../../ffi/sys.ts";
 import { SIGNAL_NUMBERS } from "../../ffi/unix/signals.ts";
 import type { Callback } from "../handle.ts";
 
@@ -27,7 +28,7 @@ const DENO_REFUSES = new Set(["SIGILL", "SIGFPE", "SIGSEGV"]);
  *
  * @example
  * ```ts
- * import { validSignals } from "@aio/loop";
+ * import { validSignals } from "@aio/loop/unix";
  * console.log(validSignals().includes("SIGUSR1")); // true on Linux and macOS
  * ```
  */
@@ -37,7 +38,7 @@ export function validSignals(): Deno.Signal[] {
 }
 
 function checkPlatform(method: string): void {
-  if (Deno.build.os === "windows") {
+  if (OS_FAMILY === "windows") {
     throw new Deno.errors.NotSupported(
       `${method}() is not supported on windows: Windows has no signal handlers in asyncio; use Deno.addSignalListener('SIGINT'/'SIGBREAK') directly`,
     );
@@ -59,7 +60,7 @@ export function checkSignalName(sig: unknown, method: string): Deno.Signal {
   }
   if (!Object.hasOwn(SIGNAL_NUMBERS, sig)) {
     throw new RangeError(
-      `${method}(): unknown signal ${JSON.stringify(sig)} on ${Deno.build.os}; valid signals: ${
+      `${method}(): unknown signal ${JSON.stringify(sig)} on ${PLATFORM}; valid signals: ${
         validSignals().join(", ")
       }`,
     );

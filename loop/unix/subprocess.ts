@@ -10,52 +10,18 @@
  *
  * @module
  */
+import { OS_FAMILY, PLATFORM } from "../../ffi/sys.ts";
 import { describe } from "../../ffi/unix/libc.ts";
 import { pidfdSupport } from "../../ffi/linux/pidfd.ts";
 import { type SpawnOptions, spawnProcess } from "../../ffi/unix/spawn.ts";
 import type { SubprocessProtocol } from "../../transports/subprocess_protocol.ts";
 import { UnixSubprocessTransport } from "./subprocess_transport.ts";
 import type { AbstractEventLoop } from "../abstract_event_loop.ts";
+import type { SubprocessOptions } from "../subprocess_options.ts";
 import type { AbstractChildWatcher, ChildWatcherLoop } from "./child_watcher.ts";
 import { KqueueChildWatcher } from "./kqueue_child_watcher.ts";
 import { PidfdChildWatcher } from "./pidfd_child_watcher.ts";
 import { SigchldChildWatcher } from "./sigchld_child_watcher.ts";
-
-/**
- * How a child's standard stream is set up: `"pipe"` (`PIPE`), `"inherit"`,
- * `"null"` (`DEVNULL`) or an open fd of this process.
- */
-export type SubprocessStdio = "pipe" | "inherit" | "null" | number;
-
-/**
- * Options of `subprocessExec()` and `subprocessShell()` (asyncio's keyword
- * arguments of `subprocess_exec`, in camelCase).
- *
- * @example
- * ```ts ignore
- * const options: SubprocessOptions = { stdin: DEVNULL, stdout: PIPE, stderr: STDOUT, cwd: "/tmp" };
- * ```
- */
-export interface SubprocessOptions {
-  /** The child's stdin: default `"pipe"` at the loop level (asyncio's default). */
-  stdin?: SubprocessStdio;
-  /** The child's stdout: default `"pipe"`. */
-  stdout?: SubprocessStdio;
-  /** The child's stderr, or `"stdout"` (`STDOUT`) to merge it into stdout: default `"pipe"`. */
-  stderr?: SubprocessStdio | "stdout";
-  /** The child's working directory. */
-  cwd?: string;
-  /** The child's whole environment (a record or `"KEY=value"` strings); default: ours. */
-  env?: Readonly<Record<string, string>> | readonly string[];
-  /** The child's `argv[0]` when it should differ from the program (`args[0]`). */
-  argv0?: string;
-  /** Starts the child in a new session (`setsid`; Python's `start_new_session`). */
-  startNewSession?: boolean;
-  /** Puts the child in process group `processGroup`; 0 makes a new group (Python 3.11+). */
-  processGroup?: number;
-  /** Closes every fd but 0, 1 and 2 in the child; default `true` (Python's `close_fds`). */
-  closeFds?: boolean;
-}
 
 /** The loop a subprocess needs: any `AbstractEventLoop` with pipes (a `SelectorEventLoop`). */
 export type SubprocessLoop = AbstractEventLoop;
@@ -73,7 +39,7 @@ const OPTION_NAMES = new Set([
 ]);
 
 function checkUnix(method: string): void {
-  if (Deno.build.os === "windows") {
+  if (OS_FAMILY === "windows") {
     throw new Deno.errors.NotSupported(
       `${method}() is not supported by SelectorEventLoop on windows: use ProactorEventLoop, or Deno.Command`,
     );
@@ -225,7 +191,7 @@ const usedWatchers = new Set<AbstractChildWatcher>();
  */
 export function defaultChildWatcher(): AbstractChildWatcher {
   checkUnix("defaultChildWatcher");
-  const os = Deno.build.os;
+  const os = PLATFORM;
   if (os === "linux" && pidfdSupport().supported) return new PidfdChildWatcher();
   if (os === "darwin" || os === "freebsd") return new KqueueChildWatcher();
   return new SigchldChildWatcher();

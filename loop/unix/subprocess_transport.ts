@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { PLATFORM } from "../../ffi/sys.ts";
 import { signalNumber } from "../../ffi/unix/signals.ts";
 import { killProcess } from "../../ffi/unix/kill.ts";
 import { closeFd, describe } from "../../ffi/unix/libc.ts";
@@ -266,7 +267,7 @@ export class UnixSubprocessTransport extends SubprocessTransport {
   sendSignal(signal: Deno.Signal | number): void {
     const num = typeof signal === "number" ? signal : signalNumber(signal);
     if (num === undefined || !Number.isInteger(num) || num < 0 || num > 64) {
-      throw new RangeError(`unknown signal ${describe(signal)} on ${Deno.build.os}`);
+      throw new RangeError(`unknown signal ${describe(signal)} on ${PLATFORM}`);
     }
     if (this.#finished && this.#connectionLost) throw processLookupError(this.#pid);
     if (this.#returncode !== null) return; // reaped: the pid may be someone else's now

@@ -12,57 +12,23 @@
  * @module
  */
 import { Socket } from "../../net/mod.ts";
-import type { StreamProtocol } from "../selector/socket_transport.ts";
+import type { StreamProtocol } from "../../transports/stream_protocol.ts";
+import type {
+  CreateUnixConnectionOptions,
+  CreateUnixServerOptions,
+  TransportAndProtocol,
+} from "../connection_options.ts";
 import {
   type ConnectionLoop,
   createConnectionTransport,
   refuseSsl,
-  type TransportAndProtocol,
 } from "../base/create_connection.ts";
 import { CancelledError } from "../errors.ts";
+import type { LoopHooks } from "../base/loop_hooks.ts";
 import { DEFAULT_BACKLOG, openServer, type Server, type ServerLoop } from "../base/server.ts";
-import { sockConnect } from "../selector/sock_ops.ts";
 import { abortMessage, checkSignal } from "../_signal.ts";
 import { rewordError } from "../_os_error.ts";
 import { removeStaleSocket } from "../base/_stale_socket.ts";
-
-/** Options of `createUnixConnection(protocolFactory, path, options)`. */
-export interface CreateUnixConnectionOptions {
-  /** A connected unix stream socket to use instead of `path`. */
-  sock?: Socket;
-  /** Aborting it cancels the connect: `CancelledError`, and the socket is closed. */
-  signal?: AbortSignal;
-  /** TLS is not supported yet. */
-  ssl?: unknown;
-}
-
-/** Options of `createUnixServer(protocolFactory, path, options)`. */
-export interface CreateUnixServerOptions {
-  /** A bound unix stream socket to listen on instead of `path`. */
-  sock?: Socket;
-  /** `listen()` backlog and the most accepts per readiness event (default 100). */
-  backlog?: number;
-  /** Start accepting at once (default `true`). */
-  startServing?: boolean;
-  /**
-   * Remove the socket file when the server closes, if it is still the one
-   * the server made (same inode; asyncio 3.13's `cleanup_socket`). Default `true`.
-   */
-  cleanupSocket?: boolean;
-  /** The pause in ms after accept() ran out of fds (default 1000). */
-  acceptRetryDelay?: number;
-  /** TLS is not supported yet. */
-  ssl?: unknown;
-}
-
-function refuseWindows(what: string): void {
-  if (Deno.build.os === "windows") {
-    throw new Deno.errors.NotSupported(
-      `${what}: unix sockets (AF_UNIX) are not supported on windows; use createConnection/` +
-        `createServer on 127.0.0.1 instead`,
-    );
-  }
-}
 
 function checkPath(path: unknown, what: string): asserts path is string | null | undefined {
   if (path !== null && path !== undefined && typeof path !== "string") {
@@ -80,17 +46,17 @@ function isAbstract(path: string): boolean {
  *
  * @example
  * ```ts ignore
- * const [transport, protocol] = await createUnixConnection(loop, () => new P(), "/tmp/app.sock");
+ * const [transport, protocol] = await createUnixConnection(loop, hooks, () => new P(), "/tmp/app.sock");
  * ```
  */
 export async function createUnixConnection<P extends StreamProtocol>(
   loop: ConnectionLoop,
+  hooks: LoopHooks,
   protocolFactory: () => P,
   path?: string | null,
   options: CreateUnixConnectionOptions = {},
 ): Promise<TransportAndProtocol<P>> {
   const what = "createUnixConnection()";
-  refuseWindows(what);
   if (typeof protocolFactory !== "function") {
     throw new TypeError(`${what}: protocolFactory must be a function`);
   }
@@ -107,19 +73,19 @@ export async function createUnixConnection<P extends StreamProtocol>(
     }
     const sock = new Socket({ family: "unix", type: "stream" });
     try {
-      await sockConnect(loop, sock, { transport: "unix", path }, { signal });
+      await loop.sockConnect(sock, { transport: "unix", path }, { signal });
     } catch (e) {
       sock.close();
       throw e;
     }
-    return await createConnectionTransport(loop, sock, protocolFactory, { signal, own: true });
+    return await createConnectionTransport(loop, hooks, sock, protocolFactory, { signal, own: true });
   }
   const sock = options.sock;
   if (sock === undefined) throw new TypeError(`${what}: no path and sock were specified`);
   if (!(sock instanceof Socket) || sock.family !== "unix" || sock.type !== "stream") {
     throw new TypeError(`${what}: a unix stream Socket was expected`);
   }
-  return await createConnectionTransport(loop, sock, protocolFactory, { signal });
+  return await createConnectionTransport(loop, hooks, sock, protocolFactory, { signal });
 }
 
 /**
@@ -128,17 +94,17 @@ export async function createUnixConnection<P extends StreamProtocol>(
  *
  * @example
  * ```ts ignore
- * const server = await createUnixServer(loop, () => new Echo(), "/tmp/app.sock");
+ * const server = await createUnixServer(loop, hooks, () => new Echo(), "/tmp/app.sock");
  * ```
  */
 export async function createUnixServer<P extends StreamProtocol>(
   loop: ServerLoop,
+  hooks: LoopHooks,
   protocolFactory: () => P,
   path?: string | null,
   options: CreateUnixServerOptions = {},
 ): Promise<Server> {
   const what = "createUnixServer()";
-  refuseWindows(what);
   if (typeof protocolFactory !== "function") {
     throw new TypeError(`${what}: protocolFactory must be a function`);
   }
@@ -205,6 +171,7 @@ export async function createUnixServer<P extends StreamProtocol>(
       backlog: options.backlog ?? DEFAULT_BACKLOG,
       acceptRetryDelay: options.acceptRetryDelay,
       onSocketClosed,
+      serving: hooks,
     },
     options.startServing,
     () => {

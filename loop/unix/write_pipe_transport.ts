@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { PLATFORM } from "../../ffi/sys.ts";
 import { E, osError } from "../../ffi/unix/errno.ts";
 import { writeFd } from "../../ffi/unix/libc.ts";
 import {
@@ -20,7 +21,8 @@ import type { BaseProtocol } from "../../transports/protocol.ts";
 import type { TransportLoop } from "../selector/socket_transport.ts";
 import type { UnixPipeTransportOptions } from "./read_pipe_transport.ts";
 import { iovec, WriteBuffer, WriteFlowControl } from "../base/_flow_control.ts";
-import { closePipe, type PipeFileObj, takePipe } from "./_pipe_fileobj.ts";
+import type { PipeFileObj } from "../abstract_event_loop.ts";
+import { closePipe, takePipe } from "./_pipe_fileobj.ts";
 import {
   asError,
   isOSError,
@@ -53,7 +55,7 @@ import {
  *
  * @example
  * ```ts
- * import { SelectorEventLoop } from "../mod.ts";
+ * import { SelectorEventLoop } from "@aio/loop";
  * import { BaseProtocol } from "../../transports/protocol.ts";
  * import { UnixWritePipeTransport } from "./write_pipe_transport.ts";
  * import { closeFd, makePipe, readFd } from "../../ffi/unix/libc.ts";
@@ -117,7 +119,7 @@ export class UnixWritePipeTransport extends WriteTransport {
     this.#protocol = protocol;
     this.#flow = new WriteFlowControl(loop, this, this.#buffer);
     // asyncio: the reader trick works for sockets everywhere and for pipes except on AIX.
-    const watch = kind === "socket" || (kind === "fifo" && (Deno.build.os as string) !== "aix");
+    const watch = kind === "socket" || (kind === "fifo" && PLATFORM !== "aix");
     // Watching starts only once connectionMade() ran.
     startProtocol(loop, this.#connectionMade, watch ? this.#startWatching : null, options.waiter);
   }
