@@ -21,6 +21,7 @@
 import { OS_FAMILY, PLATFORM } from "./ffi/sys.ts";
 import type { AbstractEventLoop } from "./loop/abstract_event_loop.ts";
 import { _getRunningLoop } from "./loop/running.ts";
+import { notSupported } from "./loop/_platform_table.ts";
 import { UnixSelectorEventLoop } from "./loop/unix/unix_selector_event_loop.ts";
 import type { AbstractChildWatcher } from "./loop/unix/child_watcher.ts";
 import { _currentChildWatcher, _setChildWatcher } from "./loop/unix/subprocess.ts";
@@ -219,10 +220,7 @@ export abstract class AbstractEventLoopPolicy {
 
 function refuseOnWindows(method: string): void {
   if (OS_FAMILY === "windows") {
-    throw new Deno.errors.NotSupported(
-      `${method}() is not supported on windows: ProactorEventLoop waits for its child ` +
-        "processes by handle and has no child watcher",
-    );
+    throw notSupported(method, "DefaultEventLoopPolicy");
   }
 }
 

@@ -1,18 +1,231 @@
 /**
- * The OS seam (placeholder written by the loop reshape; the ffi helper
- * replaces it with the full contract).
+ * The OS seam: the ONE place that picks the OS family, and the contract
+ * that code outside `ffi/` shared between OS families (`selectors/`' base
+ * and default selector, `net/`, `loop/clock.ts`, `loop/base/`,
+ * `loop/selector/`) codes against. Backend-specific code (the epoll, kqueue,
+ * poll and select selectors, `loop/unix/`, `runner.ts`) may import its own
+ * folder of `ffi/` directly; nothing else may.
+ *
+ * What the contract guarantees:
+ *
+ * - Every export is the implementation's own object, never a wrapper: a
+ *   function exported here IS the function of `ffi/unix/` (or, one day,
+ *   `ffi/windows/`), so hot paths pay nothing for the seam.
+ * - Importing this module opens no library and needs no permission:
+ *   libraries are opened on the first call that needs one (`sock()`,
+ *   `new Waker()`, ...), which throws `Deno.errors.NotSupported` (naming the
+ *   alternative) where the OS has no such call.
+ * - OS errors are `Deno.errors.*` instances (or `Error`) carrying `code`
+ *   (the error's name, `"ECONNREFUSED"`), `errno` (its number on this OS)
+ *   and `syscall` (DESIGN decision 3); the error number is read right after
+ *   the failing synchronous call (decision 4). Bad arguments throw
+ *   `TypeError`/`RangeError` before anything reaches the OS.
+ * - Addresses are Deno-shaped (`{ transport, hostname, port }`,
+ *   `{ transport, path }`) on every OS.
+ *
+ * Today only the Unix implementation (`./unix/mod.ts`) exists. A Windows
+ * one plugs in at the single switch below (`const os = ...`): a module with
+ * the same exports (`typeof unix`), chosen by {@linkcode OS_FAMILY}.
  *
  * @module
  */
-import { libc, nfds } from "./unix/libc.ts";
+import * as unix from "./unix/mod.ts";
 
-/** The platform, as Deno names it. */
+export {
+  describe,
+  type ErrorClass,
+  errorClass,
+  isOSError,
+  makeOSError,
+  type OSError,
+  rewordError,
+} from "./os_error.ts";
+
+// ---- platform ----------------------------------------------------------------
+
+/**
+ * The platform, as Deno names it (`Deno.build.os`). Code outside `ffi/` reads
+ * this, never `Deno.build.os`.
+ *
+ * @example
+ * ```ts
+ * import { PLATFORM } from "./sys.ts";
+ * console.log(PLATFORM === Deno.build.os); // true
+ * ```
+ */
 export const PLATFORM: typeof Deno.build.os = Deno.build.os;
-/** The OS family. */
+
+/**
+ * The OS family: `"windows"` on Windows, `"unix"` everywhere else (Linux,
+ * macOS, the BSDs). It picks the implementation behind every export below.
+ *
+ * @example
+ * ```ts
+ * import { OS_FAMILY } from "./sys.ts";
+ * console.log(OS_FAMILY); // "unix" on Linux and macOS
+ * ```
+ */
 export const OS_FAMILY: "unix" | "windows" = PLATFORM === "windows" ? "windows" : "unix";
 
-const none = new Uint8Array(8);
-/** Waits for an off-thread `poll(NULL, 0, 0)`: returns at once, after Deno had a turn. */
-export async function hostYield(): Promise<void> {
-  await libc().poll_async(none, nfds(0), 0);
-}
+// The one switch. A Windows implementation goes here:
+//   const os: typeof unix = OS_FAMILY === "windows" ? windows : unix;
+const os: typeof unix = unix;
+
+/** Whether this OS has kqueue (macOS, FreeBSD): `KqueueSelector` can work. */
+export const HAS_KQUEUE: boolean = os.HAS_KQUEUE;
+/** Whether this OS has epoll (Linux): `EpollSelector` can work. */
+export const HAS_EPOLL: boolean = os.HAS_EPOLL;
+
+// ---- errors ------------------------------------------------------------------
+
+/**
+ * This OS's error numbers by their POSIX name (`E.EAGAIN`, `E.EINTR`,
+ * `E.EINPROGRESS`, `E.EBADF`, ...), for comparing with `errno()` and with
+ * an error's `errno`.
+ */
+export const E: Readonly<Record<string, number>> = os.E;
+/** The name of error number `n` on this OS (`"ECONNREFUSED"`), or `"E<n>"` when unknown. */
+export const errnoName: typeof unix.errnoName = os.errnoName;
+/**
+ * `osError(errno, syscall, detail?)`: the `Deno.errors.*` (or `Error`) for
+ * error number `errno` of the call `syscall`, carrying `code`, `errno` and
+ * `syscall`; `detail` (such as `"fd 7"`) goes into the message.
+ */
+export const osError: typeof unix.osError = os.osError;
+/**
+ * The error number the last failed synchronous call of this thread left
+ * (errno). Read it right after that call: calls made off the JS thread
+ * (`nonblocking`) have their own.
+ */
+export const errno: typeof unix.errno = os.errno;
+
+// ---- fds and handles ---------------------------------------------------------
+
+/**
+ * `checkFd(fd, what?)`: `fd` if it is a plausible descriptor number (an
+ * integer from 0 to 2^31-1), else a `TypeError`/`RangeError` naming `what`.
+ * Nothing reaches the OS before this check.
+ */
+export const checkFd: typeof unix.checkFd = os.checkFd;
+/** Closes `fd` (never retried: the fd's state after EINTR is unspecified). */
+export const closeFd: typeof unix.closeFd = os.closeFd;
+/** Whether `fd` is open (a closed one is `false`, never an error). */
+export const isOpenFd: typeof unix.isOpenFd = os.isOpenFd;
+/**
+ * What `fd` refers to (`"socket"`, `"fifo"`, `"file"`, `"character"`, ...;
+ * from `fstat`): `BadResource` (EBADF) for a closed fd. Selectors use it to
+ * refuse what cannot be polled.
+ */
+export const fileKind: typeof unix.fileKind = os.fileKind;
+/** The kind of object an fd refers to, as {@linkcode fileKind} reports it. */
+export type FileKind = unix.FileKind;
+/** `setNonBlocking(fd, on = true)`: sets or clears nonblocking mode. */
+export const setNonBlocking: typeof unix.setNonBlocking = os.setNonBlocking;
+/** Whether `fd` is in nonblocking mode. */
+export const isNonBlocking: typeof unix.isNonBlocking = os.isNonBlocking;
+/** `setCloseOnExec(fd, on = true)`: sets or clears close-on-exec (not inherited by children). */
+export const setCloseOnExec: typeof unix.setCloseOnExec = os.setCloseOnExec;
+
+// ---- sockets -----------------------------------------------------------------
+
+/**
+ * The raw socket calls (`socket`, `bind`, `listen`, `accept`, `accept4` or
+ * `null`, `connect`, `send`, `recv`, `sendto`, `recvfrom`, `setsockopt`,
+ * `getsockopt`, `getsockname`, `getpeername`, `shutdown`, ...), the
+ * library opened on first call. Each returns -1 on failure: read
+ * {@linkcode errno} at once. Sizes are BigInts (Deno's fast call path takes
+ * 64-bit parameters in no other form); byte counts come back as i32, so
+ * never ask for more than 2^31-1 bytes.
+ */
+export const sock: typeof unix.sock = os.sock;
+/** The symbols {@linkcode sock} returns. */
+export type SocketSymbols = unix.SocketSymbols;
+/** This OS's socket numbers (`AF_*`, `SOCK_*`, `SOL_*`, `SO_*`, `MSG_*`, `AI_*`, `NI_*`, `EAI`); 0 where absent. */
+export const SOCK: Readonly<unix.SocketConstants> = os.SOCK;
+/** The shape of {@linkcode SOCK}. */
+export type SocketConstants = unix.SocketConstants;
+/** The index of network interface `name` (for IPv6 scopes), or 0 when there is none. */
+export const ifNameToIndex: typeof unix.ifNameToIndex = os.ifNameToIndex;
+
+// ---- addresses ---------------------------------------------------------------
+
+export type {
+  Address,
+  NetAddress,
+  SockaddrLayout,
+  SocketFamily,
+  SocketType,
+  UnixAddress,
+} from "./unix/mod.ts";
+/** A buffer size that holds any socket address of the supported families. */
+export const SOCKADDR_MAX: number = os.SOCKADDR_MAX;
+/** This OS's socket address layout (for {@linkcode encodeAddress}/{@linkcode familyOf}). */
+export const HOST_LAYOUT: Readonly<unix.SockaddrLayout> = os.HOST_LAYOUT;
+/**
+ * `encodeAddress(addr, family, type, buf, what, layout?)`: writes the
+ * Deno-shaped `addr` as a socket address into `buf`, returning its length;
+ * `TypeError`/`RangeError` naming `what` for an address that does not fit.
+ */
+export const encodeAddress: typeof unix.encodeAddress = os.encodeAddress;
+/** `decodeAddress(buf, len, type)`: the Deno-shaped address in `buf`, or `null` for another family. */
+export const decodeAddress: typeof unix.decodeAddress = os.decodeAddress;
+/** The address family number of the socket address in `buf`. */
+export const familyOf: typeof unix.familyOf = os.familyOf;
+/** `"inet"`/`"inet6"` for a numeric IPv4/IPv6 address (IPv6 may carry `%scope`), else `null`. */
+export const ipFamily: typeof unix.ipFamily = os.ipFamily;
+/** `parseIPv4(s, out, off?)`: writes dotted-quad `s` as 4 bytes; `false` when it is not one. */
+export const parseIPv4: typeof unix.parseIPv4 = os.parseIPv4;
+/** `parseIPv6(s, out, off?)`: writes IPv6 literal `s` as 16 bytes; `false` when it is not one. */
+export const parseIPv6: typeof unix.parseIPv6 = os.parseIPv6;
+/** An address as text for messages (`"127.0.0.1:80"`, `"[::1]:80"`, a path). */
+export const addressToString: typeof unix.addressToString = os.addressToString;
+
+// ---- name resolution ---------------------------------------------------------
+
+/**
+ * `lookupAddrInfo(host, service, hints, detail)`: the system resolver
+ * (`/etc/hosts`, nsswitch, DNS) run off the JS thread; its IPv4 and IPv6
+ * entries, decoded, in its order. `hints` are in {@linkcode SOCK}'s numbers.
+ * Rejects with an {@linkcode AddrInfoError} (`NotFound` for `EAI_NONAME`).
+ */
+export const lookupAddrInfo: typeof unix.lookupAddrInfo = os.lookupAddrInfo;
+/** `lookupNameInfo(addr, family, flags, detail)`: `[host, service]` of a numeric address, off the JS thread. */
+export const lookupNameInfo: typeof unix.lookupNameInfo = os.lookupNameInfo;
+/** Resolves once every lookup started so far has returned (even those nobody awaits). */
+export const lookupsSettled: typeof unix.lookupsSettled = os.lookupsSettled;
+export type { AddrInfoEntry, AddrInfoError, AddrInfoHints } from "./unix/mod.ts";
+
+// ---- gather buffers ----------------------------------------------------------
+
+/** The most buffers one gathered write takes. */
+export const IOV_MAX: number = os.IOV_MAX;
+/**
+ * A reusable off-heap array of buffers for one gathered write
+ * (`writev`/`sendmsg`): `push(data, start?)`, `writev(fd)`, `sendmsg(fd,
+ * flags?)` (the bytes sent, or -1 when it would block), `clear()`.
+ */
+export const IovecArray: typeof unix.IovecArray = os.IovecArray;
+/** An instance of {@linkcode IovecArray}. */
+export type IovecArray = unix.IovecArray;
+
+// ---- waker, clock, host yield --------------------------------------------------
+
+/**
+ * A selector's wakeup channel: `fd` turns readable after `wake()` (at most
+ * one write outstanding) until `drain()`; `pending`, `close()`. An eventfd
+ * on Linux, a pipe on macOS.
+ */
+export const Waker: typeof unix.Waker = os.Waker;
+/** An instance of {@linkcode Waker}. */
+export type Waker = unix.Waker;
+/**
+ * A reader of the OS monotonic clock that `performance.now()` reads, in ms
+ * from an arbitrary origin, faster than `performance.now()`; `null` when FFI
+ * is not granted (it never prompts) or the OS clock cannot be read.
+ */
+export const osMonotonicClock: typeof unix.osMonotonicClock = os.osMonotonicClock;
+/**
+ * Gives Deno's own event loop a turn (its timers, I/O, promises) through an
+ * off-thread call that returns at once.
+ */
+export const hostYield: typeof unix.hostYield = os.hostYield;

@@ -3,26 +3,13 @@
  *
  * @module
  */
+import { rewordError } from "../ffi/os_error.ts";
 
 /**
  * An error of the same class as `e` (keeping `code`, `errno` and `syscall`)
- * with `message`, and `e` as its cause: asyncio's
- * `OSError(err.errno, "error while attempting to bind on address ...")`.
+ * with `message`, and `e` as its cause (`ffi/os_error.ts`).
  */
-export function rewordError(e: unknown, message: string): Error {
-  if (!(e instanceof Error)) return new Error(message, { cause: e });
-  const Ctor = e.constructor as new (message: string, options?: ErrorOptions) => Error;
-  let out: Error;
-  try {
-    out = new Ctor(message, { cause: e });
-  } catch {
-    out = new Error(message, { cause: e });
-  }
-  for (const key of ["code", "errno", "syscall"] as const) {
-    if (key in e) (out as unknown as Record<string, unknown>)[key] = (e as never)[key];
-  }
-  return out;
-}
+export { rewordError };
 
 /** The message of `e`, lower-cased as asyncio's `str(exc).lower()`. */
 export function errorText(e: unknown): string {

@@ -8,14 +8,31 @@
 import { PLATFORM } from "../ffi/sys.ts";
 
 /** A loop feature some loop kinds or platforms lack. */
-export type LoopFeature = "unixSockets" | "signals" | "pipes" | "subprocesses" | "readers";
+export type LoopFeature =
+  | "unixSockets"
+  | "signals"
+  | "pipes"
+  | "subprocesses"
+  | "readers"
+  | "childWatchers";
 
 const METHODS: Record<LoopFeature, readonly string[]> = {
-  unixSockets: ["createUnixConnection", "createUnixServer", "openUnixConnection", "startUnixServer"],
+  unixSockets: [
+    "createUnixConnection",
+    "createUnixServer",
+    "openUnixConnection",
+    "startUnixServer",
+  ],
   signals: ["addSignalHandler", "removeSignalHandler"],
   pipes: ["connectReadPipe", "connectWritePipe"],
-  subprocesses: ["subprocessExec", "subprocessShell", "createSubprocessExec", "createSubprocessShell"],
+  subprocesses: [
+    "subprocessExec",
+    "subprocessShell",
+    "createSubprocessExec",
+    "createSubprocessShell",
+  ],
   readers: ["addReader", "removeReader", "addWriter", "removeWriter"],
+  childWatchers: ["getChildWatcher", "setChildWatcher", "defaultChildWatcher"],
 };
 
 const ALTERNATIVE: Record<LoopFeature, string> = {
@@ -25,6 +42,8 @@ const ALTERNATIVE: Record<LoopFeature, string> = {
   pipes: "use the ProactorEventLoop on Windows, or the SelectorEventLoop elsewhere",
   subprocesses: "use the ProactorEventLoop on Windows, or Deno.Command",
   readers: "use a SelectorEventLoop, or the loop's sock* methods",
+  childWatchers: "the ProactorEventLoop waits for its child processes by handle, " +
+    "with no child watcher to choose",
 };
 
 /** The feature `method` belongs to, or `undefined`. */

@@ -1,5 +1,8 @@
 /**
- * Ties a future to an AbortSignal: aborting cancels the future.
+ * The abort and cancel helpers the loop, its socket calls and the streams
+ * share: tying a future to an AbortSignal (aborting cancels the future),
+ * checking a signal argument, the `CancelledError` an abort rejects with,
+ * and setting a result unless the future was cancelled.
  *
  * @module
  */
@@ -8,15 +11,30 @@ import type { Future } from "./future.ts";
 
 /** The message to cancel with when `signal` aborted with `reason`. */
 export function abortMessage(reason: unknown): string | undefined {
-  if (reason instanceof CancelledError) return reason.message || undefined;
+  if (reason instanceof CancelledError) return reason.cancelMessage || undefined;
   return undefined;
 }
 
-/** Throws `TypeError` unless `signal` is undefined or an AbortSignal. */
-export function checkSignal(signal: unknown, fn: string): void {
+/**
+ * The `CancelledError` that `what` (`"sockRecv()"`, say) rejects with when
+ * `signal` aborted: the abort's cancel message if it had one, its reason as
+ * the cause.
+ */
+export function cancelledError(signal: AbortSignal, what: string): CancelledError {
+  return new CancelledError(abortMessage(signal.reason), { cause: signal.reason, what });
+}
+
+/** Throws `TypeError` unless `signal` is undefined or an AbortSignal; returns it. */
+export function checkSignal(signal: unknown, fn: string): AbortSignal | undefined {
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`${fn}() options.signal must be an AbortSignal, got ${typeof signal}`);
   }
+  return signal;
+}
+
+/** Sets `value` as the result of `fut` unless it was cancelled (a timer's or `callSoon()`'s callback). */
+export function setResultUnlessCancelled<T>(fut: Future<T>, value: T): void {
+  if (!fut.cancelled()) fut.setResult(value);
 }
 
 /**

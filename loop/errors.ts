@@ -6,20 +6,35 @@
 
 /**
  * The operation was cancelled: what a cancelled `Future` or `Task` rejects
- * with, and what `Task.cancel()` aborts the task's signal with.
+ * with, and what `Task.cancel()` aborts the task's signal with. Without a
+ * message given to `cancel()`, the message says what was cancelled
+ * ("Task-3 was cancelled"); `cancelMessage` tells the two apart.
  *
  * @example
  * ```ts
  * import { CancelledError } from "@aio/loop";
  * const e = new CancelledError("shutting down");
  * console.log(e.name, e.message); // CancelledError shutting down
+ * const d = new CancelledError(undefined, { what: "sockRecv()" });
+ * console.log(d.message, d.cancelMessage); // sockRecv() was cancelled undefined
  * ```
  */
 export class CancelledError extends Error {
-  /** Makes a cancellation error; `message` is the message given to `cancel()`. */
-  constructor(message?: string, options?: ErrorOptions) {
-    super(message ?? "", options);
+  /**
+   * The message given to `cancel()` (asyncio's `args[0]`), or `undefined`
+   * when none was and `message` only says what was cancelled.
+   */
+  readonly cancelMessage: string | undefined;
+
+  /**
+   * Makes a cancellation error; `message` is the message given to
+   * `cancel()`. Without one, the message is "`options.what` was cancelled"
+   * ("The operation was cancelled" without `what`).
+   */
+  constructor(message?: string, options?: ErrorOptions & { what?: string }) {
+    super(message ?? `${options?.what ?? "The operation"} was cancelled`, options);
     this.name = "CancelledError";
+    this.cancelMessage = message;
   }
 }
 

@@ -335,8 +335,16 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this.#cancelMessage;
   }
 
+  /**
+   * What the `CancelledError` of a future cancelled without a message says
+   * was cancelled: "Future" (a task says its name).
+   */
+  protected get cancelledName(): string {
+    return "Future";
+  }
+
   #makeCancelledError(): CancelledError {
-    return new CancelledError(this.#cancelMessage);
+    return new CancelledError(this.#cancelMessage, { what: this.cancelledName });
   }
 
   #scheduleCallbacks(): void {

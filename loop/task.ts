@@ -100,7 +100,7 @@ export class Task<T = unknown> extends Future<T> {
       }
       const signal = this.#controller.signal;
       if (value instanceof CancelledError) {
-        super.cancel(value.message === "" ? this.#cancelMsg : value.message);
+        super.cancel(value.cancelMessage || this.#cancelMsg);
       } else if (signal.aborted && (value === signal.reason || isAbortError(value))) {
         super.cancel(this.#cancelMsg);
       } else {
@@ -136,7 +136,7 @@ export class Task<T = unknown> extends Future<T> {
     if (!this.#started) {
       this.#mustCancel = true;
     } else if (!this.#controller.signal.aborted) {
-      this.#controller.abort(new CancelledError(msg));
+      this.#controller.abort(new CancelledError(msg, { what: this.#name }));
     }
     return true;
   }
@@ -250,6 +250,11 @@ export class Task<T = unknown> extends Future<T> {
    */
   getCoro(): CoroutineFunction<T> {
     return this.#coro;
+  }
+
+  /** A task's `CancelledError` without a message says its name was cancelled. */
+  protected override get cancelledName(): string {
+    return this.#name;
   }
 
   /** Adds the name and the function to `toString()`. */

@@ -7,18 +7,25 @@
  * (the EAI number of this OS) and the `gai_strerror` text. `EAI_SYSTEM` comes
  * without its errno: the call ran on another thread, whose errno is not ours.
  *
+ * This file validates the arguments and shapes the results; the calls and
+ * the walk of the resolver's list are `lookupAddrInfo`/`lookupNameInfo` of
+ * `ffi/sys.ts`.
+ *
  * @module
  */
-import { describe } from "../ffi/unix/libc.ts";
 import {
-  decodeAddress,
-  encodeAddress,
-  HOST_LAYOUT,
+  type AddrInfoEntry,
+  describe,
   ipFamily,
+  lookupAddrInfo,
+  lookupNameInfo,
+  lookupsSettled,
   type NetAddress,
-  SOCKADDR_MAX,
-} from "../ffi/unix/sockaddr.ts";
-import { cString, gaiStrerror, SOCK, sock } from "../ffi/unix/socket.ts";
+  SOCK,
+} from "../ffi/sys.ts";
+
+export type { AddrInfoError } from "../ffi/sys.ts";
+export { lookupsSettled };
 
 /**
  * getaddrinfo flag: addresses for `bind()` (a `null` host gives the wildcard).
@@ -159,39 +166,12 @@ export interface AddrInfo {
   address: NetAddress;
 }
 
-/** An error from getaddrinfo or getnameinfo. */
-export interface AddrInfoError extends Error {
-  /** The EAI name, such as `"EAI_NONAME"`. */
-  code: string;
-  /** The EAI number on this OS. */
-  errno: number;
-  /** `"getaddrinfo"` or `"getnameinfo"`. */
-  syscall: string;
-}
-
 const TYPE_NUM: Record<AddrInfoType, number> = {
   stream: SOCK.SOCK_STREAM,
   dgram: SOCK.SOCK_DGRAM,
   raw: SOCK.SOCK_RAW,
   seqpacket: SOCK.SOCK_SEQPACKET,
 };
-const EAI_NAMES = new Map(Object.entries(SOCK.EAI).map(([k, v]) => [v, k]));
-const MAX_ENTRIES = 4096;
-const NI_MAXHOST = 1025, NI_MAXSERV = 32;
-
-function gaiError(rc: number, syscall: string, detail: string): AddrInfoError {
-  const code = EAI_NAMES.get(rc) ?? `EAI_${rc}`;
-  const text = code === "EAI_SYSTEM"
-    ? "system error (its errno stayed on the resolver thread)"
-    : gaiStrerror(rc);
-  const Ctor = code === "EAI_NONAME" || code === "EAI_NODATA" ? Deno.errors.NotFound : Error;
-  const err = new Ctor(`${syscall}(${detail}) failed: ${text} (${code})`) as AddrInfoError;
-  err.code = code;
-  err.errno = rc;
-  err.syscall = syscall;
-  return err;
-}
-
 function checkInt(v: unknown, max: number, what: string): number {
   if (typeof v !== "number" || !Number.isInteger(v)) {
     throw new TypeError(`getaddrinfo(): ${what} must be an integer, got ${describe(v)}`);
@@ -277,90 +257,25 @@ export function getaddrinfo(
     );
   }
   checkInt(proto, 0x7fffffff, "proto");
-  // Off-heap copies: the resolver thread reads them after this function returns.
-  const hints = new Uint8Array(new ArrayBuffer(SOCK.ADDRINFO_SIZE));
-  const hv = new DataView(hints.buffer);
-  hv.setInt32(0, flags, true);
-  hv.setInt32(4, af, true);
-  hv.setInt32(8, type === undefined ? 0 : TYPE_NUM[type], true);
-  hv.setInt32(12, proto, true);
-  const node = host === null ? null : cString(host);
-  const serv = service === null ? null : cString(service);
+  const hints = {
+    flags,
+    family: af,
+    socktype: type === undefined ? 0 : TYPE_NUM[type],
+    protocol: proto,
+  };
   const detail = `${describe(host)}, ${describe(port)}`;
-  return resolve(node, serv, hints, detail);
+  return lookupAddrInfo(host, service, hints, detail).then(toAddrInfos);
 }
 
-// The resolver calls still running: a caller that stopped waiting (a cancelled
-// createConnection) leaves one behind, holding the resolver's fds until it returns.
-const inFlight = new Set<Promise<number>>();
-
-/**
- * Resolves once every `getaddrinfo()` started so far has returned from the
- * resolver thread, even those nobody awaits any more. For fd-leak checks.
- *
- * @example
- * ```ts ignore
- * await lookupsSettled();
- * ```
- */
-export async function lookupsSettled(): Promise<void> {
-  while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+function toAddrInfos(entries: AddrInfoEntry[]): AddrInfo[] {
+  return entries.map((e) => ({
+    family: e.family,
+    type: typeOf(e.socktype),
+    proto: e.protocol,
+    canonname: e.canonname,
+    address: e.address,
+  }));
 }
-
-async function resolve(
-  node: Uint8Array | null,
-  serv: Uint8Array | null,
-  hints: Uint8Array,
-  detail: string,
-): Promise<AddrInfo[]> {
-  const s = sock();
-  const res = new BigUint64Array(new ArrayBuffer(8));
-  const call = s.getaddrinfo(node, serv, hints, res);
-  inFlight.add(call);
-  let rc: number;
-  try {
-    rc = await call;
-  } finally {
-    inFlight.delete(call);
-  }
-  keepAlive(node, serv, hints);
-  const first = Deno.UnsafePointer.create(res[0]);
-  try {
-    if (rc !== 0) throw gaiError(rc, "getaddrinfo", detail);
-    const out: AddrInfo[] = [];
-    const tmp = new Uint8Array(SOCKADDR_MAX);
-    let p = first;
-    for (let i = 0; p !== null && i < MAX_ENTRIES; i++) {
-      const v = new Deno.UnsafePointerView(p);
-      const family = v.getInt32(4);
-      const type = typeOf(v.getInt32(8));
-      const proto = v.getInt32(12);
-      const addrlen = v.getUint32(16);
-      const addrP = v.getPointer(SOCK.AI_ADDR_OFFSET);
-      const canonP = v.getPointer(SOCK.AI_CANONNAME_OFFSET);
-      p = v.getPointer(SOCK.AI_NEXT_OFFSET);
-      if (addrP === null || addrlen > SOCKADDR_MAX) continue;
-      if (family !== SOCK.AF_INET && family !== SOCK.AF_INET6) continue;
-      tmp.fill(0);
-      new Deno.UnsafePointerView(addrP).copyInto(tmp.subarray(0, addrlen));
-      const address = decodeAddress(tmp, addrlen, type === "dgram" ? "dgram" : "stream");
-      if (address === null || !("hostname" in address)) continue;
-      out.push({
-        family: family === SOCK.AF_INET ? "inet" : "inet6",
-        type,
-        proto,
-        canonname: canonP === null ? "" : Deno.UnsafePointerView.getCString(canonP),
-        address,
-      });
-    }
-    return out;
-  } finally {
-    if (first !== null) s.freeaddrinfo(first);
-  }
-}
-
-// Holds buffers past the off-thread call so the collector cannot free them early.
-function keepAlive(..._: unknown[]): void {}
 
 /**
  * The host name and service name of `addr` (a numeric address; the scope of
@@ -398,33 +313,10 @@ export function getnameinfo(addr: NetAddress, flags = 0): Promise<[string, strin
     );
   }
   const dgram = addr.transport === "udp";
-  const sa = new Uint8Array(new ArrayBuffer(SOCKADDR_MAX));
-  const len = encodeAddress(
+  return lookupNameInfo(
     { ...addr, transport: dgram ? "udp" : "tcp" },
     family,
-    dgram ? "dgram" : "stream",
-    sa,
-    "getnameinfo()",
-    HOST_LAYOUT,
+    flags | (dgram ? SOCK.NI_DGRAM : 0),
+    `${addr.hostname}, ${addr.port}`,
   );
-  return nameinfo(sa, len, flags | (dgram ? SOCK.NI_DGRAM : 0), `${addr.hostname}, ${addr.port}`);
-}
-
-async function nameinfo(
-  sa: Uint8Array,
-  len: number,
-  flags: number,
-  detail: string,
-): Promise<[string, string]> {
-  const host = new Uint8Array(new ArrayBuffer(NI_MAXHOST));
-  const serv = new Uint8Array(new ArrayBuffer(NI_MAXSERV));
-  const rc = await sock().getnameinfo(sa, len, host, NI_MAXHOST, serv, NI_MAXSERV, flags);
-  keepAlive(sa);
-  if (rc !== 0) throw gaiError(rc, "getnameinfo", detail);
-  return [cText(host), cText(serv)];
-}
-
-function cText(b: Uint8Array): string {
-  const end = b.indexOf(0);
-  return new TextDecoder().decode(b.subarray(0, end < 0 ? b.length : end));
 }

@@ -8,33 +8,35 @@
  *
  * @module
  */
-import { E, type OSError, osError } from "../ffi/unix/errno.ts";
-import {
-  checkFd,
-  closeFd,
-  describe,
-  errno,
-  fileKind,
-  isNonBlocking,
-  setCloseOnExec,
-  setNonBlocking,
-} from "../ffi/unix/libc.ts";
 import {
   type Address,
   addressToString,
+  checkFd,
+  closeFd,
   decodeAddress,
+  describe,
+  E,
   encodeAddress,
+  errno,
   familyOf,
+  fileKind,
   HOST_LAYOUT,
+  ifNameToIndex,
+  isNonBlocking,
   type NetAddress,
+  type OSError,
+  osError,
   parseIPv4,
   parseIPv6,
+  setCloseOnExec,
+  setNonBlocking,
+  SOCK,
+  sock,
   SOCKADDR_MAX,
   type SocketFamily,
   type SocketType,
   type UnixAddress,
-} from "../ffi/unix/sockaddr.ts";
-import { ifNameToIndex, SOCK, sock } from "../ffi/unix/socket.ts";
+} from "../ffi/sys.ts";
 import { FD_KIND } from "../selectors/selector_key.ts";
 
 export type { Address, NetAddress, SocketFamily, SocketType, UnixAddress };
@@ -97,7 +99,8 @@ export const MSG_WAITALL: number = SOCK.MSG_WAITALL;
 const NOSIGNAL = SOCK.MSG_NOSIGNAL;
 const EAGAIN = E.EAGAIN;
 const EINTR = E.EINTR;
-const DARWIN = Deno.build.os === "darwin";
+// SIGPIPE is suppressed per socket where the OS has SO_NOSIGPIPE (macOS), per call elsewhere.
+const PER_SOCKET_NOSIGPIPE = SOCK.SO_NOSIGPIPE !== 0;
 
 // One address and one option buffer serve every synchronous call: JS is single-threaded.
 const addrBuf = new Uint8Array(new ArrayBuffer(SOCKADDR_MAX));
@@ -373,7 +376,9 @@ export class Socket {
     if (fd !== undefined) {
       [this.#fd, this.#family, this.#type] = Socket.#probe(fd, family, type);
       this.#blocking = undefined;
-      if (DARWIN) setIntOpt(this.#fd, SOCK.SOL_SOCKET, SOCK.SO_NOSIGPIPE, 1, `fd ${fd}`);
+      if (PER_SOCKET_NOSIGPIPE) {
+        setIntOpt(this.#fd, SOCK.SOL_SOCKET, SOCK.SO_NOSIGPIPE, 1, `fd ${fd}`);
+      }
       return;
     }
     this.#family = family ?? "inet";

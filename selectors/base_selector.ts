@@ -5,9 +5,8 @@
  *
  * @module
  */
-import { checkFd, describe, fileKind } from "../ffi/unix/libc.ts";
+import { checkFd, describe, fileKind, Waker } from "../ffi/sys.ts";
 import { SelectorMap } from "./_selector_map.ts";
-import { Waker } from "./_waker.ts";
 import {
   EVENT_READ,
   EVENT_WRITE,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { HAS_KQUEUE } from "../ffi/darwin/sys.ts";
+import { HAS_EPOLL, HAS_KQUEUE, PLATFORM } from "../ffi/sys.ts";
 import type { BaseSelector } from "./base_selector.ts";
 import { EpollSelector } from "./epoll_selector.ts";
 import { KqueueSelector } from "./kqueue_selector.ts";
@@ -60,8 +60,8 @@ let probe: DefaultSelectorProbe | undefined;
 export function probeDefaultSelector(): DefaultSelectorProbe {
   if (probe) return probe;
   const candidates: Array<[new () => BaseSelector, string | null]> = [
-    [KqueueSelector, HAS_KQUEUE ? null : `no kqueue on ${Deno.build.os}`],
-    [EpollSelector, Deno.build.os === "linux" ? null : `no epoll on ${Deno.build.os}`],
+    [KqueueSelector, HAS_KQUEUE ? null : `no kqueue on ${PLATFORM}`],
+    [EpollSelector, HAS_EPOLL ? null : `no epoll on ${PLATFORM}`],
     [PollSelector, null],
     [SelectSelector, null],
   ];
@@ -80,9 +80,7 @@ export function probeDefaultSelector(): DefaultSelectorProbe {
     }
   }
   throw new Deno.errors.NotSupported(
-    `no selector works on ${Deno.build.os}: ${
-      tried.map((t) => `${t.name}: ${t.reason}`).join("; ")
-    }`,
+    `no selector works on ${PLATFORM}: ${tried.map((t) => `${t.name}: ${t.reason}`).join("; ")}`,
   );
 }
 

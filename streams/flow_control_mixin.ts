@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { CancelledError } from "../loop/errors.ts";
-import { abortMessage, checkSignal } from "../loop/_signal.ts";
+import { cancelledError, checkSignal } from "../loop/_signal.ts";
 import { Protocol } from "../transports/protocol.ts";
 
 /** Options of `drain()`. */
@@ -98,18 +97,14 @@ export class FlowControlMixin extends Protocol {
     if (!this.#paused) return RESOLVED;
     const signal = options?.signal;
     checkSignal(signal, "drain");
-    if (signal?.aborted) {
-      return Promise.reject(
-        new CancelledError(abortMessage(signal.reason), { cause: signal.reason }),
-      );
-    }
+    if (signal?.aborted) return Promise.reject(cancelledError(signal, "drain()"));
     const w = Promise.withResolvers<void>();
     this.#drainWaiters.push(w);
     if (signal === undefined) return w.promise;
     const onAbort = (): void => {
       const i = this.#drainWaiters.indexOf(w);
       if (i >= 0) this.#drainWaiters.splice(i, 1);
-      w.reject(new CancelledError(abortMessage(signal.reason), { cause: signal.reason }));
+      w.reject(cancelledError(signal, "drain()"));
     };
     signal.addEventListener("abort", onAbort, { once: true });
     const off = (): void => signal.removeEventListener("abort", onAbort);

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { CancelledError, IncompleteReadError, LimitOverrunError } from "../loop/errors.ts";
-import { abortMessage, checkSignal } from "../loop/_signal.ts";
+import { IncompleteReadError, LimitOverrunError } from "../loop/errors.ts";
+import { cancelledError, checkSignal } from "../loop/_signal.ts";
 import { ReadBuffer } from "./_read_buffer.ts";
 
 /**
@@ -64,10 +64,6 @@ const COMPACT_MAX = 1024 * 1024;
 const GROW_STEP = 4 * 1024 * 1024;
 const NEWLINE = new Uint8Array([10]);
 const encoder = new TextEncoder();
-
-function cancelledError(signal: AbortSignal): CancelledError {
-  return new CancelledError(abortMessage(signal.reason), { cause: signal.reason });
-}
 
 function toSeparator(sep: unknown): Uint8Array {
   if (typeof sep === "string") return encoder.encode(sep);
@@ -340,7 +336,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
       );
     }
     if (this.#eof) throw new Error(`${fn}(): waiting for data after EOF`);
-    if (signal?.aborted) return Promise.reject(cancelledError(signal));
+    if (signal?.aborted) return Promise.reject(cancelledError(signal, `${fn}()`));
     // The buffer may be full (paused) while this read needs more than it holds.
     if (this.#paused) {
       this.#paused = false;
@@ -350,7 +346,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     if (signal === undefined) return w.promise;
     const onAbort = (): void => {
       if (this.#waiter === w) this.#waiter = null;
-      w.reject(cancelledError(signal));
+      w.reject(cancelledError(signal, `${fn}()`));
     };
     signal.addEventListener("abort", onAbort, { once: true });
     const off = (): void => signal.removeEventListener("abort", onAbort);

@@ -4,21 +4,21 @@
  *
  * @module
  */
-import type { AbstractServer, SelectorEventLoop } from "../mod.ts";
+import type { AbstractServer } from "../mod.ts";
 import { Socket } from "../net/mod.ts";
 import { Protocol, type Transport } from "../transports/mod.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
-import { newLoop, type SelectorCase } from "./_loops.ts";
+import type { LoopCase, TestLoop } from "./_loops.ts";
 
-/** Runs `fn` as the main task of a fresh loop over `sel`, checking that no fd leaks. */
+/** Runs `fn` as the main task of a fresh loop of `lc`, checking that no fd leaks. */
 export function onLoop(
-  sel: SelectorCase,
-  fn: (loop: SelectorEventLoop, signal: AbortSignal) => Promise<void>,
+  lc: LoopCase,
+  fn: (loop: TestLoop, signal: AbortSignal) => Promise<void>,
 ): () => Promise<void> {
   return () =>
     assertNoFdLeak(async () => {
-      using loop = newLoop(sel);
-      await loop.runUntilComplete((signal) => fn(loop, signal));
+      using loop = lc.make();
+      await loop.runUntilComplete((signal: AbortSignal) => fn(loop, signal));
     });
 }
 
@@ -117,11 +117,11 @@ export function hasIPv6(): boolean {
 }
 
 /** Resolves after `ms` of loop time. */
-export function tick(loop: SelectorEventLoop, ms = 1): Promise<void> {
+export function tick(loop: TestLoop, ms = 1): Promise<void> {
   return new Promise<void>((r) => loop.callLater(ms, () => r()));
 }
 
 /** Waits (on the loop's clock) until `cond()` holds. */
-export async function until(loop: SelectorEventLoop, cond: () => boolean): Promise<void> {
+export async function until(loop: TestLoop, cond: () => boolean): Promise<void> {
   while (!cond()) await tick(loop, 1);
 }

@@ -6,13 +6,7 @@ import {
   assertStrictEquals,
   assertThrows,
 } from "@std/assert";
-import {
-  CancelledError,
-  Future,
-  InvalidStateError,
-  isFuture,
-  SelectorEventLoop,
-} from "../mod.ts";
+import { CancelledError, Future, InvalidStateError, isFuture, SelectorEventLoop } from "../mod.ts";
 
 async function turns(loop: SelectorEventLoop, n = 1): Promise<void> {
   for (let i = 0; i < n; i++) {
@@ -159,4 +153,33 @@ Deno.test("Future.toString() shows the state", () => {
 Deno.test("Future keeps its creation stack in debug mode", () => {
   using loop = new SelectorEventLoop({ debug: true });
   assert((loop.createFuture().sourceTraceback ?? "").includes("future_test.ts"));
+});
+
+Deno.test("Future.cancel() without a message: the CancelledError says a Future was cancelled", async () => {
+  using loop = new SelectorEventLoop();
+  const fut = loop.createFuture();
+  fut.cancel();
+  const e = assertThrows(() => fut.result(), CancelledError);
+  assertEquals(e.message, "Future was cancelled");
+  assertEquals(e.cancelMessage, undefined);
+  const awaited = await assertRejects(() => Promise.resolve(fut), CancelledError);
+  assertEquals(awaited.message, "Future was cancelled");
+  const given = loop.createFuture();
+  given.cancel("stop it");
+  const g = assertThrows(() => given.result(), CancelledError);
+  assertEquals([g.message, g.cancelMessage], ["stop it", "stop it"]);
+});
+
+Deno.test("CancelledError: a default message naming what was cancelled, unless one is given", () => {
+  const plain = new CancelledError();
+  assertEquals([plain.message, plain.cancelMessage], ["The operation was cancelled", undefined]);
+  const what = new CancelledError(undefined, { what: "sockRecv()", cause: 1 });
+  assertEquals([what.message, what.cancelMessage, what.cause], [
+    "sockRecv() was cancelled",
+    undefined,
+    1,
+  ]);
+  const msg = new CancelledError("bye", { what: "ignored" });
+  assertEquals([msg.message, msg.cancelMessage], ["bye", "bye"]);
+  assertEquals(new CancelledError("").message, ""); // an empty message given stays empty
 });

@@ -249,3 +249,20 @@ Deno.test({
     assertThrows(() => loop.removeSignalHandler("SIGINT"), Deno.errors.NotSupported);
   },
 });
+
+Deno.test({
+  name: "removeSignalHandler() returns false for SIGKILL and SIGSTOP, as asyncio",
+  ignore: !unix,
+  fn() {
+    using loop = newLoop(SELECTORS[0]);
+    // Valid signals that can have no handler: nothing to remove (asyncio returns False).
+    assertEquals(loop.removeSignalHandler("SIGKILL"), false);
+    assertEquals(loop.removeSignalHandler("SIGSTOP"), false);
+    assertEquals(loop.removeSignalHandler("SIGSEGV"), false);
+    // Setting one is still refused, and unknown names still throw.
+    assertThrows(() => loop.addSignalHandler("SIGKILL", () => {}), Deno.errors.NotSupported);
+    const badRemove = loop as unknown as { removeSignalHandler(s: unknown): boolean };
+    assertThrows(() => badRemove.removeSignalHandler("SIGFOO"), RangeError, "SIGFOO");
+    assertThrows(() => badRemove.removeSignalHandler(9), TypeError);
+  },
+});

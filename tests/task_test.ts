@@ -14,6 +14,7 @@ import {
   getRunningLoop,
   SelectorEventLoop,
   sleep,
+  Socket,
   Task,
 } from "../mod.ts";
 
@@ -184,4 +185,56 @@ Deno.test("Task steps interleave with loop callbacks", async () => {
   await loop.runUntilComplete(t1);
   await loop.runUntilComplete(t2);
   assertEquals(seen, ["a0", "b0", "a1", "b1", "a2", "b2"]);
+});
+
+Deno.test("Task.cancel() without a message: the CancelledError names the task", async () => {
+  using loop = new SelectorEventLoop();
+  let inner: unknown;
+  const task = loop.createTask(async (signal) => {
+    try {
+      await sleep(60_000, { signal });
+    } catch (e) {
+      inner = e;
+      throw e;
+    }
+  }, { name: "worker" });
+  loop.callLater(1, () => task.cancel());
+  const e = await assertRejects(() => loop.runUntilComplete(task), CancelledError);
+  assertEquals([e.message, e.cancelMessage], ["worker was cancelled", undefined]);
+  assertInstanceOf(inner, CancelledError);
+  assertEquals((inner as CancelledError).cancelMessage, undefined); // no message to pass on
+  assertEquals(assertThrows(() => task.result(), CancelledError).message, "worker was cancelled");
+  // Before it started, with the default name.
+  const early = loop.createTask(async () => {});
+  early.cancel();
+  const e2 = await assertRejects(() => loop.runUntilComplete(early), CancelledError);
+  assertEquals(e2.message, `${early.getName()} was cancelled`);
+  assert(/^Task-\d+ was cancelled$/.test(e2.message), e2.message);
+});
+
+Deno.test("Task.cancel(msg) keeps the message; an aborted call says what was cancelled", async () => {
+  using loop = new SelectorEventLoop();
+  using sock = new Socket({ type: "dgram" });
+  sock.bind({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  let recvError: unknown;
+  const task = loop.createTask(async (signal) => {
+    try {
+      await loop.sockRecv(sock, 16, { signal });
+    } catch (e) {
+      recvError = e;
+      throw e;
+    }
+  });
+  loop.callLater(1, () => task.cancel());
+  await assertRejects(() => loop.runUntilComplete(task), CancelledError);
+  assertInstanceOf(recvError, CancelledError);
+  assertEquals((recvError as CancelledError).message, "sockRecv() was cancelled");
+  assertEquals(((recvError as Error).cause as Error).message, `${task.getName()} was cancelled`);
+
+  const told = loop.createTask(async (signal) => {
+    await loop.sockRecv(sock, 16, { signal });
+  });
+  loop.callLater(1, () => told.cancel("enough"));
+  const e = await assertRejects(() => loop.runUntilComplete(told), CancelledError);
+  assertEquals([e.message, e.cancelMessage], ["enough", "enough"]);
 });

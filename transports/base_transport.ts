@@ -1,8 +1,8 @@
 /**
  * The transport interfaces of asyncio (`asyncio.transports`), as abstract
  * classes: `BaseTransport`, `ReadTransport`, `WriteTransport`, `Transport`
- * (both, which `instanceof WriteTransport` also recognizes),
- * `DatagramTransport` and `SubprocessTransport`.
+ * (both: it extends `WriteTransport`, and `instanceof ReadTransport`
+ * recognizes it), `DatagramTransport` and `SubprocessTransport`.
  *
  * @module
  */
@@ -40,7 +40,9 @@ export interface WriteBufferLimitsOptions {
 }
 
 /**
- * What every transport has (asyncio's `BaseTransport`).
+ * What every transport has (asyncio's `BaseTransport`): its extra
+ * information, its protocol, and closing. The other transport classes
+ * extend it; their examples show real transports.
  *
  * @example
  * ```ts
@@ -62,7 +64,11 @@ export interface WriteBufferLimitsOptions {
  *     return this.#protocol;
  *   }
  * }
- * console.log(new Null({ answer: 42 }).getExtraInfo("answer")); // 42
+ * const transport = new Null({ answer: 42 });
+ * console.log(transport.getExtraInfo("answer"), transport.getExtraInfo("peername", null)); // 42 null
+ * transport.setProtocol(new BaseProtocol());
+ * transport.close();
+ * console.log(transport.isClosing()); // true
  * ```
  */
 export abstract class BaseTransport {
@@ -76,11 +82,6 @@ export abstract class BaseTransport {
   /**
    * Extra information about the transport (`"peername"`, `"sockname"`,
    * `"socket"`, ...), or `defaultValue` when it has none by that name.
-   *
-   * @example
-   * ```ts ignore
-   * const peer = transport.getExtraInfo("peername");
-   * ```
    */
   getExtraInfo<K extends keyof TransportExtraInfo>(
     name: K,
@@ -97,395 +98,259 @@ export abstract class BaseTransport {
     this.#extra.set(name, value);
   }
 
-  /**
-   * Whether the transport is closing or closed.
-   *
-   * @example
-   * ```ts ignore
-   * if (!transport.isClosing()) transport.write(data);
-   * ```
-   */
+  /** Whether the transport is closing or closed. */
   abstract isClosing(): boolean;
 
   /**
    * Closes the transport: buffered data is still sent, then the protocol's
    * `connectionLost(null)` is called.
-   *
-   * @example
-   * ```ts ignore
-   * transport.close();
-   * ```
    */
   abstract close(): void;
 
-  /**
-   * Replaces the protocol.
-   *
-   * @example
-   * ```ts ignore
-   * transport.setProtocol(new OtherProtocol());
-   * ```
-   */
+  /** Replaces the protocol. */
   abstract setProtocol(protocol: BaseProtocol): void;
 
-  /**
-   * The current protocol.
-   *
-   * @example
-   * ```ts ignore
-   * const protocol = transport.getProtocol();
-   * ```
-   */
+  /** The current protocol. */
   abstract getProtocol(): BaseProtocol;
 }
 
 /**
- * A transport that reads (asyncio's `ReadTransport`).
+ * A transport that reads (asyncio's `ReadTransport`). A `Transport` is
+ * also an `instanceof ReadTransport`.
  *
  * @example
- * ```ts ignore
- * if (transport.isReading()) transport.pauseReading();
+ * ```ts
+ * import { type NetAddress, Protocol, ReadTransport, SelectorEventLoop } from "@aio/loop";
+ * using loop = new SelectorEventLoop();
+ * await loop.runUntilComplete(async () => {
+ *   await using server = await loop.createServer(() => new Protocol(), { host: "127.0.0.1", port: 0 });
+ *   const { port } = server.sockets[0].getsockname() as NetAddress;
+ *   const [transport] = await loop.createConnection(() => new Protocol(), { host: "127.0.0.1", port });
+ *   console.log(transport instanceof ReadTransport); // true
+ *   transport.pauseReading(); // no dataReceived() until resumeReading()
+ *   console.log(transport.isReading()); // false
+ *   transport.resumeReading();
+ *   console.log(transport.isReading()); // true
+ *   transport.close();
+ *   console.log(transport.isReading()); // false: closing
+ * });
  * ```
  */
 export abstract class ReadTransport extends BaseTransport {
-  /**
-   * Whether the transport is receiving (not paused, not closing).
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.isReading());
-   * ```
-   */
+  /** Recognizes `Transport`s too (JavaScript has single inheritance). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return Function.prototype[Symbol.hasInstance].call(this, value) ||
+      (this === ReadTransport && value instanceof Transport);
+  }
+
+  /** Whether the transport is receiving (not paused, not closing). */
   abstract isReading(): boolean;
 
   /**
    * Stops calling the protocol's `dataReceived()` until `resumeReading()`.
    * Calling it while paused does nothing.
-   *
-   * @example
-   * ```ts ignore
-   * transport.pauseReading();
-   * ```
    */
   abstract pauseReading(): void;
 
-  /**
-   * Starts receiving again. Calling it while reading does nothing.
-   *
-   * @example
-   * ```ts ignore
-   * transport.resumeReading();
-   * ```
-   */
+  /** Starts receiving again. Calling it while reading does nothing. */
   abstract resumeReading(): void;
 }
 
-/** What a transport that writes has: shared by `WriteTransport` and `Transport`. */
-export interface WriteTransportMethods {
-  /** Sets the write-buffer limits that drive `pauseWriting()`/`resumeWriting()`. */
-  setWriteBufferLimits(limits?: WriteBufferLimitsOptions): void;
-  /** The bytes waiting in the write buffer. */
-  getWriteBufferSize(): number;
-  /** The write-buffer limits. */
-  getWriteBufferLimits(): WriteBufferLimits;
-  /** Sends `data`, buffering what cannot go out at once (never blocks). */
-  write(data: Uint8Array): void;
-  /** Sends several buffers, as one gathered write where possible. */
-  writelines(list: Iterable<Uint8Array>): void;
-  /** Closes the writing side once the buffer is sent (`shutdown(SHUT_WR)`). */
-  writeEof(): void;
-  /** Whether `writeEof()` is supported. */
-  canWriteEof(): boolean;
-  /** Closes at once, dropping buffered data; `connectionLost(null)` follows. */
-  abort(): void;
-}
-
 /**
- * A transport that writes (asyncio's `WriteTransport`). A `Transport` is
- * also an `instanceof WriteTransport`.
+ * A transport that writes (asyncio's `WriteTransport`); `Transport`
+ * extends it.
  *
  * @example
- * ```ts ignore
- * transport.setWriteBufferLimits({ high: 1 << 20 });
- * transport.write(data);
+ * ```ts
+ * import { type NetAddress, Protocol, SelectorEventLoop, WriteTransport } from "@aio/loop";
+ * class Collect extends Protocol {
+ *   text = "";
+ *   done = Promise.withResolvers<string>();
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.text += new TextDecoder().decode(data);
+ *   }
+ *   override eofReceived(): void {
+ *     this.done.resolve(this.text);
+ *   }
+ * }
+ * using loop = new SelectorEventLoop();
+ * const peer = new Collect();
+ * const text = await loop.runUntilComplete(async () => {
+ *   await using server = await loop.createServer(() => peer, { host: "127.0.0.1", port: 0 });
+ *   const { port } = server.sockets[0].getsockname() as NetAddress;
+ *   const [transport] = await loop.createConnection(() => new Protocol(), { host: "127.0.0.1", port });
+ *   console.log(transport instanceof WriteTransport); // true
+ *   transport.setWriteBufferLimits({ high: 1 << 20 }); // pauseWriting() above 1 MiB
+ *   console.log(transport.getWriteBufferLimits()); // { low: 262144, high: 1048576 }
+ *   const enc = new TextEncoder();
+ *   transport.write(enc.encode("hello "));
+ *   transport.writelines([enc.encode("wor"), enc.encode("ld")]); // one gathered write
+ *   console.log(transport.getWriteBufferSize()); // 0: the kernel took it all
+ *   if (transport.canWriteEof()) transport.writeEof(); // the peer reads end of stream
+ *   const text = await peer.done.promise;
+ *   transport.abort(); // at once, dropping what is buffered (close() would send it first)
+ *   return text;
+ * });
+ * console.log(text); // hello world
  * ```
  */
-export abstract class WriteTransport extends BaseTransport implements WriteTransportMethods {
-  /** Recognizes `Transport`s too (JavaScript has single inheritance). */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return Function.prototype[Symbol.hasInstance].call(this, value) ||
-      (this === WriteTransport && value instanceof Transport);
-  }
-
+export abstract class WriteTransport extends BaseTransport {
   /**
    * Sets the high- and low-water marks (defaults 64 KiB and 16 KiB);
    * pauses the protocol at once if the buffer is already above the new
    * high mark. Throws `RangeError` unless `high >= low >= 0`.
-   *
-   * @example
-   * ```ts ignore
-   * transport.setWriteBufferLimits({ high: 256 * 1024, low: 64 * 1024 });
-   * ```
    */
   abstract setWriteBufferLimits(limits?: WriteBufferLimitsOptions): void;
 
-  /**
-   * The bytes waiting in the write buffer.
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.getWriteBufferSize());
-   * ```
-   */
+  /** The bytes waiting in the write buffer. */
   abstract getWriteBufferSize(): number;
 
-  /**
-   * The write-buffer limits (asyncio returns the tuple `(low, high)`).
-   *
-   * @example
-   * ```ts ignore
-   * const { low, high } = transport.getWriteBufferLimits();
-   * ```
-   */
+  /** The write-buffer limits (asyncio returns the tuple `(low, high)`). */
   abstract getWriteBufferLimits(): WriteBufferLimits;
 
   /**
    * Sends `data`; what the kernel does not take at once is copied into the
-   * write buffer (the caller may reuse `data` afterwards).
-   *
-   * @example
-   * ```ts ignore
-   * transport.write(new TextEncoder().encode("hello"));
-   * ```
+   * write buffer (the caller may reuse `data` afterwards). Never blocks.
    */
   abstract write(data: Uint8Array): void;
 
-  /**
-   * Sends the buffers of `list` in order, in one gathered write when possible.
-   *
-   * @example
-   * ```ts ignore
-   * transport.writelines([header, body]);
-   * ```
-   */
+  /** Sends the buffers of `list` in order, in one gathered write when possible. */
   abstract writelines(list: Iterable<Uint8Array>): void;
 
   /**
-   * Closes the writing side after the buffered data is sent; reading goes on.
-   *
-   * @example
-   * ```ts ignore
-   * transport.writeEof();
-   * ```
+   * Closes the writing side after the buffered data is sent (a socket's
+   * `shutdown(SHUT_WR)`); reading goes on.
    */
   abstract writeEof(): void;
 
-  /**
-   * Whether `writeEof()` is supported.
-   *
-   * @example
-   * ```ts ignore
-   * if (transport.canWriteEof()) transport.writeEof();
-   * ```
-   */
+  /** Whether `writeEof()` is supported (true for TCP and unix sockets). */
   abstract canWriteEof(): boolean;
 
-  /**
-   * Closes at once, dropping buffered data.
-   *
-   * @example
-   * ```ts ignore
-   * transport.abort();
-   * ```
-   */
+  /** Closes at once, dropping buffered data; `connectionLost(null)` follows. */
   abstract abort(): void;
 }
+
+/**
+ * The methods `WriteTransport` adds to `BaseTransport`, which a
+ * `Transport` has too.
+ */
+export type WriteTransportMethods = Omit<WriteTransport, keyof BaseTransport>;
 
 /**
  * A bidirectional stream transport (asyncio's `Transport`): a
- * `ReadTransport` with every `WriteTransport` method;
- * `transport instanceof WriteTransport` holds.
+ * `WriteTransport` with `ReadTransport`'s methods (see their examples);
+ * `transport instanceof ReadTransport` holds.
  *
  * @example
- * ```ts ignore
- * const [transport, protocol] = await loop.createConnection(() => new MyProtocol(), {
- *   host: "127.0.0.1",
- *   port: 8080,
+ * ```ts
+ * import { type NetAddress, Protocol, SelectorEventLoop, type Transport } from "@aio/loop";
+ * class Echo extends Protocol {
+ *   #transport?: Transport;
+ *   override connectionMade(transport: Transport): void {
+ *     this.#transport = transport;
+ *   }
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.#transport!.write(data);
+ *   }
+ * }
+ * class Client extends Protocol {
+ *   reply = Promise.withResolvers<string>();
+ *   override dataReceived(data: Uint8Array): void {
+ *     this.reply.resolve(new TextDecoder().decode(data));
+ *   }
+ * }
+ * using loop = new SelectorEventLoop();
+ * const reply = await loop.runUntilComplete(async () => {
+ *   await using server = await loop.createServer(() => new Echo(), { host: "127.0.0.1", port: 0 });
+ *   const { port } = server.sockets[0].getsockname() as NetAddress;
+ *   const [transport, client] = await loop.createConnection(() => new Client(), {
+ *     host: "127.0.0.1",
+ *     port,
+ *   });
+ *   transport.write(new TextEncoder().encode("ping"));
+ *   const reply = await client.reply.promise;
+ *   transport.close();
+ *   return reply;
  * });
- * transport.write(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
+ * console.log(reply); // ping
  * ```
  */
-export abstract class Transport extends ReadTransport implements WriteTransportMethods {
-  /**
-   * Sets the high- and low-water marks (see `WriteTransport`).
-   *
-   * @example
-   * ```ts ignore
-   * transport.setWriteBufferLimits({ high: 1 << 20 });
-   * ```
-   */
-  abstract setWriteBufferLimits(limits?: WriteBufferLimitsOptions): void;
+export abstract class Transport extends WriteTransport {
+  /** Whether the transport is receiving: see {@linkcode ReadTransport.isReading}. */
+  abstract isReading(): boolean;
 
-  /**
-   * The bytes waiting in the write buffer.
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.getWriteBufferSize());
-   * ```
-   */
-  abstract getWriteBufferSize(): number;
+  /** Stops reading until `resumeReading()`: see {@linkcode ReadTransport.pauseReading}. */
+  abstract pauseReading(): void;
 
-  /**
-   * The write-buffer limits.
-   *
-   * @example
-   * ```ts ignore
-   * const { low, high } = transport.getWriteBufferLimits();
-   * ```
-   */
-  abstract getWriteBufferLimits(): WriteBufferLimits;
-
-  /**
-   * Sends `data`, buffering (a copy of) what does not go out at once.
-   *
-   * @example
-   * ```ts ignore
-   * transport.write(data);
-   * ```
-   */
-  abstract write(data: Uint8Array): void;
-
-  /**
-   * Sends several buffers in one gathered write where possible.
-   *
-   * @example
-   * ```ts ignore
-   * transport.writelines([header, body]);
-   * ```
-   */
-  abstract writelines(list: Iterable<Uint8Array>): void;
-
-  /**
-   * Closes the writing side once the buffer is sent.
-   *
-   * @example
-   * ```ts ignore
-   * transport.writeEof();
-   * ```
-   */
-  abstract writeEof(): void;
-
-  /**
-   * Whether `writeEof()` is supported.
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.canWriteEof()); // true for TCP and unix sockets
-   * ```
-   */
-  abstract canWriteEof(): boolean;
-
-  /**
-   * Closes at once, dropping buffered data.
-   *
-   * @example
-   * ```ts ignore
-   * transport.abort();
-   * ```
-   */
-  abstract abort(): void;
+  /** Starts receiving again: see {@linkcode ReadTransport.resumeReading}. */
+  abstract resumeReading(): void;
 }
 
 /**
- * A datagram transport (asyncio's `DatagramTransport`).
+ * A datagram transport (asyncio's `DatagramTransport`), with the
+ * write-buffer limits and the read control of asyncio's selector
+ * transport.
  *
  * @example
- * ```ts ignore
- * transport.sendto(data, { transport: "udp", hostname: "127.0.0.1", port: 5353 });
+ * ```ts
+ * import { DatagramProtocol, SelectorEventLoop } from "@aio/loop";
+ * class Inbox extends DatagramProtocol {
+ *   got = Promise.withResolvers<string>();
+ *   override datagramReceived(data: Uint8Array): void {
+ *     this.got.resolve(new TextDecoder().decode(data));
+ *   }
+ * }
+ * using loop = new SelectorEventLoop();
+ * const text = await loop.runUntilComplete(async () => {
+ *   const local = { transport: "udp", hostname: "127.0.0.1", port: 0 } as const;
+ *   const [server, inbox] = await loop.createDatagramEndpoint(() => new Inbox(), { localAddr: local });
+ *   const [client] = await loop.createDatagramEndpoint(() => new DatagramProtocol(), {
+ *     localAddr: local,
+ *   });
+ *   client.setWriteBufferLimits({ high: 256 * 1024 });
+ *   console.log(client.getWriteBufferLimits()); // { low: 65536, high: 262144 }
+ *   server.pauseReading(); // datagrams wait in the kernel meanwhile
+ *   console.log(server.isReading()); // false
+ *   client.sendto(new TextEncoder().encode("ping"), server.getExtraInfo("sockname"));
+ *   console.log(client.getWriteBufferSize()); // 0: sent at once
+ *   server.resumeReading();
+ *   const text = await inbox.got.promise;
+ *   client.abort(); // at once, dropping what is buffered (close() would send it first)
+ *   server.close();
+ *   return text;
+ * });
+ * console.log(text); // ping
  * ```
  */
 export abstract class DatagramTransport extends BaseTransport {
   /**
    * Sends the datagram `data` to `addr`, or to the connected peer when
    * `addr` is omitted; buffers it when the socket is not writable.
-   *
-   * @example
-   * ```ts ignore
-   * transport.sendto(new TextEncoder().encode("ping"));
-   * ```
    */
   abstract sendto(data: Uint8Array, addr?: Address): void;
 
-  /**
-   * Closes at once, dropping buffered datagrams.
-   *
-   * @example
-   * ```ts ignore
-   * transport.abort();
-   * ```
-   */
+  /** Closes at once, dropping buffered datagrams. */
   abstract abort(): void;
 
-  /**
-   * The bytes of the datagrams waiting to be sent.
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.getWriteBufferSize());
-   * ```
-   */
+  /** The bytes of the datagrams waiting to be sent. */
   abstract getWriteBufferSize(): number;
 
-  /**
-   * The high and low water marks of the send buffer, in bytes.
-   *
-   * @example
-   * ```ts ignore
-   * const { high, low } = transport.getWriteBufferLimits();
-   * ```
-   */
+  /** The high and low water marks of the send buffer, in bytes. */
   abstract getWriteBufferLimits(): WriteBufferLimits;
 
   /**
    * Sets the water marks at which the protocol's `pauseWriting()` and
    * `resumeWriting()` are called.
-   *
-   * @example
-   * ```ts ignore
-   * transport.setWriteBufferLimits({ high: 64 * 1024 });
-   * ```
    */
   abstract setWriteBufferLimits(limits?: WriteBufferLimitsOptions): void;
 
-  /**
-   * Whether datagrams are being received (not paused).
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.isReading());
-   * ```
-   */
+  /** Whether datagrams are being received (not paused). */
   abstract isReading(): boolean;
 
-  /**
-   * Stops delivering datagrams until `resumeReading()`.
-   *
-   * @example
-   * ```ts ignore
-   * transport.pauseReading();
-   * ```
-   */
+  /** Stops delivering datagrams until `resumeReading()`. */
   abstract pauseReading(): void;
 
-  /**
-   * Delivers datagrams again after `pauseReading()`.
-   *
-   * @example
-   * ```ts ignore
-   * transport.resumeReading();
-   * ```
-   */
+  /** Delivers datagrams again after `pauseReading()`. */
   abstract resumeReading(): void;
 }
 
@@ -493,69 +358,48 @@ export abstract class DatagramTransport extends BaseTransport {
  * A child-process transport (asyncio's `SubprocessTransport`).
  *
  * @example
- * ```ts ignore
- * console.log(transport.getPid(), transport.getReturncode());
+ * ```ts
+ * import { SelectorEventLoop, SubprocessProtocol } from "@aio/loop";
+ * class Exit extends SubprocessProtocol {
+ *   done = Promise.withResolvers<void>();
+ *   override processExited(): void {
+ *     this.done.resolve();
+ *   }
+ * }
+ * using loop = new SelectorEventLoop();
+ * if (Deno.build.os !== "windows") {
+ *   const code = await loop.runUntilComplete(async () => {
+ *     const [transport, protocol] = await loop.subprocessExec(() => new Exit(), ["sleep", "10"]);
+ *     console.log(transport.getPid() > 0, transport.getReturncode()); // true null
+ *     console.log(transport.getPipeTransport(0) !== null); // true: the child's stdin is a pipe
+ *     transport.terminate(); // SIGTERM; kill() sends SIGKILL, sendSignal() any signal
+ *     await protocol.done.promise;
+ *     transport.close();
+ *     return transport.getReturncode();
+ *   });
+ *   console.log(code); // -15: SIGTERM ended it
+ * }
  * ```
  */
 export abstract class SubprocessTransport extends BaseTransport {
-  /**
-   * The child's process id.
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.getPid());
-   * ```
-   */
+  /** The child's process id. */
   abstract getPid(): number;
 
   /**
    * The child's exit code, or `null` while it runs (a negative signal
    * number when a signal ended it, as asyncio).
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.getReturncode());
-   * ```
    */
   abstract getReturncode(): number | null;
 
-  /**
-   * The transport of the child's pipe `fd` (0, 1 or 2), or `null`.
-   *
-   * @example
-   * ```ts ignore
-   * const stdin = transport.getPipeTransport(0);
-   * ```
-   */
+  /** The transport of the child's pipe `fd` (0, 1 or 2), or `null`. */
   abstract getPipeTransport(fd: number): BaseTransport | null;
 
-  /**
-   * Sends `signal` to the child.
-   *
-   * @example
-   * ```ts ignore
-   * transport.sendSignal("SIGUSR1");
-   * ```
-   */
+  /** Sends `signal` to the child. */
   abstract sendSignal(signal: Deno.Signal): void;
 
-  /**
-   * Asks the child to stop (`SIGTERM`).
-   *
-   * @example
-   * ```ts ignore
-   * transport.terminate();
-   * ```
-   */
+  /** Asks the child to stop (`SIGTERM`). */
   abstract terminate(): void;
 
-  /**
-   * Kills the child (`SIGKILL`).
-   *
-   * @example
-   * ```ts ignore
-   * transport.kill();
-   * ```
-   */
+  /** Kills the child (`SIGKILL`). */
   abstract kill(): void;
 }

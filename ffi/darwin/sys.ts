@@ -4,7 +4,10 @@
  *
  * @module
  */
-import { LIBC_PATH } from "../unix/libc.ts";
+import { lazyLibrary } from "../_dlopen.ts";
+import { HAS_KQUEUE, LIBC_PATH, OS } from "../unix/_abi.ts";
+
+export { HAS_KQUEUE };
 
 /** The kqueue calls a KqueueSelector needs; the real ones, or a stand-in. */
 export interface KqueueApi {
@@ -50,29 +53,31 @@ const SYMBOLS = {
   __error: { parameters: [], result: "pointer" },
 } as const;
 
+const symbols = lazyLibrary(LIBC_PATH, SYMBOLS, {
+  available: HAS_KQUEUE,
+  unsupported:
+    `kqueue is not available on ${OS}: use EpollSelector, PollSelector or DefaultSelector`,
+});
+
 let api: KqueueApi | undefined;
 
-/** Whether this OS has kqueue. */
-export const HAS_KQUEUE: boolean = Deno.build.os === "darwin" || Deno.build.os === "freebsd";
-
-/** The system's kqueue calls; throws `NotSupported` where there is no kqueue. */
+/**
+ * The system's kqueue calls; throws `NotSupported` where there is no kqueue.
+ * `kqueue`, `kevent`, `keventAsync` and `close` are Deno's symbol functions
+ * themselves (no JavaScript wrapper on the hot path).
+ */
 export function systemKqueue(): KqueueApi {
   if (api === undefined) {
-    if (!HAS_KQUEUE) {
-      throw new Deno.errors.NotSupported(
-        `kqueue is not available on ${Deno.build.os}: use EpollSelector, PollSelector or DefaultSelector`,
-      );
-    }
-    const s = Deno.dlopen(LIBC_PATH, SYMBOLS).symbols;
+    const s = symbols();
     const p = s.__error();
     if (p === null) throw new Error("errno location is null");
     const errnoView = new Deno.UnsafePointerView(p);
     api = {
-      kqueue: () => s.kqueue(),
-      kevent: (kq, ch, nch, ev, nev, ts) => s.kevent(kq, ch, nch, ev, nev, ts),
-      keventAsync: (kq, ch, nch, ev, nev, ts) => s.kevent_async(kq, ch, nch, ev, nev, ts),
+      kqueue: s.kqueue,
+      kevent: s.kevent,
+      keventAsync: s.kevent_async,
       errno: () => errnoView.getInt32(0),
-      close: (fd) => s.close(fd),
+      close: s.close,
     };
   }
   return api;

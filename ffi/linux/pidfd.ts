@@ -8,6 +8,8 @@
  *
  * @module
  */
+import { lazyLibrary } from "../_dlopen.ts";
+import { LINUX, OS } from "../unix/_abi.ts";
 import { E, osError } from "../unix/errno.ts";
 import { checkFd, closeFd, errno, LIBC_PATH } from "../unix/libc.ts";
 import { type ChildExit, WNOHANG } from "../unix/wait.ts";
@@ -27,19 +29,11 @@ const SYMBOLS = {
   waitid: { parameters: ["i32", "i32", "buffer", "i32"], result: "i32" },
 } as const;
 
-let lib: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] | undefined;
-
-function sys(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
-  if (lib === undefined) {
-    if (Deno.build.os !== "linux") {
-      throw new Deno.errors.NotSupported(
-        `pidfds are a Linux feature; on ${Deno.build.os} watch children with kqueue EVFILT_PROC or SIGCHLD`,
-      );
-    }
-    lib = Deno.dlopen(LIBC_PATH, SYMBOLS).symbols;
-  }
-  return lib;
-}
+const sys = lazyLibrary(LIBC_PATH, SYMBOLS, {
+  available: LINUX,
+  unsupported:
+    `pidfds are a Linux feature; on ${OS} watch children with kqueue EVFILT_PROC or SIGCHLD`,
+});
 
 const siginfo = new Uint8Array(new ArrayBuffer(SIGINFO_SIZE));
 const siginfoView = new DataView(siginfo.buffer);
@@ -147,8 +141,8 @@ let support: PidfdSupport | undefined;
  */
 export function pidfdSupport(): PidfdSupport {
   if (support !== undefined) return support;
-  if (Deno.build.os !== "linux") {
-    return support = { supported: false, reason: `no pidfds on ${Deno.build.os}` };
+  if (!LINUX) {
+    return support = { supported: false, reason: `no pidfds on ${OS}` };
   }
   const s = sys();
   const fd = Number(s.syscall3(SYS_PIDFD_OPEN, BigInt(Deno.pid), 0n));

@@ -1,9 +1,10 @@
 /**
- * Linux-only calls: epoll, eventfd, pipe2. Opened lazily, and only on Linux.
+ * Linux-only calls: epoll and eventfd. Opened lazily, and only on Linux.
  *
  * @module
  */
-import { LIBC_PATH } from "../unix/libc.ts";
+import { lazyLibrary } from "../_dlopen.ts";
+import { ABI, HAS_EPOLL, LIBC_PATH, OS } from "../unix/_abi.ts";
 
 const SYMBOLS = {
   epoll_create1: { parameters: ["i32"], result: "i32" },
@@ -16,28 +17,17 @@ const SYMBOLS = {
     nonblocking: true,
   },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
-  pipe2: { parameters: ["buffer", "i32"], result: "i32" },
 } as const;
 
 /** The raw Linux symbols. */
 export type LinuxSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
-let lib: LinuxSymbols | undefined;
-
 /** The Linux symbols, opened on first use; throws `NotSupported` elsewhere. */
-export function linux(): LinuxSymbols {
-  if (lib === undefined) {
-    if (Deno.build.os !== "linux") {
-      throw new Deno.errors.NotSupported(
-        `epoll and eventfd are Linux calls; this is ${Deno.build.os}: use KqueueSelector, PollSelector or DefaultSelector`,
-      );
-    }
-    lib = Deno.dlopen(LIBC_PATH, SYMBOLS).symbols;
-  }
-  return lib;
-}
+export const linux: () => LinuxSymbols = lazyLibrary(LIBC_PATH, SYMBOLS, {
+  available: HAS_EPOLL,
+  unsupported:
+    `epoll and eventfd are Linux calls; this is ${OS}: use KqueueSelector, PollSelector or DefaultSelector`,
+});
 
-/** `eventfd` flags. */
-export const EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
-/** `O_CLOEXEC` and `O_NONBLOCK` for `pipe2` on Linux. */
-export const O_CLOEXEC = 0x80000, O_NONBLOCK_LINUX = 0x800;
+/** `eventfd` flags (`O_CLOEXEC` and `O_NONBLOCK` of Linux). */
+export const EFD_CLOEXEC: number = ABI.O_CLOEXEC, EFD_NONBLOCK: number = ABI.O_NONBLOCK;

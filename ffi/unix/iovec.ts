@@ -7,6 +7,8 @@
  *
  * @module
  */
+import { lazyLibrary } from "../_dlopen.ts";
+import { DARWIN, LINUX, OS } from "./_abi.ts";
 import { E, osError } from "./errno.ts";
 import { checkFd, errno, LIBC_PATH } from "./libc.ts";
 import { SOCK } from "./socket.ts";
@@ -36,18 +38,10 @@ const SYMBOLS = {
   sendmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
 } as const;
 
-let lib: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] | undefined;
-function symbols(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
-  if (lib === undefined) {
-    if (Deno.build.os !== "linux" && Deno.build.os !== "darwin") {
-      throw new Deno.errors.NotSupported(
-        `writev/sendmsg bindings support Linux and macOS, not ${Deno.build.os}`,
-      );
-    }
-    lib = Deno.dlopen(LIBC_PATH, SYMBOLS).symbols;
-  }
-  return lib;
-}
+const symbols = lazyLibrary(LIBC_PATH, SYMBOLS, {
+  available: LINUX || DARWIN,
+  unsupported: `writev/sendmsg bindings support Linux and macOS, not ${OS}`,
+});
 
 /**
  * A reusable array of `struct iovec`, off the V8 heap. `push()` adds views;

@@ -5,12 +5,17 @@
  *
  * @module
  */
+import { lazyLibrary } from "../_dlopen.ts";
+import { OS } from "./_abi.ts";
 import { osError } from "./errno.ts";
 import { errno, LIBC_PATH } from "./libc.ts";
 
 const SYMBOLS = { kill: { parameters: ["i32", "i32"], result: "i32" } } as const;
 
-let lib: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] | undefined;
+const symbols = lazyLibrary(LIBC_PATH, SYMBOLS, {
+  available: OS !== "windows",
+  unsupported: "kill(2) is a Unix call; on windows use Deno.kill()",
+});
 
 /**
  * `kill(pid, signal)` for one process (`pid > 0`; groups and -1 are
@@ -29,11 +34,7 @@ export function killProcess(pid: number, signal: number): void {
   if (!Number.isInteger(signal) || signal < 0 || signal > 64) {
     throw new RangeError(`signal must be a signal number (0-64), got ${signal}`);
   }
-  if (lib === undefined) {
-    if (Deno.build.os === "windows") {
-      throw new Deno.errors.NotSupported("kill(2) is a Unix call; on windows use Deno.kill()");
-    }
-    lib = Deno.dlopen(LIBC_PATH, SYMBOLS).symbols;
+  if (symbols().kill(pid, signal) < 0) {
+    throw osError(errno(), "kill", `pid ${pid}, signal ${signal}`);
   }
-  if (lib.kill(pid, signal) < 0) throw osError(errno(), "kill", `pid ${pid}, signal ${signal}`);
 }

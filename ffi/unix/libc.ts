@@ -6,14 +6,12 @@
  *
  * @module
  */
+import { describe } from "../os_error.ts";
+import { lazyLibrary } from "../_dlopen.ts";
+import { ABI, ARCH, DARWIN, LIBC_PATH, OS, UNIX } from "./_abi.ts";
 import { E, osError } from "./errno.ts";
 
-const OS = Deno.build.os;
-const ARCH = Deno.build.arch;
-const DARWIN = OS === "darwin";
-
-/** The path of the C library for this OS. */
-export const LIBC_PATH: string = DARWIN ? "/usr/lib/libSystem.B.dylib" : "libc.so.6";
+export { describe, LIBC_PATH };
 
 // macOS/arm64 passes variadic arguments on the stack: six padding registers
 // push the value of fcntl's `...` into the first stack slot.
@@ -83,21 +81,13 @@ type Raw = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
  */
 export type LibcSymbols = Raw;
 
-let lib: LibcSymbols | undefined;
 let errnoView: Deno.UnsafePointerView | undefined;
 
 /** The libc symbols, opened on first use. */
-export function libc(): LibcSymbols {
-  if (lib === undefined) {
-    if (OS !== "linux" && OS !== "darwin" && OS !== "freebsd") {
-      throw new Deno.errors.NotSupported(
-        `libc bindings are for Unix; on ${OS} use the Windows bindings in ffi/windows/`,
-      );
-    }
-    lib = Deno.dlopen(LIBC_PATH, SYMBOLS).symbols as unknown as LibcSymbols;
-  }
-  return lib;
-}
+export const libc: () => LibcSymbols = lazyLibrary(LIBC_PATH, SYMBOLS, {
+  available: UNIX,
+  unsupported: `libc bindings are for Unix; on ${OS} use the Windows bindings in ffi/windows/`,
+});
 
 /**
  * The current thread's errno. Read it right after the synchronous call that
@@ -126,17 +116,6 @@ export function checkFd(fd: unknown, what = "fd"): number {
     throw new RangeError(`${what} must be between 0 and 2147483647, got ${fd}`);
   }
   return fd;
-}
-
-/** A short, safe description of any value for error messages. */
-export function describe(v: unknown): string {
-  if (typeof v === "string") return JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v);
-  if (typeof v === "bigint") return `${v}n`;
-  if (v === null || v === undefined || typeof v !== "object" && typeof v !== "function") {
-    return String(v);
-  }
-  if (typeof v === "function") return `function ${v.name || "(anonymous)"}`;
-  return (v as object).constructor?.name ?? "object";
 }
 
 /** `close(2)`, retried never (POSIX leaves the fd state unspecified after EINTR). */
@@ -177,7 +156,7 @@ export function writeFd(fd: number, buf: Uint8Array): number {
 /** `F_GETFD`, `F_SETFD`, `F_GETFL`, `F_SETFL` and `FD_CLOEXEC`: the same on Linux and macOS. */
 export const F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
 /** `O_NONBLOCK` of this OS. */
-export const O_NONBLOCK: number = DARWIN ? 0x4 : 0x800;
+export const O_NONBLOCK: number = ABI.O_NONBLOCK;
 
 /**
  * `fcntl(fd, cmd, arg)` with an int argument; on macOS/arm64 the variadic
@@ -279,7 +258,7 @@ export function fileKind(fd: number): FileKind {
 }
 
 /** `RLIMIT_NOFILE` of this OS. */
-export const RLIMIT_NOFILE: number = DARWIN ? 8 : 7;
+export const RLIMIT_NOFILE: number = ABI.RLIMIT_NOFILE;
 const rlimBuf = new BigUint64Array(new ArrayBuffer(16));
 const RLIM_INFINITY = 0xffffffffffffffffn;
 

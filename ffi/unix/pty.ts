@@ -7,16 +7,14 @@
  *
  * @module
  */
+import { lazyLibrary } from "../_dlopen.ts";
+import { ABI, DARWIN, LINUX, OS } from "./_abi.ts";
 import { osError } from "./errno.ts";
 import { closeFd, errno, LIBC_PATH, setCloseOnExec } from "./libc.ts";
 
-const DARWIN = Deno.build.os === "darwin";
-
 // open(2) flags. O_RDONLY/O_WRONLY/O_RDWR are the same everywhere; the rest differ.
 const O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2;
-const O_NONBLOCK = DARWIN ? 0x4 : 0x800;
-const O_NOCTTY = DARWIN ? 0x20000 : 0x100;
-const O_CLOEXEC = DARWIN ? 0x1000000 : 0x80000;
+const { O_NONBLOCK, O_NOCTTY, O_CLOEXEC } = ABI;
 
 // `open` is variadic (a mode follows O_CREAT). It is bound with its two fixed parameters only
 // and never given O_CREAT, so no variadic argument is ever passed (macOS/arm64 would want it on
@@ -29,18 +27,10 @@ const SYMBOLS = {
   ptsname_r: { parameters: ["i32", "buffer", "usize"], result: "i32" },
 } as const;
 
-let lib: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] | undefined;
-function symbols(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
-  if (lib === undefined) {
-    if (Deno.build.os !== "linux" && Deno.build.os !== "darwin") {
-      throw new Deno.errors.NotSupported(
-        `pty/open bindings support Linux and macOS, not ${Deno.build.os}`,
-      );
-    }
-    lib = Deno.dlopen(LIBC_PATH, SYMBOLS).symbols;
-  }
-  return lib;
-}
+const symbols = lazyLibrary(LIBC_PATH, SYMBOLS, {
+  available: LINUX || DARWIN,
+  unsupported: `pty/open bindings support Linux and macOS, not ${OS}`,
+});
 
 /** Options of {@linkcode openFd}. */
 export interface OpenFdOptions {

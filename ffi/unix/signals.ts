@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { OS } from "./_abi.ts";
 
 const LINUX: Readonly<Record<string, number>> = {
   SIGHUP: 1,
@@ -77,9 +78,9 @@ const BSD: Readonly<Record<string, number>> = {
 };
 
 /** The signal numbers of this OS by Deno name (empty on Windows). */
-export const SIGNAL_NUMBERS: Readonly<Record<string, number>> = Deno.build.os === "linux"
+export const SIGNAL_NUMBERS: Readonly<Record<string, number>> = OS === "linux"
   ? LINUX
-  : Deno.build.os === "windows"
+  : OS === "windows"
   ? {}
   : BSD;
 

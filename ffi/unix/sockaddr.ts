@@ -18,7 +18,8 @@
  *
  * @module
  */
-import { describe } from "./libc.ts";
+import { describe } from "../os_error.ts";
+import { DARWIN } from "./_abi.ts";
 import { ifNameToIndex } from "./socket.ts";
 
 /** A socket's address family. */
@@ -76,9 +77,7 @@ export const DARWIN_LAYOUT: Readonly<SockaddrLayout> = {
   abstract: false,
 };
 /** The layout of the running OS. */
-export const HOST_LAYOUT: Readonly<SockaddrLayout> = Deno.build.os === "darwin"
-  ? DARWIN_LAYOUT
-  : LINUX_LAYOUT;
+export const HOST_LAYOUT: Readonly<SockaddrLayout> = DARWIN ? DARWIN_LAYOUT : LINUX_LAYOUT;
 
 /** `AF_UNIX` and `AF_INET` (the same on Linux and macOS). */
 export const AF_UNIX = 1, AF_INET = 2;

@@ -7,81 +7,13 @@
  *
  * @module
  */
-import { DARWIN_SOCKET } from "../darwin/socket_consts.ts";
-import { LINUX_SOCKET } from "../linux/socket_consts.ts";
-import { LIBC_PATH } from "./libc.ts";
+import { lazyLibrary } from "../_dlopen.ts";
+import { ABI, DARWIN, LIBC_PATH, LINUX, OS, type SocketConstants } from "./_abi.ts";
 
-/** The socket numbers that differ between Linux and macOS (0 where absent). */
-export interface SocketConstants {
-  AF_UNSPEC: number;
-  AF_UNIX: number;
-  AF_INET: number;
-  AF_INET6: number;
-  SOCK_STREAM: number;
-  SOCK_DGRAM: number;
-  SOCK_RAW: number;
-  SOCK_SEQPACKET: number;
-  SOCK_NONBLOCK: number;
-  SOCK_CLOEXEC: number;
-  SOL_SOCKET: number;
-  SO_REUSEADDR: number;
-  SO_TYPE: number;
-  SO_ERROR: number;
-  SO_BROADCAST: number;
-  SO_SNDBUF: number;
-  SO_RCVBUF: number;
-  SO_KEEPALIVE: number;
-  SO_LINGER: number;
-  SO_REUSEPORT: number;
-  SO_NOSIGPIPE: number;
-  IPPROTO_IP: number;
-  IPPROTO_TCP: number;
-  IPPROTO_UDP: number;
-  IPPROTO_IPV6: number;
-  TCP_NODELAY: number;
-  IP_MULTICAST_TTL: number;
-  IP_MULTICAST_LOOP: number;
-  IP_ADD_MEMBERSHIP: number;
-  IP_DROP_MEMBERSHIP: number;
-  IPV6_MULTICAST_HOPS: number;
-  IPV6_MULTICAST_LOOP: number;
-  IPV6_JOIN_GROUP: number;
-  IPV6_LEAVE_GROUP: number;
-  IPV6_V6ONLY: number;
-  MSG_OOB: number;
-  MSG_PEEK: number;
-  MSG_TRUNC: number;
-  MSG_DONTWAIT: number;
-  MSG_WAITALL: number;
-  MSG_NOSIGNAL: number;
-  SHUT_RD: number;
-  SHUT_WR: number;
-  SHUT_RDWR: number;
-  AI_PASSIVE: number;
-  AI_CANONNAME: number;
-  AI_NUMERICHOST: number;
-  AI_V4MAPPED: number;
-  AI_ALL: number;
-  AI_ADDRCONFIG: number;
-  AI_NUMERICSERV: number;
-  NI_NUMERICHOST: number;
-  NI_NUMERICSERV: number;
-  NI_NOFQDN: number;
-  NI_NAMEREQD: number;
-  NI_DGRAM: number;
-  /** getaddrinfo's error codes by name. */
-  EAI: Readonly<Record<string, number>>;
-  /** Offsets in `struct addrinfo` (64-bit), where the two OSes differ. */
-  AI_ADDR_OFFSET: number;
-  AI_CANONNAME_OFFSET: number;
-  AI_NEXT_OFFSET: number;
-  ADDRINFO_SIZE: number;
-}
+export type { SocketConstants };
 
 /** The socket constants of the running OS. */
-export const SOCK: Readonly<SocketConstants> = Deno.build.os === "darwin"
-  ? DARWIN_SOCKET
-  : LINUX_SOCKET;
+export const SOCK: Readonly<SocketConstants> = ABI.socket;
 
 const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
@@ -126,21 +58,11 @@ type Raw = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
  */
 export type SocketSymbols = Raw;
 
-let lib: SocketSymbols | undefined;
-
 /** The socket symbols, opened on first use. */
-export function sock(): SocketSymbols {
-  if (lib === undefined) {
-    const os = Deno.build.os;
-    if (os !== "linux" && os !== "darwin") {
-      throw new Deno.errors.NotSupported(
-        `the BSD socket bindings support Linux and macOS, not ${os}`,
-      );
-    }
-    lib = Deno.dlopen(LIBC_PATH, SYMBOLS).symbols as unknown as SocketSymbols;
-  }
-  return lib;
-}
+export const sock: () => SocketSymbols = lazyLibrary(LIBC_PATH, SYMBOLS, {
+  available: LINUX || DARWIN,
+  unsupported: `the BSD socket bindings support Linux and macOS, not ${OS}`,
+});
 
 const encoder = new TextEncoder();
 

@@ -11,11 +11,13 @@
  *
  * @module
  */
+import { describe } from "../os_error.ts";
+import { lazyLibrary } from "../_dlopen.ts";
+import { ABI, DARWIN, LINUX, OS } from "./_abi.ts";
 import { E, osError } from "./errno.ts";
 import {
   checkFd,
   closeFd,
-  describe,
   errno,
   fcntlArg,
   isOpenFd,
@@ -25,10 +27,6 @@ import {
   setNonBlocking,
 } from "./libc.ts";
 import { signalNumber } from "./signals.ts";
-import { linux, O_CLOEXEC } from "../linux/sys.ts";
-
-const OS = Deno.build.os;
-const DARWIN = OS === "darwin";
 
 const FILE_ACTIONS_SIZE = 256; // glibc: 80
 const SPAWNATTR_SIZE = 512; // glibc: 336
@@ -37,10 +35,10 @@ const SIGSET_SIZE = 128; // glibc: 128; macOS: 4
 const POSIX_SPAWN_SETPGROUP = 0x02;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
-const POSIX_SPAWN_SETSID = DARWIN ? 0x0400 : 0x80;
+const POSIX_SPAWN_SETSID = ABI.POSIX_SPAWN_SETSID;
 const POSIX_SPAWN_CLOEXEC_DEFAULT = 0x4000; // macOS only
 const O_RDONLY = 0, O_WRONLY = 1;
-const F_DUPFD_CLOEXEC = DARWIN ? 67 : 1030;
+const { F_DUPFD_CLOEXEC, O_CLOEXEC } = ABI;
 
 const SYMBOLS = {
   posix_spawnp: {
@@ -100,34 +98,27 @@ const SYMBOLS = {
   },
   sigemptyset: { parameters: ["buffer"], result: "i32" },
   sigaddset: { parameters: ["buffer", "i32"], result: "i32" },
+  // Linux and FreeBSD; macOS has none.
+  pipe2: { parameters: ["buffer", "i32"], result: "i32", optional: true },
 } as const;
 
 // The current environment: glibc exports `environ`; a macOS dylib must ask _NSGetEnviron().
 const ENV_LINUX = { environ: { type: "pointer" } } as const;
 const ENV_DARWIN = { _NSGetEnviron: { parameters: [], result: "pointer" } } as const;
 
-type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-let lib: Symbols | undefined;
+const AVAILABLE = {
+  available: LINUX || DARWIN,
+  unsupported: `posix_spawn bindings are for Linux and macOS; this is ${OS}: use Deno.Command`,
+};
+const sys = lazyLibrary(LIBC_PATH, SYMBOLS, AVAILABLE);
+const envLinux = lazyLibrary(LIBC_PATH, ENV_LINUX, { ...AVAILABLE, available: LINUX });
+const envDarwin = lazyLibrary(LIBC_PATH, ENV_DARWIN, { ...AVAILABLE, available: DARWIN });
 let environLocation: Deno.PointerValue | undefined;
-
-function sys(): Symbols {
-  if (lib === undefined) {
-    if (OS !== "linux" && OS !== "darwin") {
-      throw new Deno.errors.NotSupported(
-        `posix_spawn bindings are for Linux and macOS; this is ${OS}: use Deno.Command`,
-      );
-    }
-    lib = Deno.dlopen(LIBC_PATH, SYMBOLS).symbols;
-    environLocation = DARWIN
-      ? Deno.dlopen(LIBC_PATH, ENV_DARWIN).symbols._NSGetEnviron()
-      : Deno.dlopen(LIBC_PATH, ENV_LINUX).symbols.environ;
-  }
-  return lib;
-}
 
 /** This process's `char **environ`, read at call time (setenv may move it). */
 function currentEnviron(): Deno.PointerValue {
-  if (environLocation === null || environLocation === undefined) return null;
+  environLocation ??= DARWIN ? envDarwin()._NSGetEnviron() : envLinux().environ;
+  if (environLocation === null) return null;
   return new Deno.UnsafePointerView(environLocation).getPointer(0);
 }
 
@@ -274,8 +265,9 @@ function dupAtLeast(fd: number, min: number): number {
 /** A close-on-exec pipe, both ends blocking: `[readFd, writeFd]`. */
 function cloexecPipe(): [number, number] {
   const fds = new Int32Array(new ArrayBuffer(8));
-  if (!DARWIN) {
-    if (linux().pipe2(fds, O_CLOEXEC) < 0) throw osError(errno(), "pipe2");
+  const pipe2 = ABI.HAS_PIPE2 ? sys().pipe2 : null;
+  if (pipe2 !== null) {
+    if (pipe2(fds, O_CLOEXEC) < 0) throw osError(errno(), "pipe2");
     return [fds[0], fds[1]];
   }
   // macOS has no pipe2: a spawn on another thread in between could inherit these.

@@ -5,12 +5,13 @@
  *
  * @module
  */
+import { ABI } from "./_abi.ts";
 
 /** Size of `struct timespec`. */
 export const TIMESPEC_SIZE = 16;
 /** Size of `struct timeval`. */
 export const TIMEVAL_SIZE = 16;
-const USEC_IS_32 = Deno.build.os === "darwin";
+const USEC_IS_32 = ABI.TIMEVAL_USEC_32;
 
 /** Writes `ms` (>= 0, may be fractional) as a timespec, rounding up to whole nanoseconds. */
 export function writeTimespec(view: DataView, ms: number): void {

@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { lazyLibrary } from "../_dlopen.ts";
+import { OS } from "./_abi.ts";
 import { E, osError } from "./errno.ts";
 import { errno, LIBC_PATH } from "./libc.ts";
 
@@ -12,19 +14,10 @@ const SYMBOLS = {
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
 } as const;
 
-let lib: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] | undefined;
-
-function sys(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
-  if (lib === undefined) {
-    if (Deno.build.os === "windows") {
-      throw new Deno.errors.NotSupported(
-        "waitpid is a Unix call; on windows wait on the process handle instead",
-      );
-    }
-    lib = Deno.dlopen(LIBC_PATH, SYMBOLS).symbols;
-  }
-  return lib;
-}
+const sys = lazyLibrary(LIBC_PATH, SYMBOLS, {
+  available: OS !== "windows",
+  unsupported: "waitpid is a Unix call; on windows wait on the process handle instead",
+});
 
 /** `WNOHANG`: the same value on Linux and macOS. */
 export const WNOHANG = 1;

@@ -1,12 +1,13 @@
 /**
  * The write side shared by the transports: asyncio's write-buffer limits
  * and the `pauseWriting()`/`resumeWriting()` calls they drive (asyncio's
- * `_FlowControlMixin`), and the chunked write buffer of the stream
- * transports (no concatenation per write).
+ * `_FlowControlMixin`), the chunked write buffer of the stream transports
+ * (no concatenation per write), and their write path over it
+ * ({@linkcode FdWriter}).
  *
  * @module
  */
-import { IovecArray } from "../../ffi/unix/iovec.ts";
+import { IovecArray } from "../../ffi/sys.ts";
 import type { AbstractEventLoop } from "../abstract_event_loop.ts";
 import type {
   BaseTransport,
@@ -246,5 +247,157 @@ export class WriteBuffer {
     this.#size = 0;
     this.#tail = null;
     this.#lent = false;
+  }
+}
+
+/** The loop as an {@linkcode FdWriter} needs it. */
+type WriterLoop = Pick<AbstractEventLoop, "addWriter" | "removeWriter" | "callExceptionHandler">;
+
+/**
+ * The write path of a stream transport over one fd, shared by the socket
+ * and the write-pipe transports (asyncio's `write()`, `writelines()` and
+ * `_write_ready()`): what the fd takes goes out at once, the rest waits in
+ * a {@linkcode WriteBuffer} and is flushed on writable events, with the
+ * buffer's flow control. A subclass makes the two syscalls; the transport
+ * keeps its state and decides what a failure means: a send that threw
+ * makes a method return `false` (`flush()`: -1) with the error in `error`.
+ */
+export abstract class FdWriter extends WriteFlowControl {
+  /** The bytes waiting to be written. */
+  readonly buffer: WriteBuffer;
+  /** The fd written. */
+  readonly fd: number;
+  /** What the last send that failed threw. */
+  error: unknown = undefined;
+  readonly #loop: WriterLoop;
+  readonly #writeReady: () => void;
+
+  /** The write path of `transport` over `fd`; `writeReady` is its (bound) writable handler. */
+  constructor(loop: WriterLoop, transport: BaseTransport, fd: number, writeReady: () => void) {
+    const buffer = new WriteBuffer();
+    super(loop, transport, buffer);
+    this.buffer = buffer;
+    this.fd = fd;
+    this.#loop = loop;
+    this.#writeReady = writeReady;
+  }
+
+  /** One write of `view`: the bytes written, or -1 when the fd would block. */
+  protected abstract send(view: Uint8Array): number;
+
+  /** One gathered write of what `iov` holds: the bytes written, or -1 when the fd would block. */
+  protected abstract sendv(iov: IovecArray): number;
+
+  /**
+   * Writes `view` (not empty) at once if nothing waits, and buffers what
+   * the fd did not take (a view of `view`, not a copy, when `lent`), the
+   * fd then watched for writing. `false` when the send threw.
+   */
+  write(view: Uint8Array, lent: boolean): boolean {
+    const buffer = this.buffer;
+    let start = 0;
+    if (buffer.size === 0) {
+      let n: number;
+      try {
+        n = this.send(view);
+      } catch (e) {
+        this.error = e;
+        return false;
+      }
+      if (n === view.byteLength) return true;
+      if (n > 0) start = n;
+      this.#loop.addWriter(this.fd, this.#writeReady);
+    }
+    buffer.push(view, start, lent);
+    this.maybePause();
+    return true;
+  }
+
+  /**
+   * Writes `views` (at least one, none empty) in order: with one gathered
+   * write if nothing waits, then buffers copies of what did not go out.
+   * `false` when the write threw.
+   */
+  writeViews(views: readonly Uint8Array[]): boolean {
+    const buffer = this.buffer;
+    let i = 0, start = 0;
+    if (buffer.size === 0) {
+      let n: number, total = 0;
+      if (views.length === 1) {
+        total = views[0].byteLength;
+        try {
+          n = this.send(views[0]);
+        } catch (e) {
+          this.error = e;
+          return false;
+        }
+      } else {
+        const iov = iovec();
+        iov.clear();
+        for (const v of views) {
+          if (!iov.push(v)) {
+            total = Infinity; // more than one call takes: what did not fit is buffered below
+            break;
+          }
+          total += v.byteLength;
+        }
+        try {
+          n = this.sendv(iov);
+        } catch (e) {
+          this.error = e;
+          return false;
+        } finally {
+          iov.clear();
+        }
+      }
+      if (n === total) return true;
+      // Skip what went out: whole views, then part of one.
+      while (n > 0 && n >= views[i].byteLength) n -= views[i++].byteLength;
+      if (n > 0) start = n;
+      this.#loop.addWriter(this.fd, this.#writeReady);
+    }
+    for (; i < views.length; i++, start = 0) buffer.push(views[i], start);
+    this.maybePause();
+    return true;
+  }
+
+  /**
+   * The writable event: writes what is buffered (one chunk with `send`,
+   * more with one gathered write), drops what went out, lets the protocol
+   * resume writing below the low mark, and stops watching the fd once the
+   * buffer is empty. Returns the bytes still buffered, or -1 when the write
+   * threw or lent bytes were lost (the buffer is dropped and the fd no
+   * longer watched for writing then).
+   */
+  flush(): number {
+    const buffer = this.buffer;
+    let n: number;
+    try {
+      if (!buffer.intact()) {
+        throw new TypeError(
+          "bytes lent to the pipe were detached or shrunk before they were written",
+        );
+      }
+      if (buffer.chunkCount === 1) n = this.send(buffer.first());
+      else {
+        const iov = iovec();
+        buffer.fill(iov);
+        try {
+          n = this.sendv(iov);
+        } finally {
+          iov.clear();
+        }
+      }
+    } catch (e) {
+      this.#loop.removeWriter(this.fd);
+      buffer.clear();
+      this.error = e;
+      return -1;
+    }
+    if (n > 0) buffer.consume(n);
+    this.maybeResume(); // may write more
+    if (buffer.size !== 0) return buffer.size;
+    this.#loop.removeWriter(this.fd);
+    return 0;
   }
 }

@@ -7,9 +7,9 @@
  * @module
  */
 import type { AbstractEventLoop } from "../abstract_event_loop.ts";
-import { CancelledError } from "../errors.ts";
 import type { TimerHandle } from "../handle.ts";
-import { abortMessage } from "../_signal.ts";
+import type { CancelledError } from "../errors.ts";
+import { cancelledError } from "../_signal.ts";
 
 /** One attempt: given a signal that aborts when another attempt won. */
 export type StaggeredAttempt<T> = (signal: AbortSignal) => Promise<T>;
@@ -100,16 +100,12 @@ export function staggeredRace<T>(
     });
   };
   const onAbort = (): void => {
-    cancelled = new CancelledError(abortMessage(signal!.reason), { cause: signal!.reason });
+    cancelled = cancelledError(signal!, "staggeredRace()");
     decide();
     settleIfDone();
   };
 
-  if (signal?.aborted) {
-    return Promise.reject(
-      new CancelledError(abortMessage(signal.reason), { cause: signal.reason }),
-    );
-  }
+  if (signal?.aborted) return Promise.reject(cancelledError(signal, "staggeredRace()"));
   signal?.addEventListener("abort", onAbort);
   if (n === 0) decided = true;
   else startNext();

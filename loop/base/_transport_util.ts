@@ -1,31 +1,47 @@
 /**
- * Small helpers the transports share: telling OS errors from bugs, taking
- * bytes in, reporting to the loop's exception handler, and the start-up
- * sequence of a transport's protocol.
+ * Small helpers the transports share: the loop they need, telling OS
+ * errors from bugs, taking bytes in, reporting to the loop's exception
+ * handler, the warning for writes after the connection was lost, and the
+ * start-up sequence of a transport's protocol.
  *
  * @module
  */
-import { describe } from "../../ffi/unix/libc.ts";
+import { describe, isOSError } from "../../ffi/sys.ts";
 import type { AbstractEventLoop } from "../abstract_event_loop.ts";
 import type { Future } from "../future.ts";
+import { setResultUnlessCancelled } from "../_signal.ts";
 import type { BaseTransport } from "../../transports/base_transport.ts";
 import type { BaseProtocol } from "../../transports/protocol.ts";
+
+/** What the transports need of their loop. */
+export type TransportLoop = Pick<
+  AbstractEventLoop,
+  | "addReader"
+  | "removeReader"
+  | "addWriter"
+  | "removeWriter"
+  | "callSoon"
+  | "callExceptionHandler"
+  | "getDebug"
+>;
 
 /** asyncio's `LOG_THRESHOLD_FOR_CONNLOST_WRITES`: writes after the loss before a warning. */
 export const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 
-// Errors from the OS (asyncio's OSError) carry a numeric errno and a code name, or are a
-// Deno.errors class.
-const OS_ERRORS = Object.values(Deno.errors) as (new (...args: never[]) => Error)[];
-
-/** Whether `e` is an error from the OS (asyncio's `OSError`), as opposed to a bug. */
-export function isOSError(e: unknown): e is Error {
-  if (!(e instanceof Error)) return false;
-  const errno = (e as { errno?: unknown }).errno;
-  if (typeof errno === "number" && typeof (e as { code?: unknown }).code === "string") return true;
-  for (const C of OS_ERRORS) if (e instanceof C) return true;
-  return false;
+/**
+ * asyncio's warning for a write after the connection was lost: `message`,
+ * once `count` such writes came before (the caller counts this one after).
+ */
+export function warnWriteAfterLoss(count: number, message: string): void {
+  if (count >= LOG_THRESHOLD_FOR_CONNLOST_WRITES) console.warn(message);
 }
+
+/**
+ * Whether `e` is an error from the OS (asyncio's `OSError`), as opposed to a
+ * bug: it carries a numeric `errno` and a `code` name, or is a `Deno.errors`
+ * class (`ffi/os_error.ts`).
+ */
+export { isOSError };
 
 /** `exc` as an `Error` (what `connectionLost()` gets). */
 export function asError(exc: unknown): Error {
@@ -47,6 +63,19 @@ export function toBytes(data: unknown, what: string, arrayBuffer = true): Uint8A
   );
 }
 
+/** The non-empty buffers of `writelines(list)`, as views (a `TypeError` unless `list` is iterable). */
+export function writelinesViews(list: Iterable<Uint8Array>): Uint8Array[] {
+  if (list === null || typeof (list as Iterable<Uint8Array>)?.[Symbol.iterator] !== "function") {
+    throw new TypeError("writelines(): expected an iterable of Uint8Array");
+  }
+  const views: Uint8Array[] = [];
+  for (const d of list) {
+    const v = toBytes(d, "writelines()");
+    if (v.byteLength !== 0) views.push(v);
+  }
+  return views;
+}
+
 /** The loop as the helpers need it. */
 type ReportLoop = Pick<AbstractEventLoop, "callExceptionHandler">;
 
@@ -59,10 +88,6 @@ export function reportError(
   protocol: BaseProtocol,
 ): void {
   loop.callExceptionHandler({ message, exception: exc, transport, protocol });
-}
-
-function setResultUnlessCancelled(fut: Future<void>): void {
-  if (!fut.cancelled()) fut.setResult(undefined);
 }
 
 /**
@@ -78,7 +103,7 @@ export function startProtocol(
 ): void {
   loop.callSoon(connectionMade);
   if (thenStart !== null) loop.callSoon(thenStart);
-  if (waiter) loop.callSoon(setResultUnlessCancelled, waiter);
+  if (waiter) loop.callSoon(setResultUnlessCancelled, waiter, undefined);
 }
 
 /** Whether `protocol` reads into its own buffer (a `BufferedProtocol`: it has `getBuffer`). */

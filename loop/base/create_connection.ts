@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { PLATFORM } from "../../ffi/sys.ts";
 import { type AddrInfo, getaddrinfo, type GetaddrinfoOptions, Socket } from "../../net/mod.ts";
 import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import type { AbstractEventLoop } from "../abstract_event_loop.ts";
@@ -30,7 +31,7 @@ export type ConnectionLoop = Pick<
 export function refuseSsl(ssl: unknown, what: string): void {
   if (ssl === undefined || ssl === null || ssl === false) return;
   throw new Deno.errors.NotSupported(
-    `${what}: TLS (ssl) is not supported by @aio/loop yet (on ${Deno.build.os}); ` +
+    `${what}: TLS (ssl) is not supported by @aio/loop yet (on ${PLATFORM}); ` +
       `use Deno.connectTls/Deno.listenTls for TLS connections`,
   );
 }

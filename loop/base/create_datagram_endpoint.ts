@@ -6,9 +6,8 @@
  *
  * @module
  */
-import { describe } from "../../ffi/unix/libc.ts";
+import { describe, ipFamily, PLATFORM } from "../../ffi/sys.ts";
 import { removeStaleSocket } from "./_stale_socket.ts";
-import { ipFamily } from "../../ffi/unix/sockaddr.ts";
 import { type Address, type AddrInfo, Socket, type SocketFamily } from "../../net/mod.ts";
 import type { DatagramProtocol } from "../../transports/datagram_protocol.ts";
 import type { DatagramTransport } from "../../transports/base_transport.ts";
@@ -112,7 +111,7 @@ function setReusePort(sock: Socket): void {
     sock.setsockopt("SO_REUSEPORT", true);
   } catch (e) {
     throw new Deno.errors.NotSupported(
-      `${WHAT}: reusePort is not supported on ${Deno.build.os} (setting SO_REUSEPORT failed: ${
+      `${WHAT}: reusePort is not supported on ${PLATFORM} (setting SO_REUSEPORT failed: ${
         (e as Error).message
       })`,
     );

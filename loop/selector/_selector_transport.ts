@@ -10,8 +10,12 @@
 import type { Future } from "../future.ts";
 import type { Socket } from "../../net/mod.ts";
 import type { BaseTransport, TransportExtraInfo } from "../../transports/base_transport.ts";
-import type { TransportLoop } from "./socket_transport.ts";
-import { asError, reportError, startProtocol } from "../base/_transport_util.ts";
+import {
+  asError,
+  reportError,
+  startProtocol,
+  type TransportLoop,
+} from "../base/_transport_util.ts";
 
 /** A write buffer as the core sees it: how much it holds, and dropping it. */
 export interface DroppableBuffer {

@@ -9,8 +9,7 @@
  *
  * @module
  */
-import { encodeAddress, SOCKADDR_MAX } from "../../ffi/unix/sockaddr.ts";
-import { describe } from "../../ffi/unix/libc.ts";
+import { describe, encodeAddress, SOCKADDR_MAX } from "../../ffi/sys.ts";
 import type { Future } from "../future.ts";
 import type { Address, Socket } from "../../net/mod.ts";
 import {
@@ -23,8 +22,12 @@ import type { DatagramProtocol } from "../../transports/datagram_protocol.ts";
 import type { BaseProtocol } from "../../transports/protocol.ts";
 import { WriteFlowControl } from "../base/_flow_control.ts";
 import { SelectorTransportCore, socketExtraInfo } from "./_selector_transport.ts";
-import type { TransportLoop } from "./socket_transport.ts";
-import { isOSError, LOG_THRESHOLD_FOR_CONNLOST_WRITES, toBytes } from "../base/_transport_util.ts";
+import {
+  isOSError,
+  toBytes,
+  type TransportLoop,
+  warnWriteAfterLoss,
+} from "../base/_transport_util.ts";
 import { READ_BUF, takeRead } from "../base/_read_pool.ts";
 
 /**
@@ -126,7 +129,8 @@ class DatagramQueue {
  *
  * Beyond asyncio's `DatagramTransport` interface it has what asyncio's
  * selector transport has: `isReading()`, `pauseReading()`,
- * `resumeReading()`, `setWriteBufferLimits()` and `getWriteBufferLimits()`.
+ * `resumeReading()`, `setWriteBufferLimits()` and `getWriteBufferLimits()`
+ * (the example of `DatagramTransport` shows them at work).
  *
  * @example
  * ```ts
@@ -183,11 +187,6 @@ export class SelectorDatagramTransport extends DatagramTransport {
 
   /**
    * Whether `close()` or `abort()` was called.
-   *
-   * @example
-   * ```ts ignore
-   * if (!transport.isClosing()) transport.sendto(data, addr);
-   * ```
    */
   isClosing(): boolean {
     return this.#t.closing;
@@ -196,11 +195,6 @@ export class SelectorDatagramTransport extends DatagramTransport {
   /**
    * Stops reading, sends the buffered datagrams, then closes; the
    * protocol's `connectionLost(null)` follows.
-   *
-   * @example
-   * ```ts ignore
-   * transport.close();
-   * ```
    */
   close(): void {
     this.#t.close();
@@ -209,11 +203,6 @@ export class SelectorDatagramTransport extends DatagramTransport {
   /**
    * Closes at once, dropping the buffered datagrams; the protocol's
    * `connectionLost(null)` follows.
-   *
-   * @example
-   * ```ts ignore
-   * transport.abort();
-   * ```
    */
   abort(): void {
     this.#t.forceClose(null);
@@ -221,11 +210,6 @@ export class SelectorDatagramTransport extends DatagramTransport {
 
   /**
    * Replaces the protocol.
-   *
-   * @example
-   * ```ts ignore
-   * transport.setProtocol(new OtherProtocol());
-   * ```
    */
   setProtocol(protocol: BaseProtocol): void {
     this.#protocol = protocol as DatagramProtocol;
@@ -233,11 +217,6 @@ export class SelectorDatagramTransport extends DatagramTransport {
 
   /**
    * The current protocol.
-   *
-   * @example
-   * ```ts ignore
-   * const protocol = transport.getProtocol();
-   * ```
    */
   getProtocol(): BaseProtocol {
     return this.#protocol;
@@ -247,11 +226,6 @@ export class SelectorDatagramTransport extends DatagramTransport {
 
   /**
    * Whether the transport is receiving (neither paused nor closing).
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.isReading());
-   * ```
    */
   isReading(): boolean {
     return this.#t.isReading();
@@ -260,11 +234,6 @@ export class SelectorDatagramTransport extends DatagramTransport {
   /**
    * Stops receiving until `resumeReading()`; datagrams queue in the kernel
    * meanwhile (and are dropped when its buffer is full).
-   *
-   * @example
-   * ```ts ignore
-   * transport.pauseReading();
-   * ```
    */
   pauseReading(): void {
     this.#t.pauseReading();
@@ -272,11 +241,6 @@ export class SelectorDatagramTransport extends DatagramTransport {
 
   /**
    * Receives again (no effect unless paused).
-   *
-   * @example
-   * ```ts ignore
-   * transport.resumeReading();
-   * ```
    */
   resumeReading(): void {
     this.#t.resumeReading();
@@ -340,10 +304,7 @@ export class SelectorDatagramTransport extends DatagramTransport {
     }
     const t = this.#t;
     if (t.connLost) {
-      if (t.connLost >= LOG_THRESHOLD_FOR_CONNLOST_WRITES) {
-        console.warn("socket.send() raised exception.");
-      }
-      t.connLost++;
+      warnWriteAfterLoss(t.connLost++, "socket.send() raised exception.");
       return;
     }
     if (this.#buffer.size === 0) {
@@ -393,11 +354,6 @@ export class SelectorDatagramTransport extends DatagramTransport {
   /**
    * The bytes buffered: each waiting datagram's length plus
    * {@linkcode DATAGRAM_HEADER_SIZE} (as asyncio 3.12+ counts them).
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.getWriteBufferSize());
-   * ```
    */
   getWriteBufferSize(): number {
     return this.#buffer.size;
@@ -405,11 +361,6 @@ export class SelectorDatagramTransport extends DatagramTransport {
 
   /**
    * The write-buffer limits (asyncio returns the tuple `(low, high)`).
-   *
-   * @example
-   * ```ts ignore
-   * const { low, high } = transport.getWriteBufferLimits();
-   * ```
    */
   getWriteBufferLimits(): WriteBufferLimits {
     return this.#flow.limits();
@@ -419,11 +370,6 @@ export class SelectorDatagramTransport extends DatagramTransport {
    * Sets the high- and low-water marks (defaults 64 KiB and 16 KiB) that
    * drive the protocol's `pauseWriting()`/`resumeWriting()`; pauses at once
    * when the buffer is already above the new high mark.
-   *
-   * @example
-   * ```ts ignore
-   * transport.setWriteBufferLimits({ high: 256 * 1024 });
-   * ```
    */
   setWriteBufferLimits(limits?: WriteBufferLimitsOptions): void {
     this.#flow.setLimits(limits);

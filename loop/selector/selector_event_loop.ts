@@ -99,9 +99,6 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
     return this.#selector;
   }
 
-
-
-
   /**
    * Closes the loop and its selector (with its wakeup fds).
    *
@@ -303,7 +300,11 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
    * loop.removeReader(sock);
    * ```
    */
-  override addReader<A extends unknown[]>(fileobj: FileObj, callback: Callback<A>, ...args: A): Handle {
+  override addReader<A extends unknown[]>(
+    fileobj: FileObj,
+    callback: Callback<A>,
+    ...args: A
+  ): Handle {
     return this.#add(fileobj, EVENT_READ, callback as Callback, args, "addReader");
   }
 
@@ -334,7 +335,11 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
    * loop.removeWriter(sock);
    * ```
    */
-  override addWriter<A extends unknown[]>(fileobj: FileObj, callback: Callback<A>, ...args: A): Handle {
+  override addWriter<A extends unknown[]>(
+    fileobj: FileObj,
+    callback: Callback<A>,
+    ...args: A
+  ): Handle {
     return this.#add(fileobj, EVENT_WRITE, callback as Callback, args, "addWriter");
   }
 
@@ -514,16 +519,4 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
   sockAccept(sock: Socket, options?: SockOptions): Promise<[Socket, Address]> {
     return ops.sockAccept(this, sock, options);
   }
-
-
-
-
-
-
-
-
-
-
-
-
 }

@@ -8,13 +8,11 @@
  *
  * @module
  */
-import { E, osError } from "../../ffi/unix/errno.ts";
-import { ipFamily } from "../../ffi/unix/sockaddr.ts";
+import { E, ipFamily, osError } from "../../ffi/sys.ts";
 import { type Address, getaddrinfo, type NetAddress, Socket } from "../../net/mod.ts";
 import type { AbstractEventLoop, SockOptions } from "../abstract_event_loop.ts";
 import type { Handle, TimerHandle } from "../handle.ts";
-import { CancelledError } from "../errors.ts";
-import { abortMessage } from "../_signal.ts";
+import { cancelledError, checkSignal } from "../_signal.ts";
 
 /** What the sock calls need of a loop; `_release` is SelectorEventLoop's lazy removal. */
 type IoLoop =
@@ -27,6 +25,17 @@ type IoLoop =
 // Operation kinds: a switch on small integers, no per-call closures.
 const RECV = 0, RECV_INTO = 1, RECVFROM = 2, RECVFROM_INTO = 3, ACCEPT = 4;
 const SENDALL = 5, SENDTO = 6, CONNECT = 7;
+// The calls' names, by kind (for their argument errors and their CancelledErrors).
+const NAMES = [
+  "sockRecv",
+  "sockRecvInto",
+  "sockRecvfrom",
+  "sockRecvfromInto",
+  "sockAccept",
+  "sockSendall",
+  "sockSendto",
+  "sockConnect",
+];
 const EINPROGRESS = E.EINPROGRESS, EAGAIN = E.EAGAIN;
 /** What `attempt()` returns when the syscall would block. */
 const AGAIN: unique symbol = Symbol("again");
@@ -88,16 +97,12 @@ class SockOp implements EventListenerObject {
   /** The signal aborted: stop waiting and reject. */
   handleEvent(): void {
     finish(this);
-    this.reject(cancelledError(this.signal!));
+    this.reject(cancelledError(this.signal!, `${NAMES[this.kind]}()`));
   }
 }
 
-function cancelledError(signal: AbortSignal): CancelledError {
-  return new CancelledError(abortMessage(signal.reason), { cause: signal.reason });
-}
-
-function rejectAborted(signal: AbortSignal): Promise<never> {
-  return Promise.reject(cancelledError(signal));
+function rejectAborted(signal: AbortSignal, kind: number): Promise<never> {
+  return Promise.reject(cancelledError(signal, `${NAMES[kind]}()`));
 }
 
 /** Runs the op's syscall once: its result, or `AGAIN` when it would block. */
@@ -283,16 +288,13 @@ function checkSocket(sock: unknown, what: string): asserts sock is Socket {
   }
 }
 
-function checkSignal(options: SockOptions | undefined, what: string): AbortSignal | undefined {
+// The signal of the call `kind`'s options, checked.
+function signalOf(options: SockOptions | undefined, kind: number): AbortSignal | undefined {
   if (options === undefined) return undefined;
   if (options === null || typeof options !== "object") {
-    throw new TypeError(`${what}: options must be an object, got ${describe(options)}`);
+    throw new TypeError(`${NAMES[kind]}(): options must be an object, got ${describe(options)}`);
   }
-  const signal = options.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`${what}: options.signal must be an AbortSignal, got ${describe(signal)}`);
-  }
-  return signal;
+  return checkSignal(options.signal, NAMES[kind]);
 }
 
 function checkCount(n: unknown, what: string, name: string): number {
@@ -345,8 +347,8 @@ export function sockRecv(
 ): Promise<Uint8Array> {
   checkSocket(sock, "sockRecv()");
   checkCount(nbytes, "sockRecv()", "nbytes");
-  const signal = checkSignal(options, "sockRecv()");
-  if (signal?.aborted) return rejectAborted(signal);
+  const signal = signalOf(options, RECV);
+  if (signal?.aborted) return rejectAborted(signal, RECV);
   try {
     if (!busy(loop, sock.fileno(), false)) {
       const data = sock.recv(nbytes);
@@ -375,8 +377,8 @@ export function sockRecvInto(
 ): Promise<number> {
   checkSocket(sock, "sockRecvInto()");
   const view = checkBuffer(buf, "sockRecvInto()", "buf");
-  const signal = checkSignal(options, "sockRecvInto()");
-  if (signal?.aborted) return rejectAborted(signal);
+  const signal = signalOf(options, RECV_INTO);
+  if (signal?.aborted) return rejectAborted(signal, RECV_INTO);
   try {
     if (!busy(loop, sock.fileno(), false)) {
       const n = sock.recvInto(view);
@@ -405,8 +407,8 @@ export function sockRecvfrom(
 ): Promise<[Uint8Array, Address]> {
   checkSocket(sock, "sockRecvfrom()");
   checkCount(bufsize, "sockRecvfrom()", "bufsize");
-  const signal = checkSignal(options, "sockRecvfrom()");
-  if (signal?.aborted) return rejectAborted(signal);
+  const signal = signalOf(options, RECVFROM);
+  if (signal?.aborted) return rejectAborted(signal, RECVFROM);
   try {
     if (!busy(loop, sock.fileno(), false)) {
       const got = sock.recvfrom(bufsize);
@@ -445,8 +447,8 @@ export function sockRecvfromInto(
       );
     }
   }
-  const signal = checkSignal(options, "sockRecvfromInto()");
-  if (signal?.aborted) return rejectAborted(signal);
+  const signal = signalOf(options, RECVFROM_INTO);
+  if (signal?.aborted) return rejectAborted(signal, RECVFROM_INTO);
   try {
     if (!busy(loop, sock.fileno(), false)) {
       const got = sock.recvfromInto(view, nbytes);
@@ -475,8 +477,8 @@ export function sockSendall(
 ): Promise<void> {
   checkSocket(sock, "sockSendall()");
   const view = checkBuffer(data, "sockSendall()", "data");
-  const signal = checkSignal(options, "sockSendall()");
-  if (signal?.aborted) return rejectAborted(signal);
+  const signal = signalOf(options, SENDALL);
+  if (signal?.aborted) return rejectAborted(signal, SENDALL);
   const state = { n: 0 };
   try {
     if (!busy(loop, sock.fileno(), true) && sendSome(sock, view, state)) return resolvedVoid;
@@ -505,8 +507,8 @@ export function sockSendto(
   checkSocket(sock, "sockSendto()");
   const view = checkBuffer(data, "sockSendto()", "data");
   checkAddress(address, "sockSendto()");
-  const signal = checkSignal(options, "sockSendto()");
-  if (signal?.aborted) return rejectAborted(signal);
+  const signal = signalOf(options, SENDTO);
+  if (signal?.aborted) return rejectAborted(signal, SENDTO);
   try {
     if (!busy(loop, sock.fileno(), true)) {
       const n = sock.sendto(view, address);
@@ -533,8 +535,8 @@ export function sockAccept(
   options?: SockOptions,
 ): Promise<[Socket, Address]> {
   checkSocket(sock, "sockAccept()");
-  const signal = checkSignal(options, "sockAccept()");
-  if (signal?.aborted) return rejectAborted(signal);
+  const signal = signalOf(options, ACCEPT);
+  if (signal?.aborted) return rejectAborted(signal, ACCEPT);
   try {
     if (!busy(loop, sock.fileno(), false)) {
       const got = tryAccept(sock);
@@ -565,8 +567,8 @@ export function sockConnect(
 ): Promise<void> {
   checkSocket(sock, "sockConnect()");
   checkAddress(address, "sockConnect()");
-  const signal = checkSignal(options, "sockConnect()");
-  if (signal?.aborted) return rejectAborted(signal);
+  const signal = signalOf(options, CONNECT);
+  if (signal?.aborted) return rejectAborted(signal, CONNECT);
   if (
     sock.family !== "unix" && "hostname" in address && typeof address.hostname === "string" &&
     ipFamily(address.hostname) === null
@@ -611,7 +613,7 @@ async function resolveThenConnect(
     // The lookup runs off-thread and cannot be interrupted: stop waiting for it.
     lookup.catch(() => {}); // its failure, after an abort, is nobody's concern
     const aborted = Promise.withResolvers<never>();
-    const onAbort = () => aborted.reject(cancelledError(signal));
+    const onAbort = () => aborted.reject(cancelledError(signal, "sockConnect()"));
     signal.addEventListener("abort", onAbort, { once: true });
     try {
       infos = await Promise.race([lookup, aborted.promise]);

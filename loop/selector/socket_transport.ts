@@ -9,27 +9,27 @@
  *
  * @module
  */
-import type { AbstractEventLoop } from "../abstract_event_loop.ts";
+import type { IovecArray } from "../../ffi/sys.ts";
 import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import type { ServerHooks, SocketTransportOptions } from "../base/loop_hooks.ts";
-import type { Future } from "../future.ts";
 import { SHUT_WR, type Socket } from "../../net/mod.ts";
 import {
   Transport,
-  type TransportExtraInfo,
   type WriteBufferLimits,
   type WriteBufferLimitsOptions,
 } from "../../transports/base_transport.ts";
 import type { BufferedProtocol } from "../../transports/buffered_protocol.ts";
-import { iovec, WriteBuffer, WriteFlowControl } from "../base/_flow_control.ts";
+import { FdWriter } from "../base/_flow_control.ts";
 import type { BaseProtocol, Protocol } from "../../transports/protocol.ts";
 import { SelectorTransportCore, socketExtraInfo } from "./_selector_transport.ts";
 import {
   isBuffered,
   isOSError,
-  LOG_THRESHOLD_FOR_CONNLOST_WRITES,
   readTarget,
   toBytes,
+  type TransportLoop,
+  warnWriteAfterLoss,
+  writelinesViews,
 } from "../base/_transport_util.ts";
 import { READ_BUF, takeRead } from "../base/_read_pool.ts";
 
@@ -44,20 +44,28 @@ import { READ_BUF, takeRead } from "../base/_read_pool.ts";
  */
 export const MAX_READ_SIZE: number = READ_BUF.byteLength;
 
-/** What the transport needs of its loop. */
-export type TransportLoop = Pick<
-  AbstractEventLoop,
-  | "addReader"
-  | "removeReader"
-  | "addWriter"
-  | "removeWriter"
-  | "callSoon"
-  | "callExceptionHandler"
-  | "getDebug"
->;
+export type { TransportLoop };
 
 /** Options of {@linkcode SelectorSocketTransport}'s constructor (the loop's hook options). */
 export type SelectorSocketTransportOptions = SocketTransportOptions;
+
+// A socket is written with send() and sendmsg() (MSG_NOSIGNAL: EPIPE, never SIGPIPE).
+class SocketWriter extends FdWriter {
+  readonly #sock: Socket;
+
+  constructor(loop: TransportLoop, transport: Transport, sock: Socket, writeReady: () => void) {
+    super(loop, transport, sock.fileno(), writeReady);
+    this.#sock = sock;
+  }
+
+  protected send(view: Uint8Array): number {
+    return this.#sock.send(view);
+  }
+
+  protected sendv(iov: IovecArray): number {
+    return iov.sendmsg(this.fd);
+  }
+}
 
 /**
  * A stream transport over a connected, nonblocking `Socket`, driven by the
@@ -68,7 +76,8 @@ export type SelectorSocketTransportOptions = SocketTransportOptions;
  *
  * The protocol's `connectionMade()` runs on the loop's next iteration, then
  * reading starts; `connectionLost()` runs exactly once, last, after which
- * the socket is closed.
+ * the socket is closed. The examples of `ReadTransport`, `WriteTransport`
+ * and `Transport` show its methods at work.
  *
  * @example
  * ```ts ignore
@@ -82,16 +91,14 @@ export class SelectorSocketTransport extends Transport {
   #protocol!: StreamProtocol;
   #buffered = false;
   #server: ServerHooks | null;
-  #buffer = new WriteBuffer();
   #eof = false; // writeEof() was called
-  #flow: WriteFlowControl;
+  #w: SocketWriter; // the write buffer, its flow control and the sends
   #t: SelectorTransportCore; // closing, paused, connLost and the closing sequence
   // Bound once: the loop's handles call these with no per-event closure.
   #readReady = (): void => {
     if (this.#buffered) this.#readIntoBuffer();
     else this.#readData();
   };
-  #writeReady = (): void => this.#onWritable();
 
   /** Wraps `sock` (connected, nonblocking) and starts the protocol on the loop's next turn. */
   constructor(
@@ -105,10 +112,10 @@ export class SelectorSocketTransport extends Transport {
     this.#sock = sock;
     this.#fd = sock.fileno();
     this.#server = options.server ?? null;
-    this.#flow = new WriteFlowControl(loop, this, this.#buffer);
+    this.#w = new SocketWriter(loop, this, sock, () => this.#onWritable());
     this.#t = new SelectorTransportCore(loop, this.#fd, this, {
       readReady: this.#readReady,
-      buffer: this.#buffer,
+      buffer: this.#w.buffer,
       release: () => this.#release(),
       quiet: isOSError, // reset, broken pipe, ...: the protocol's news, not a bug to report
     });
@@ -124,11 +131,6 @@ export class SelectorSocketTransport extends Transport {
 
   /**
    * Whether `close()` or `abort()` was called, or the connection was lost.
-   *
-   * @example
-   * ```ts ignore
-   * if (!transport.isClosing()) transport.write(data);
-   * ```
    */
   isClosing(): boolean {
     return this.#t.closing;
@@ -137,11 +139,6 @@ export class SelectorSocketTransport extends Transport {
   /**
    * Stops reading, sends what is buffered, then closes; the protocol's
    * `connectionLost(null)` follows.
-   *
-   * @example
-   * ```ts ignore
-   * transport.close();
-   * ```
    */
   close(): void {
     this.#t.close();
@@ -149,11 +146,6 @@ export class SelectorSocketTransport extends Transport {
 
   /**
    * Replaces the protocol (a `BufferedProtocol` switches reads to `getBuffer`).
-   *
-   * @example
-   * ```ts ignore
-   * transport.setProtocol(new OtherProtocol());
-   * ```
    */
   setProtocol(protocol: BaseProtocol): void {
     this.#protocol = protocol as StreamProtocol;
@@ -162,11 +154,6 @@ export class SelectorSocketTransport extends Transport {
 
   /**
    * The current protocol.
-   *
-   * @example
-   * ```ts ignore
-   * const protocol = transport.getProtocol();
-   * ```
    */
   getProtocol(): BaseProtocol {
     return this.#protocol;
@@ -176,11 +163,6 @@ export class SelectorSocketTransport extends Transport {
 
   /**
    * Whether the transport is receiving (neither paused nor closing).
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.isReading());
-   * ```
    */
   isReading(): boolean {
     return this.#t.isReading();
@@ -188,11 +170,6 @@ export class SelectorSocketTransport extends Transport {
 
   /**
    * Stops reading until `resumeReading()` (no effect when not reading).
-   *
-   * @example
-   * ```ts ignore
-   * transport.pauseReading();
-   * ```
    */
   pauseReading(): void {
     this.#t.pauseReading();
@@ -200,11 +177,6 @@ export class SelectorSocketTransport extends Transport {
 
   /**
    * Reads again (no effect unless paused).
-   *
-   * @example
-   * ```ts ignore
-   * transport.resumeReading();
-   * ```
    */
   resumeReading(): void {
     this.#t.resumeReading();
@@ -283,130 +255,49 @@ export class SelectorSocketTransport extends Transport {
    * the write buffer and sent when the socket is writable. Throws after
    * `writeEof()`; does nothing after the connection was lost (a warning
    * follows repeated writes, as asyncio).
-   *
-   * @example
-   * ```ts ignore
-   * transport.write(new TextEncoder().encode("hello"));
-   * ```
    */
   write(data: Uint8Array): void {
     const view = toBytes(data, "write()");
     if (this.#eof) throw new Error("Cannot call write() after writeEof()");
-    const len = view.byteLength;
-    if (len === 0) return;
+    if (view.byteLength === 0) return;
     if (this.#t.connLost) {
       this.#writeAfterLoss();
       return;
     }
-    let start = 0;
-    if (this.#buffer.size === 0) {
-      let n: number;
-      try {
-        n = this.#sock.send(view);
-      } catch (e) {
-        this.#t.fatalError(e, "Fatal write error on socket transport");
-        return;
-      }
-      if (n === len) return;
-      if (n > 0) start = n;
-      this.#loop.addWriter(this.#fd, this.#writeReady);
+    if (!this.#w.write(view, false)) {
+      this.#t.fatalError(this.#w.error, "Fatal write error on socket transport");
     }
-    this.#buffer.push(view, start);
-    this.#flow.maybePause();
   }
 
   /**
    * Sends the buffers of `list` in order: with one `sendmsg` (gathered
    * write) when nothing is buffered yet, copying only what did not go out.
-   *
-   * @example
-   * ```ts ignore
-   * transport.writelines([header, body]);
-   * ```
    */
   writelines(list: Iterable<Uint8Array>): void {
     if (this.#eof) throw new Error("Cannot call writelines() after writeEof()");
-    if (list === null || typeof (list as Iterable<Uint8Array>)?.[Symbol.iterator] !== "function") {
-      throw new TypeError("writelines(): expected an iterable of Uint8Array");
-    }
-    const views: Uint8Array[] = [];
-    let total = 0;
-    for (const d of list) {
-      const v = toBytes(d, "writelines()");
-      if (v.byteLength === 0) continue;
-      views.push(v);
-      total += v.byteLength;
-    }
-    if (total === 0) return;
+    const views = writelinesViews(list);
+    if (views.length === 0) return;
     if (this.#t.connLost) {
       this.#writeAfterLoss();
       return;
     }
-    let i = 0, start = 0;
-    if (this.#buffer.size === 0) {
-      let n: number;
-      if (views.length === 1) {
-        try {
-          n = this.#sock.send(views[0]);
-        } catch (e) {
-          this.#t.fatalError(e, "Fatal write error on socket transport");
-          return;
-        }
-      } else {
-        const iov = iovec();
-        iov.clear();
-        for (const v of views) if (!iov.push(v)) break;
-        try {
-          n = iov.sendmsg(this.#fd);
-        } catch (e) {
-          this.#t.fatalError(e, "Fatal write error on socket transport");
-          return;
-        } finally {
-          iov.clear();
-        }
-      }
-      if (n === total) return;
-      // Skip what was sent: whole views, then part of one.
-      while (n > 0 && n >= views[i].byteLength) n -= views[i++].byteLength;
-      if (n > 0) start = n;
-      this.#loop.addWriter(this.#fd, this.#writeReady);
+    if (!this.#w.writeViews(views)) {
+      this.#t.fatalError(this.#w.error, "Fatal write error on socket transport");
     }
-    for (; i < views.length; i++, start = 0) this.#buffer.push(views[i], start);
-    this.#flow.maybePause();
   }
 
   #writeAfterLoss(): void {
-    if (this.#t.connLost >= LOG_THRESHOLD_FOR_CONNLOST_WRITES) {
-      console.warn("socket.send() raised exception.");
-    }
-    this.#t.connLost++;
+    warnWriteAfterLoss(this.#t.connLost++, "socket.send() raised exception.");
   }
 
   #onWritable(): void {
     if (this.#t.connLost) return;
-    const buf = this.#buffer;
-    let n: number;
-    try {
-      if (buf.chunkCount === 1) n = this.#sock.send(buf.first());
-      else {
-        const iov = iovec();
-        buf.fill(iov);
-        try {
-          n = iov.sendmsg(this.#fd);
-        } finally {
-          iov.clear();
-        }
-      }
-    } catch (e) {
-      this.#loop.removeWriter(this.#fd);
-      buf.clear();
-      this.#t.fatalError(e, "Fatal write error on socket transport");
+    const left = this.#w.flush();
+    if (left < 0) {
+      this.#t.fatalError(this.#w.error, "Fatal write error on socket transport");
       return;
     }
-    if (n > 0) buf.consume(n);
-    this.#flow.maybeResume(); // may write more
-    if (buf.size !== 0) return;
-    this.#loop.removeWriter(this.#fd);
+    if (left !== 0) return;
     if (this.#t.closing) {
       this.#t.connLost++;
       this.#t.callConnectionLost(null);
@@ -426,25 +317,15 @@ export class SelectorSocketTransport extends Transport {
   /**
    * Closes the writing side (`shutdown(SHUT_WR)`) once the buffer is sent;
    * the peer sees end of stream and reading goes on. Later writes throw.
-   *
-   * @example
-   * ```ts ignore
-   * transport.writeEof();
-   * ```
    */
   writeEof(): void {
     if (this.#t.closing || this.#eof) return;
     this.#eof = true;
-    if (this.#buffer.size === 0) this.#shutdownWrite();
+    if (this.#w.buffer.size === 0) this.#shutdownWrite();
   }
 
   /**
    * `true`: sockets can close their writing side.
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.canWriteEof()); // true
-   * ```
    */
   canWriteEof(): boolean {
     return true;
@@ -453,11 +334,6 @@ export class SelectorSocketTransport extends Transport {
   /**
    * Closes at once: the write buffer is dropped, `connectionLost(null)`
    * follows on the next iteration and the socket is closed.
-   *
-   * @example
-   * ```ts ignore
-   * transport.abort();
-   * ```
    */
   abort(): void {
     this.#t.forceClose(null);
@@ -469,38 +345,23 @@ export class SelectorSocketTransport extends Transport {
    * Sets the write-buffer marks (defaults 64 KiB and 16 KiB):
    * `pauseWriting()` is called once the buffer goes above `high`,
    * `resumeWriting()` once it drains to `low`.
-   *
-   * @example
-   * ```ts ignore
-   * transport.setWriteBufferLimits({ high: 1 << 20 });
-   * ```
    */
   setWriteBufferLimits(limits?: WriteBufferLimitsOptions): void {
-    this.#flow.setLimits(limits);
+    this.#w.setLimits(limits);
   }
 
   /**
    * The bytes in the write buffer.
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.getWriteBufferSize());
-   * ```
    */
   getWriteBufferSize(): number {
-    return this.#buffer.size;
+    return this.#w.buffer.size;
   }
 
   /**
    * The marks, `{ low, high }`.
-   *
-   * @example
-   * ```ts ignore
-   * const { low, high } = transport.getWriteBufferLimits();
-   * ```
    */
   getWriteBufferLimits(): WriteBufferLimits {
-    return this.#flow.limits();
+    return this.#w.limits();
   }
 
   // ---- the end -----------------------------------------------------------------
@@ -529,6 +390,6 @@ export class SelectorSocketTransport extends Transport {
       : this.isReading()
       ? "reading"
       : "paused";
-    return `<SelectorSocketTransport fd=${this.#fd} ${state} bufsize=${this.#buffer.size}>`;
+    return `<SelectorSocketTransport fd=${this.#fd} ${state} bufsize=${this.#w.buffer.size}>`;
   }
 }

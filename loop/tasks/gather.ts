@@ -104,8 +104,9 @@ export function gather<const T extends readonly Gatherable[]>(
     }
     if (nfinished === nfuts) {
       const results = children.map((f) => outcome(f)[1]);
-      if (outer.cancelRequested) outer.setException(new CancelledError());
-      else outer.setResult(results as unknown as GatherResults<T>);
+      if (outer.cancelRequested) {
+        outer.setException(new CancelledError(undefined, { what: "gather()" }));
+      } else outer.setResult(results as unknown as GatherResults<T>);
     }
   };
 

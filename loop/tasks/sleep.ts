@@ -5,7 +5,7 @@
  */
 import { Future } from "../future.ts";
 import { getRunningLoop } from "../running.ts";
-import { cancelOnAbort, checkSignal } from "../_signal.ts";
+import { cancelOnAbort, checkSignal, setResultUnlessCancelled } from "../_signal.ts";
 
 /** Options of `sleep()`. */
 export interface SleepOptions<T> {
@@ -13,10 +13,6 @@ export interface SleepOptions<T> {
   value?: T;
   /** Aborting it cancels the sleep: it then rejects with `CancelledError`. */
   signal?: AbortSignal;
-}
-
-function setResultUnlessCancelled<T>(fut: Future<T>, value: T): void {
-  if (!fut.cancelled()) fut.setResult(value);
 }
 
 /**

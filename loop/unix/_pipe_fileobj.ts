@@ -8,8 +8,6 @@
 import type { PipeFileObj } from "../abstract_event_loop.ts";
 import { closeFd, describe, type FileKind, fileKind, setNonBlocking } from "../../ffi/unix/libc.ts";
 import { fileobjToFd } from "../../selectors/base_selector.ts";
-import type { HasFileno } from "../../selectors/mod.ts";
-
 
 const KIND_NAMES: Record<FileKind, string> = {
   file: "a regular file",

@@ -12,12 +12,11 @@ import type { Future } from "../future.ts";
 import { ReadTransport } from "../../transports/base_transport.ts";
 import type { BufferedProtocol } from "../../transports/buffered_protocol.ts";
 import type { BaseProtocol, Protocol } from "../../transports/protocol.ts";
-import type { TransportLoop } from "../selector/socket_transport.ts";
 import { SelectorTransportCore } from "../selector/_selector_transport.ts";
 import type { PipeFileObj } from "../abstract_event_loop.ts";
 import { closePipe, takePipe } from "./_pipe_fileobj.ts";
 import { READ_BUF, takeRead } from "../base/_read_pool.ts";
-import { isBuffered, readTarget } from "../base/_transport_util.ts";
+import { isBuffered, readTarget, type TransportLoop } from "../base/_transport_util.ts";
 
 /**
  * The most bytes one read of a pipe takes (asyncio's `max_size`): 256 KiB.
@@ -58,7 +57,8 @@ function isEIO(exc: unknown): boolean {
  * cannot be half-closed) and then `connectionLost(null)`, each exactly
  * once. A read error ends the transport with `connectionLost(error)`; EIO
  * (a PTY master whose slave closed, on Linux) is not reported to the
- * exception handler, as in asyncio.
+ * exception handler, as in asyncio. Its reading methods are
+ * `ReadTransport`'s (see its example).
  *
  * @example
  * ```ts
@@ -112,8 +112,7 @@ export class UnixReadPipeTransport extends ReadTransport {
     options: UnixPipeTransportOptions = {},
   ) {
     const { fd } = takePipe(pipe, "UnixReadPipeTransport");
-    super(options.extra);
-    this._setExtraInfo("pipe", pipe);
+    super({ ...options.extra, pipe });
     this.#loop = loop;
     this.#pipe = pipe;
     this.#fd = fd;
@@ -133,11 +132,6 @@ export class UnixReadPipeTransport extends ReadTransport {
 
   /**
    * The pipe's fd (it stays the transport's until `connectionLost()`).
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.fileno());
-   * ```
    */
   fileno(): number {
     return this.#fd;
@@ -145,11 +139,6 @@ export class UnixReadPipeTransport extends ReadTransport {
 
   /**
    * Whether `close()` was called, end of file was seen or the pipe failed.
-   *
-   * @example
-   * ```ts ignore
-   * if (!transport.isClosing()) transport.close();
-   * ```
    */
   isClosing(): boolean {
     return this.#t.closing;
@@ -158,11 +147,6 @@ export class UnixReadPipeTransport extends ReadTransport {
   /**
    * Stops reading; `connectionLost(null)` follows on the next iteration,
    * then the pipe is closed. Unread data is dropped.
-   *
-   * @example
-   * ```ts ignore
-   * transport.close();
-   * ```
    */
   close(): void {
     this.#t.close();
@@ -170,11 +154,6 @@ export class UnixReadPipeTransport extends ReadTransport {
 
   /**
    * Replaces the protocol (a `BufferedProtocol` switches reads to `getBuffer`).
-   *
-   * @example
-   * ```ts ignore
-   * transport.setProtocol(new OtherProtocol());
-   * ```
    */
   setProtocol(protocol: BaseProtocol): void {
     this.#protocol = protocol as Protocol | BufferedProtocol;
@@ -183,11 +162,6 @@ export class UnixReadPipeTransport extends ReadTransport {
 
   /**
    * The current protocol.
-   *
-   * @example
-   * ```ts ignore
-   * const protocol = transport.getProtocol();
-   * ```
    */
   getProtocol(): BaseProtocol {
     return this.#protocol;
@@ -195,11 +169,6 @@ export class UnixReadPipeTransport extends ReadTransport {
 
   /**
    * Whether the transport is receiving (neither paused nor closing).
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.isReading());
-   * ```
    */
   isReading(): boolean {
     return this.#t.isReading();
@@ -209,11 +178,6 @@ export class UnixReadPipeTransport extends ReadTransport {
    * Stops calling `dataReceived()` until `resumeReading()`: the fd is no
    * longer watched, so the writer blocks once the pipe is full. No effect
    * unless reading.
-   *
-   * @example
-   * ```ts ignore
-   * transport.pauseReading();
-   * ```
    */
   pauseReading(): void {
     this.#t.pauseReading();
@@ -221,11 +185,6 @@ export class UnixReadPipeTransport extends ReadTransport {
 
   /**
    * Reads again. No effect unless paused (or once closing).
-   *
-   * @example
-   * ```ts ignore
-   * transport.resumeReading();
-   * ```
    */
   resumeReading(): void {
     this.#t.resumeReading();

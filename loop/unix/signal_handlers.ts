@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { notSupported } from "../_platform_table.ts";
 import { OS_FAMILY, PLATFORM } from "../../ffi/sys.ts";
 import { SIGNAL_NUMBERS } from "../../ffi/unix/signals.ts";
 import type { Callback } from "../handle.ts";
@@ -39,24 +40,27 @@ export function validSignals(): Deno.Signal[] {
 
 function checkPlatform(method: string): void {
   if (OS_FAMILY === "windows") {
-    throw new Deno.errors.NotSupported(
-      `${method}() is not supported on windows: Windows has no signal handlers in asyncio; use Deno.addSignalListener('SIGINT'/'SIGBREAK') directly`,
-    );
+    throw notSupported(method, "UnixSelectorEventLoop");
   }
 }
 
 /** Checks that `sig` names a signal a handler can be set for; returns it. */
 export function checkSignalName(sig: unknown, method: string): Deno.Signal {
-  if (typeof sig !== "string") {
-    throw new TypeError(`${method}() takes a signal name such as "SIGUSR1", got ${typeof sig}`);
-  }
-  if (UNCATCHABLE.has(sig)) {
+  if (UNCATCHABLE.has(sig as string)) {
     throw new Deno.errors.NotSupported(`${method}(): ${sig} cannot be caught`);
   }
-  if (DENO_REFUSES.has(sig)) {
+  if (DENO_REFUSES.has(sig as string)) {
     throw new Deno.errors.NotSupported(
       `${method}(): Deno does not allow listening for ${sig} (a synchronous fault signal)`,
     );
+  }
+  return knownSignal(sig, method);
+}
+
+// `sig` as the name of a signal this OS has (Python's `valid_signals()`, SIGKILL included).
+function knownSignal(sig: unknown, method: string): Deno.Signal {
+  if (typeof sig !== "string") {
+    throw new TypeError(`${method}() takes a signal name such as "SIGUSR1", got ${typeof sig}`);
   }
   if (!Object.hasOwn(SIGNAL_NUMBERS, sig)) {
     throw new RangeError(
@@ -133,10 +137,13 @@ export class SignalHandlers {
     if (old !== undefined) Deno.removeSignalListener(name, old);
   }
 
-  /** Removes the handler of `sig`; returns whether there was one. */
+  /**
+   * Removes the handler of `sig`; returns whether there was one (`false`
+   * for a signal that can have none, such as SIGKILL, as asyncio).
+   */
   remove(sig: Deno.Signal): boolean {
     checkPlatform("removeSignalHandler");
-    const name = checkSignalName(sig, "removeSignalHandler");
+    const name = knownSignal(sig, "removeSignalHandler");
     const listener = this.#listeners.get(name);
     if (listener === undefined) return false;
     this.#listeners.delete(name);

@@ -18,6 +18,7 @@ import type { SubprocessProtocol } from "../../transports/subprocess_protocol.ts
 import { UnixSubprocessTransport } from "./subprocess_transport.ts";
 import type { AbstractEventLoop } from "../abstract_event_loop.ts";
 import type { SubprocessOptions } from "../subprocess_options.ts";
+import { notSupported } from "../_platform_table.ts";
 import type { AbstractChildWatcher, ChildWatcherLoop } from "./child_watcher.ts";
 import { KqueueChildWatcher } from "./kqueue_child_watcher.ts";
 import { PidfdChildWatcher } from "./pidfd_child_watcher.ts";
@@ -40,9 +41,7 @@ const OPTION_NAMES = new Set([
 
 function checkUnix(method: string): void {
   if (OS_FAMILY === "windows") {
-    throw new Deno.errors.NotSupported(
-      `${method}() is not supported by SelectorEventLoop on windows: use ProactorEventLoop, or Deno.Command`,
-    );
+    throw notSupported(method, "UnixSelectorEventLoop");
   }
 }
 

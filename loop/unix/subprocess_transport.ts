@@ -71,7 +71,8 @@ function processLookupError(pid: number): Error {
  * exit was seen (its pid may belong to another process by then), and
  * throw an `Error` with `code` `"ESRCH"` (Python's `ProcessLookupError`)
  * once the transport has finished. `close()` closes the pipes and kills a
- * child that still runs; the watcher then reaps it.
+ * child that still runs; the watcher then reaps it. The example of
+ * `SubprocessTransport` shows its methods at work.
  *
  * @example
  * ```ts ignore
@@ -202,11 +203,6 @@ export class UnixSubprocessTransport extends SubprocessTransport {
 
   /**
    * The child's pid.
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.getPid());
-   * ```
    */
   getPid(): number {
     return this.#pid;
@@ -215,11 +211,6 @@ export class UnixSubprocessTransport extends SubprocessTransport {
   /**
    * The child's return code, `null` while it runs (`-N` if signal `N`
    * killed it).
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.getReturncode());
-   * ```
    */
   getReturncode(): number | null {
     return this.#returncode;
@@ -258,11 +249,6 @@ export class UnixSubprocessTransport extends SubprocessTransport {
   /**
    * Sends `signal` (Deno's name, such as `"SIGUSR1"`, or a number) to the
    * child. Nothing happens once its exit was seen.
-   *
-   * @example
-   * ```ts ignore
-   * transport.sendSignal("SIGINT");
-   * ```
    */
   sendSignal(signal: Deno.Signal | number): void {
     const num = typeof signal === "number" ? signal : signalNumber(signal);
@@ -281,11 +267,6 @@ export class UnixSubprocessTransport extends SubprocessTransport {
 
   /**
    * Sends SIGTERM.
-   *
-   * @example
-   * ```ts ignore
-   * transport.terminate();
-   * ```
    */
   terminate(): void {
     this.sendSignal("SIGTERM");
@@ -293,11 +274,6 @@ export class UnixSubprocessTransport extends SubprocessTransport {
 
   /**
    * Sends SIGKILL.
-   *
-   * @example
-   * ```ts ignore
-   * transport.kill();
-   * ```
    */
   kill(): void {
     this.sendSignal("SIGKILL");
@@ -305,11 +281,6 @@ export class UnixSubprocessTransport extends SubprocessTransport {
 
   /**
    * Whether `close()` was called.
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.isClosing());
-   * ```
    */
   isClosing(): boolean {
     return this.#closed;
@@ -318,11 +289,6 @@ export class UnixSubprocessTransport extends SubprocessTransport {
   /**
    * Closes the pipes and kills the child if it still runs (asyncio does
    * the same); `connectionLost()` follows once the watcher reaped it.
-   *
-   * @example
-   * ```ts ignore
-   * transport.close();
-   * ```
    */
   close(): void {
     if (this.#closed) return;
@@ -340,11 +306,6 @@ export class UnixSubprocessTransport extends SubprocessTransport {
 
   /**
    * Replaces the protocol.
-   *
-   * @example
-   * ```ts ignore
-   * transport.setProtocol(new OtherProtocol());
-   * ```
    */
   setProtocol(protocol: SubprocessProtocol): void {
     this.#protocol = protocol;
@@ -352,11 +313,6 @@ export class UnixSubprocessTransport extends SubprocessTransport {
 
   /**
    * The protocol.
-   *
-   * @example
-   * ```ts ignore
-   * const protocol = transport.getProtocol();
-   * ```
    */
   getProtocol(): SubprocessProtocol {
     return this.#protocol;

@@ -10,7 +10,10 @@ import type { BaseProtocol } from "../../transports/protocol.ts";
 import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import type { SubprocessProtocol } from "../../transports/subprocess_protocol.ts";
 import type { PipeFileObj } from "../abstract_event_loop.ts";
-import type { CreateUnixConnectionOptions, CreateUnixServerOptions } from "../connection_options.ts";
+import type {
+  CreateUnixConnectionOptions,
+  CreateUnixServerOptions,
+} from "../connection_options.ts";
 import type { Callback } from "../handle.ts";
 import type { SubprocessOptions } from "../subprocess_options.ts";
 import type { Server } from "../base/server.ts";
@@ -64,7 +67,11 @@ export class UnixSelectorEventLoop extends BaseSelectorEventLoop {
    * }
    * ```
    */
-  override addSignalHandler<A extends unknown[]>(sig: Deno.Signal, callback: Callback<A>, ...args: A): void {
+  override addSignalHandler<A extends unknown[]>(
+    sig: Deno.Signal,
+    callback: Callback<A>,
+    ...args: A
+  ): void {
     (this.#signals ??= new SignalHandlers(this)).add(sig, callback as Callback, args);
   }
 

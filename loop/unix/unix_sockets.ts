@@ -78,7 +78,10 @@ export async function createUnixConnection<P extends StreamProtocol>(
       sock.close();
       throw e;
     }
-    return await createConnectionTransport(loop, hooks, sock, protocolFactory, { signal, own: true });
+    return await createConnectionTransport(loop, hooks, sock, protocolFactory, {
+      signal,
+      own: true,
+    });
   }
   const sock = options.sock;
   if (sock === undefined) throw new TypeError(`${what}: no path and sock were specified`);

@@ -18,19 +18,32 @@ import {
   WriteTransport,
 } from "../../transports/base_transport.ts";
 import type { BaseProtocol } from "../../transports/protocol.ts";
-import type { TransportLoop } from "../selector/socket_transport.ts";
+import type { IovecArray } from "../../ffi/sys.ts";
 import type { UnixPipeTransportOptions } from "./read_pipe_transport.ts";
-import { iovec, WriteBuffer, WriteFlowControl } from "../base/_flow_control.ts";
+import { FdWriter } from "../base/_flow_control.ts";
 import type { PipeFileObj } from "../abstract_event_loop.ts";
 import { closePipe, takePipe } from "./_pipe_fileobj.ts";
 import {
   asError,
   isOSError,
-  LOG_THRESHOLD_FOR_CONNLOST_WRITES,
   reportError,
   startProtocol,
   toBytes,
+  type TransportLoop,
+  warnWriteAfterLoss,
+  writelinesViews,
 } from "../base/_transport_util.ts";
+
+// A pipe (or FIFO, socket, character device) is written with write() and writev().
+class PipeWriter extends FdWriter {
+  protected send(view: Uint8Array): number {
+    return writeFd(this.fd, view);
+  }
+
+  protected sendv(iov: IovecArray): number {
+    return iov.writev(this.fd);
+  }
+}
 
 /**
  * A write-only transport over the write end of a pipe, FIFO, socket or
@@ -51,7 +64,8 @@ import {
  *
  * `close()` and `writeEof()` are the same for a pipe: the buffer is sent,
  * then `connectionLost(null)` runs and the pipe is closed, which is what
- * the reader sees as end of file. `abort()` drops the buffer.
+ * the reader sees as end of file. `abort()` drops the buffer. Its writing
+ * methods are `WriteTransport`'s (see its example).
  *
  * @example
  * ```ts
@@ -85,14 +99,12 @@ export class UnixWritePipeTransport extends WriteTransport {
   #pipe: PipeFileObj;
   #fd: number;
   #protocol: BaseProtocol;
-  #buffer = new WriteBuffer();
+  #w: PipeWriter; // the write buffer, its flow control and the writes
   #connLost = 0;
   #closing = false; // close(), writeEof(), abort() or a failure
   #closed = false; // the fd was closed
   #lost = false; // connectionLost was scheduled or called
-  #flow: WriteFlowControl;
   // Bound once: the loop's handles call these with no per-event closure.
-  #writeReady = (): void => this.#onWritable();
   #readReady = (): void => this.#onPeerClosed();
   #connectionMade = (): void => this.#protocol.connectionMade(this);
   #connectionLost = (exc: Error | null): void => this.#callConnectionLost(exc);
@@ -111,13 +123,12 @@ export class UnixWritePipeTransport extends WriteTransport {
     options: UnixPipeTransportOptions = {},
   ) {
     const { fd, kind } = takePipe(pipe, "UnixWritePipeTransport");
-    super(options.extra);
-    this._setExtraInfo("pipe", pipe);
+    super({ ...options.extra, pipe });
     this.#loop = loop;
     this.#pipe = pipe;
     this.#fd = fd;
     this.#protocol = protocol;
-    this.#flow = new WriteFlowControl(loop, this, this.#buffer);
+    this.#w = new PipeWriter(loop, this, fd, () => this.#onWritable());
     // asyncio: the reader trick works for sockets everywhere and for pipes except on AIX.
     const watch = kind === "socket" || (kind === "fifo" && PLATFORM !== "aix");
     // Watching starts only once connectionMade() ran.
@@ -126,11 +137,6 @@ export class UnixWritePipeTransport extends WriteTransport {
 
   /**
    * The pipe's fd (it stays the transport's until `connectionLost()`).
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.fileno());
-   * ```
    */
   fileno(): number {
     return this.#fd;
@@ -139,11 +145,6 @@ export class UnixWritePipeTransport extends WriteTransport {
   /**
    * Whether `close()`, `writeEof()` or `abort()` was called, or the pipe
    * was lost.
-   *
-   * @example
-   * ```ts ignore
-   * if (!transport.isClosing()) transport.write(data);
-   * ```
    */
   isClosing(): boolean {
     return this.#closing;
@@ -152,11 +153,6 @@ export class UnixWritePipeTransport extends WriteTransport {
   /**
    * Sends what is buffered, then closes the pipe (the reader sees end of
    * file); `connectionLost(null)` follows. The same as `writeEof()`.
-   *
-   * @example
-   * ```ts ignore
-   * transport.close();
-   * ```
    */
   close(): void {
     if (!this.#closed && !this.#closing) this.writeEof();
@@ -164,11 +160,6 @@ export class UnixWritePipeTransport extends WriteTransport {
 
   /**
    * Replaces the protocol.
-   *
-   * @example
-   * ```ts ignore
-   * transport.setProtocol(new OtherProtocol());
-   * ```
    */
   setProtocol(protocol: BaseProtocol): void {
     this.#protocol = protocol;
@@ -176,11 +167,6 @@ export class UnixWritePipeTransport extends WriteTransport {
 
   /**
    * The current protocol.
-   *
-   * @example
-   * ```ts ignore
-   * const protocol = transport.getProtocol();
-   * ```
    */
   getProtocol(): BaseProtocol {
     return this.#protocol;
@@ -193,11 +179,6 @@ export class UnixWritePipeTransport extends WriteTransport {
    * the write buffer and written when the pipe is writable (the caller may
    * reuse `data` at once). Once closing or lost, data is dropped as in
    * asyncio (a warning follows repeated writes).
-   *
-   * @example
-   * ```ts ignore
-   * transport.write(new TextEncoder().encode("hello\n"));
-   * ```
    */
   write(data: Uint8Array): void {
     this.#write(data, false);
@@ -222,121 +203,47 @@ export class UnixWritePipeTransport extends WriteTransport {
 
   #write(data: Uint8Array, lent: boolean): void {
     const view = toBytes(data, "write()");
-    const len = view.byteLength;
-    if (len === 0) return;
+    if (view.byteLength === 0) return;
     if (this.#connLost || this.#closing) {
       this.#writeAfterLoss();
       return;
     }
-    let start = 0;
-    if (this.#buffer.size === 0) {
-      let n: number;
-      try {
-        n = writeFd(this.#fd, view);
-      } catch (e) {
-        this.#connLost++;
-        this.#fatalError(e, "Fatal write error on pipe transport");
-        return;
-      }
-      if (n === len) return;
-      if (n > 0) start = n;
-      this.#loop.addWriter(this.#fd, this.#writeReady);
-    }
-    this.#buffer.push(view, start, lent);
-    this.#flow.maybePause();
+    if (!this.#w.write(view, lent)) this.#writeFailed();
   }
 
   /**
    * Writes the buffers of `list` in order: one `writev` (gathered write)
    * when nothing is buffered yet, copying only what did not go out.
-   *
-   * @example
-   * ```ts ignore
-   * transport.writelines([header, body]);
-   * ```
    */
   writelines(list: Iterable<Uint8Array>): void {
-    if (list === null || typeof (list as Iterable<Uint8Array>)?.[Symbol.iterator] !== "function") {
-      throw new TypeError("writelines(): expected an iterable of Uint8Array");
-    }
-    const views: Uint8Array[] = [];
-    for (const d of list) {
-      const v = toBytes(d, "writelines()");
-      if (v.byteLength !== 0) views.push(v);
-    }
-    if (views.length <= 1 || this.#buffer.size !== 0 || this.#connLost || this.#closing) {
+    const views = writelinesViews(list);
+    if (views.length <= 1 || this.#w.buffer.size !== 0 || this.#connLost || this.#closing) {
       for (const v of views) this.write(v);
       return;
     }
-    let total = 0;
-    const iov = iovec();
-    iov.clear();
-    for (const v of views) {
-      if (!iov.push(v)) {
-        total = Infinity; // more than one writev takes: what did not fit is buffered below
-        break;
-      }
-      total += v.byteLength;
-    }
-    let n: number;
-    try {
-      n = iov.writev(this.#fd);
-    } catch (e) {
-      this.#connLost++;
-      this.#fatalError(e, "Fatal write error on pipe transport");
-      return;
-    } finally {
-      iov.clear();
-    }
-    if (n === total) return;
-    // Skip what went out (whole views, then part of one) and buffer the rest.
-    let i = 0;
-    while (n > 0 && n >= views[i].byteLength) n -= views[i++].byteLength;
-    this.#loop.addWriter(this.#fd, this.#writeReady);
-    for (let start = n > 0 ? n : 0; i < views.length; i++, start = 0) {
-      this.#buffer.push(views[i], start);
-    }
-    this.#flow.maybePause();
+    if (!this.#w.writeViews(views)) this.#writeFailed();
   }
 
   #writeAfterLoss(): void {
-    if (this.#connLost >= LOG_THRESHOLD_FOR_CONNLOST_WRITES) {
-      console.warn("pipe closed by peer or write(pipe, data) raised exception.");
-    }
+    warnWriteAfterLoss(
+      this.#connLost++,
+      "pipe closed by peer or write(pipe, data) raised exception.",
+    );
+  }
+
+  #writeFailed(): void {
     this.#connLost++;
+    this.#fatalError(this.#w.error, "Fatal write error on pipe transport");
   }
 
   #onWritable(): void {
-    const buf = this.#buffer;
-    if (buf.size === 0 || this.#lost) return;
-    let n: number;
-    try {
-      if (!buf.intact()) {
-        throw new TypeError(
-          "bytes lent to the pipe were detached or shrunk before they were written",
-        );
-      }
-      if (buf.chunkCount === 1) n = writeFd(this.#fd, buf.first());
-      else {
-        const iov = iovec();
-        buf.fill(iov);
-        try {
-          n = iov.writev(this.#fd);
-        } finally {
-          iov.clear();
-        }
-      }
-    } catch (e) {
-      buf.clear();
-      this.#connLost++;
-      this.#loop.removeWriter(this.#fd);
-      this.#fatalError(e, "Fatal write error on pipe transport");
+    if (this.#w.buffer.size === 0 || this.#lost) return;
+    const left = this.#w.flush();
+    if (left < 0) {
+      this.#writeFailed();
       return;
     }
-    if (n > 0) buf.consume(n);
-    this.#flow.maybeResume(); // may write more
-    if (buf.size !== 0) return;
-    this.#loop.removeWriter(this.#fd);
+    if (left !== 0) return;
     if (this.#closing && !this.#lost) {
       this.#lost = true;
       this.#loop.removeReader(this.#fd);
@@ -347,16 +254,11 @@ export class UnixWritePipeTransport extends WriteTransport {
   /**
    * Closes the pipe once the buffer is written (the reader then sees end
    * of file); `connectionLost(null)` follows. Later writes are dropped.
-   *
-   * @example
-   * ```ts ignore
-   * transport.writeEof();
-   * ```
    */
   writeEof(): void {
     if (this.#closing) return;
     this.#closing = true;
-    if (this.#buffer.size === 0) {
+    if (this.#w.buffer.size === 0) {
       this.#loop.removeReader(this.#fd);
       this.#scheduleConnectionLost(null);
     }
@@ -364,11 +266,6 @@ export class UnixWritePipeTransport extends WriteTransport {
 
   /**
    * `true`: closing the pipe is how a writer sends end of file.
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.canWriteEof()); // true
-   * ```
    */
   canWriteEof(): boolean {
     return true;
@@ -377,11 +274,6 @@ export class UnixWritePipeTransport extends WriteTransport {
   /**
    * Closes at once: the write buffer is dropped, `connectionLost(null)`
    * follows on the next iteration and the pipe is closed.
-   *
-   * @example
-   * ```ts ignore
-   * transport.abort();
-   * ```
    */
   abort(): void {
     this.#close(null);
@@ -393,45 +285,30 @@ export class UnixWritePipeTransport extends WriteTransport {
    * Sets the write-buffer marks (defaults 64 KiB and 16 KiB):
    * `pauseWriting()` is called once the buffer goes above `high`,
    * `resumeWriting()` once it drains to `low`.
-   *
-   * @example
-   * ```ts ignore
-   * transport.setWriteBufferLimits({ high: 1 << 20 });
-   * ```
    */
   setWriteBufferLimits(limits?: WriteBufferLimitsOptions): void {
-    this.#flow.setLimits(limits);
+    this.#w.setLimits(limits);
   }
 
   /**
    * The bytes waiting in the write buffer.
-   *
-   * @example
-   * ```ts ignore
-   * console.log(transport.getWriteBufferSize());
-   * ```
    */
   getWriteBufferSize(): number {
-    return this.#buffer.size;
+    return this.#w.buffer.size;
   }
 
   /**
    * The marks, `{ low, high }`.
-   *
-   * @example
-   * ```ts ignore
-   * const { low, high } = transport.getWriteBufferLimits();
-   * ```
    */
   getWriteBufferLimits(): WriteBufferLimits {
-    return this.#flow.limits();
+    return this.#w.limits();
   }
 
   // ---- the end -------------------------------------------------------------------
 
   // The write end turned readable: the last reader closed (or a socket peer sent something).
   #onPeerClosed(): void {
-    if (this.#buffer.size !== 0) {
+    if (this.#w.buffer.size !== 0) {
       this.#close(osError(E.EPIPE, "write", `fd ${this.#fd}: the pipe was closed by its reader`));
     } else {
       this.#close(null);
@@ -447,9 +324,10 @@ export class UnixWritePipeTransport extends WriteTransport {
   #close(exc: Error | null): void {
     if (this.#closed) return; // the fd number may belong to someone else by now
     this.#closing = true;
-    if (this.#buffer.size !== 0) {
+    const buffer = this.#w.buffer;
+    if (buffer.size !== 0) {
       this.#loop.removeWriter(this.#fd);
-      this.#buffer.clear();
+      buffer.clear();
     }
     this.#loop.removeReader(this.#fd);
     this.#scheduleConnectionLost(exc);
@@ -486,9 +364,9 @@ export class UnixWritePipeTransport extends WriteTransport {
       ? "closed"
       : this.#closing
       ? "closing"
-      : this.#buffer.size !== 0
+      : this.#w.buffer.size !== 0
       ? "polling"
       : "idle";
-    return `<UnixWritePipeTransport fd=${this.#fd} ${state} bufsize=${this.#buffer.size}>`;
+    return `<UnixWritePipeTransport fd=${this.#fd} ${state} bufsize=${this.#w.buffer.size}>`;
   }
 }

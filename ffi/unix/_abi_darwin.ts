@@ -1,13 +1,84 @@
 /**
- * Socket constants of macOS (xnu `sys/socket.h`, `netinet/in.h`,
- * `netinet6/in6.h`, `netinet/tcp.h` and libinfo's `netdb.h`).
+ * The numbers of macOS (xnu `sys/errno.h`, `sys/socket.h`, `netinet/in.h`,
+ * `netinet6/in6.h`, `netinet/tcp.h`, libinfo's `netdb.h`) that `ffi/unix/`
+ * needs. Chosen by `./_abi.ts`; nothing else imports this file.
  *
  * @module
  */
-import type { SocketConstants } from "../unix/socket.ts";
+import type { SocketConstants, UnixAbi } from "./_abi_types.ts";
+
+/** errno numbers of macOS (xnu `sys/errno.h`). */
+export const DARWIN_ERRNO: Readonly<Record<string, number>> = {
+  EPERM: 1,
+  ENOENT: 2,
+  ESRCH: 3,
+  EINTR: 4,
+  EIO: 5,
+  ENXIO: 6,
+  E2BIG: 7,
+  ENOEXEC: 8,
+  EBADF: 9,
+  ECHILD: 10,
+  EDEADLK: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  EFAULT: 14,
+  EBUSY: 16,
+  EEXIST: 17,
+  EXDEV: 18,
+  ENODEV: 19,
+  ENOTDIR: 20,
+  EISDIR: 21,
+  EINVAL: 22,
+  ENFILE: 23,
+  EMFILE: 24,
+  ENOTTY: 25,
+  EFBIG: 27,
+  ENOSPC: 28,
+  ESPIPE: 29,
+  EROFS: 30,
+  EMLINK: 31,
+  EPIPE: 32,
+  EDOM: 33,
+  ERANGE: 34,
+  EAGAIN: 35,
+  EINPROGRESS: 36,
+  EALREADY: 37,
+  ENOTSOCK: 38,
+  EDESTADDRREQ: 39,
+  EMSGSIZE: 40,
+  EPROTOTYPE: 41,
+  ENOPROTOOPT: 42,
+  EPROTONOSUPPORT: 43,
+  ESOCKTNOSUPPORT: 44,
+  ENOTSUP: 45,
+  EPFNOSUPPORT: 46,
+  EAFNOSUPPORT: 47,
+  EADDRINUSE: 48,
+  EADDRNOTAVAIL: 49,
+  ENETDOWN: 50,
+  ENETUNREACH: 51,
+  ENETRESET: 52,
+  ECONNABORTED: 53,
+  ECONNRESET: 54,
+  ENOBUFS: 55,
+  EISCONN: 56,
+  ENOTCONN: 57,
+  ESHUTDOWN: 58,
+  ETIMEDOUT: 60,
+  ECONNREFUSED: 61,
+  ELOOP: 62,
+  ENAMETOOLONG: 63,
+  EHOSTDOWN: 64,
+  EHOSTUNREACH: 65,
+  ENOTEMPTY: 66,
+  ENOSYS: 78,
+  ECANCELED: 89,
+  EOPNOTSUPP: 102,
+};
 
 /** The socket constants of macOS. */
-export const DARWIN_SOCKET: SocketConstants = {
+export const DARWIN_SOCKET: Readonly<SocketConstants> = {
   AF_UNSPEC: 0,
   AF_UNIX: 1,
   AF_INET: 2,
@@ -88,4 +159,19 @@ export const DARWIN_SOCKET: SocketConstants = {
   AI_CANONNAME_OFFSET: 24,
   AI_NEXT_OFFSET: 40,
   ADDRINFO_SIZE: 48,
+};
+
+/** The macOS ABI. */
+export const DARWIN_ABI: Readonly<UnixAbi> = {
+  errno: DARWIN_ERRNO,
+  socket: DARWIN_SOCKET,
+  O_NONBLOCK: 0x4,
+  O_NOCTTY: 0x20000,
+  O_CLOEXEC: 0x1000000,
+  F_DUPFD_CLOEXEC: 67,
+  RLIMIT_NOFILE: 8,
+  POSIX_SPAWN_SETSID: 0x0400,
+  HAS_EVENTFD: false,
+  HAS_PIPE2: false,
+  TIMEVAL_USEC_32: true,
 };

@@ -6,11 +6,19 @@
  *
  * @module
  */
-import { libc, nfds } from "../../ffi/unix/libc.ts";
+import { libc, nfds } from "./libc.ts";
 
 const none = new Uint8Array(8);
 
-/** Waits for an off-thread `poll(NULL, 0, 0)`: returns at once, after Deno had a turn. */
+/**
+ * Waits for an off-thread `poll(NULL, 0, 0)`: returns at once, after Deno had a turn.
+ *
+ * @example
+ * ```ts
+ * import { hostYield } from "./host_yield.ts";
+ * await hostYield();
+ * ```
+ */
 export async function hostYield(): Promise<void> {
   await libc().poll_async(none, nfds(0), 0);
 }

@@ -1,10 +1,35 @@
-import { E, osError } from "../ffi/unix/errno.ts";
-import { closeFd, errno, libc, makePipe } from "../ffi/unix/libc.ts";
-import { EFD_CLOEXEC, EFD_NONBLOCK, linux } from "../ffi/linux/sys.ts";
+/**
+ * A selector's wakeup channel on Unix: an eventfd where libc has one
+ * (Linux), else a nonblocking pipe (macOS). At most one wake is outstanding,
+ * so waking a parked selector costs one `write`.
+ *
+ * @module
+ */
+import { lazyLibrary } from "../_dlopen.ts";
+import { ABI, LIBC_PATH, OS } from "./_abi.ts";
+import { E, osError } from "./errno.ts";
+import { closeFd, errno, libc, makePipe } from "./libc.ts";
+
+const eventfdLib = lazyLibrary(
+  LIBC_PATH,
+  { eventfd: { parameters: ["u32", "i32"], result: "i32" } } as const,
+  { available: ABI.HAS_EVENTFD, unsupported: `no eventfd on ${OS}` },
+);
+// eventfd's EFD_CLOEXEC and EFD_NONBLOCK are O_CLOEXEC and O_NONBLOCK.
+const EFD_FLAGS = ABI.O_CLOEXEC | ABI.O_NONBLOCK;
 
 /**
- * A selector's wakeup channel: an eventfd on Linux, a pipe elsewhere. At most
- * one wake is outstanding, so waking a parked selector costs one write.
+ * A wakeup channel: `fd` turns readable after `wake()` until `drain()`.
+ *
+ * @example
+ * ```ts
+ * import { Waker } from "./waker.ts";
+ * const w = new Waker();
+ * w.wake();
+ * console.log(w.pending); // true
+ * w.drain();
+ * w.close();
+ * ```
  */
 export class Waker {
   /** The fd the selector watches for reading. */
@@ -14,9 +39,10 @@ export class Waker {
   #pending = false;
   #closed = false;
 
+  /** Opens the channel (an eventfd, or a pipe), nonblocking and close-on-exec. */
   constructor() {
-    if (Deno.build.os === "linux") {
-      const fd = linux().eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (ABI.HAS_EVENTFD) {
+      const fd = eventfdLib().eventfd(0, EFD_FLAGS);
       if (fd < 0) throw osError(errno(), "eventfd");
       this.fd = this.#writeFd = fd;
     } else {

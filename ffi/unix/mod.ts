@@ -1,0 +1,50 @@
+/**
+ * The Unix (Linux and macOS) implementation of the contract of `../sys.ts`:
+ * everything that contract exports, gathered from the files of this folder.
+ * Only `../sys.ts` imports it; code outside `ffi/` reaches it through there.
+ *
+ * @module
+ */
+export { HAS_EPOLL, HAS_KQUEUE } from "./_abi.ts";
+export { E, errnoName, osError } from "./errno.ts";
+export {
+  checkFd,
+  closeFd,
+  errno,
+  type FileKind,
+  fileKind,
+  isNonBlocking,
+  isOpenFd,
+  setCloseOnExec,
+  setNonBlocking,
+} from "./libc.ts";
+export { ifNameToIndex, SOCK, sock, type SocketConstants, type SocketSymbols } from "./socket.ts";
+export {
+  type Address,
+  addressToString,
+  decodeAddress,
+  encodeAddress,
+  familyOf,
+  HOST_LAYOUT,
+  ipFamily,
+  type NetAddress,
+  parseIPv4,
+  parseIPv6,
+  SOCKADDR_MAX,
+  type SockaddrLayout,
+  type SocketFamily,
+  type SocketType,
+  type UnixAddress,
+} from "./sockaddr.ts";
+export { IOV_MAX, IovecArray } from "./iovec.ts";
+export { Waker } from "./waker.ts";
+export { osMonotonicClock } from "./clock.ts";
+export { hostYield } from "./host_yield.ts";
+export {
+  type AddrInfoEntry,
+  type AddrInfoError,
+  type AddrInfoHints,
+  lookupAddrInfo,
+  lookupNameInfo,
+  lookupsSettled,
+} from "./addrinfo.ts";
