@@ -21,3 +21,9 @@ export { UnixSelectorEventLoop } from "./loop/unix/unix_selector_event_loop.ts";
 export * from "./policy.ts";
 export { run, Runner, type RunnerOptions, type RunOptions } from "./runner.ts";
 export * from "./streams/mod.ts";
+// What the `AbstractChildWatcher` type of `getChildWatcher()` names (the classes are in `./unix`).
+export type {
+  AddChildHandlerOptions,
+  ChildExitCallback,
+  ChildWatcherLoop,
+} from "./loop/unix/mod.ts";

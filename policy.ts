@@ -24,7 +24,11 @@ import { _getRunningLoop } from "./loop/running.ts";
 import { notSupported } from "./loop/_platform_table.ts";
 import { UnixSelectorEventLoop } from "./loop/unix/unix_selector_event_loop.ts";
 import type { AbstractChildWatcher } from "./loop/unix/child_watcher.ts";
+
+/** The child-watcher type `getChildWatcher()` returns (the class is in `@aio/loop/unix`). */
+export type { AbstractChildWatcher };
 import { _currentChildWatcher, _setChildWatcher } from "./loop/unix/subprocess.ts";
+import { describe } from "./ffi/os_error.ts";
 
 /**
  * This platform's selector event loop (asyncio's `SelectorEventLoop`
@@ -71,12 +75,6 @@ export interface DefaultEventLoopPolicyOptions {
 // asyncio checks isinstance(loop, AbstractEventLoop); ours is an interface, so check its shape.
 const LOOP_METHODS = ["runForever", "runUntilComplete", "stop", "close", "isClosed", "callSoon"];
 const POLICY_METHODS = ["getEventLoop", "setEventLoop", "newEventLoop"];
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value !== "object") return typeof value;
-  return value.constructor?.name ?? "object";
-}
 
 function hasMethods(value: unknown, names: readonly string[]): boolean {
   if (typeof value !== "object" || value === null) return false;

@@ -58,5 +58,51 @@ export {
 } from "./errors.ts";
 export * from "./tasks/mod.ts";
 export { BaseEventLoop } from "./base/base_event_loop.ts";
-export { ACCEPT_RETRY_DELAY_MS, DEFAULT_BACKLOG, Server } from "./base/server.ts";
+export { Server } from "./base/server.ts";
 export { BaseSelectorEventLoop } from "./selector/selector_event_loop.ts";
+
+// The types this entry point's signatures name, from the layers it builds on, so that it
+// documents on its own (`deno doc --lint`); each is the same binding as in its own entry point.
+export type {
+  BaseSelector,
+  FD_KIND,
+  FileObj,
+  HasFileno,
+  SelectorKey,
+  SelectResult,
+} from "../selectors/mod.ts";
+export type {
+  Address,
+  AddrInfo,
+  AddrInfoType,
+  GetaddrinfoOptions,
+  GettableOption,
+  Linger,
+  Membership6Request,
+  MembershipRequest,
+  NetAddress,
+  SettableOption,
+  Socket,
+  SocketFamily,
+  SocketOptionInputs,
+  SocketOptionValues,
+  SocketType,
+  UnixAddress,
+} from "../net/mod.ts";
+export type {
+  BaseProtocol,
+  BaseTransport,
+  BufferedProtocol,
+  DatagramProtocol,
+  DatagramTransport,
+  Protocol,
+  ReadTransport,
+  StreamProtocol,
+  SubprocessProtocol,
+  SubprocessTransport,
+  Transport,
+  TransportExtraInfo,
+  WriteBufferLimits,
+  WriteBufferLimitsOptions,
+  WriteTransport,
+} from "../transports/mod.ts";

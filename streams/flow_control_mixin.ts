@@ -89,6 +89,7 @@ export class FlowControlMixin extends Protocol {
    * ```ts ignore
    * await protocol._drainHelper();
    * ```
+   * @internal
    */
   _drainHelper(options?: DrainOptions): Promise<void> {
     if (this.#connectionLost) {

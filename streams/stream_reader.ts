@@ -275,6 +275,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
    * const room = reader._getBuffer();
    * if (room !== null) reader._bufferUpdated(readFd(fd, room));
    * ```
+   * @internal
    */
   _getBuffer(): Uint8Array | null {
     if (!this.#readAll || this.#eof || this.#noGrow) return null;
@@ -305,6 +306,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
    * ```ts ignore
    * reader._bufferUpdated(n);
    * ```
+   * @internal
    */
   _bufferUpdated(n: number): void {
     if (n <= 0) return;

@@ -175,6 +175,7 @@ export class StreamReaderProtocol extends FlowControlMixin {
    * ```ts ignore
    * await protocol._getCloseWaiter(writer);
    * ```
+   * @internal
    */
   _getCloseWaiter(_writer: StreamWriter): Promise<void> {
     return this.#closed.promise;
@@ -189,6 +190,7 @@ export class StreamReaderProtocol extends FlowControlMixin {
    * ```ts ignore
    * protocol._closeAfterEof();
    * ```
+   * @internal
    */
   _closeAfterEof(): boolean {
     if (this.#eofReceived) {

@@ -99,13 +99,17 @@ export class SubprocessStreamProtocol extends FlowControlMixin implements Subpro
    * Where the next read of the child's `fd` may go directly: the reader's
    * buffer while a `read()` to the end waits, else `null`. Internal (the
    * subprocess transport's `SubprocessBufferHooks`).
+   * @internal
    */
   _pipeGetBuffer(fd: number): Uint8Array | null {
     const reader = fd === 1 ? this.stdout : fd === 2 ? this.stderr : null;
     return reader === null ? null : reader._getBuffer();
   }
 
-  /** `n` bytes of the child's `fd` were read into the reader's buffer. */
+  /**
+   * `n` bytes of the child's `fd` were read into the reader's buffer.
+   * @internal
+   */
   _pipeBufferUpdated(fd: number, n: number): void {
     (fd === 1 ? this.stdout : this.stderr)!._bufferUpdated(n);
   }
@@ -136,12 +140,18 @@ export class SubprocessStreamProtocol extends FlowControlMixin implements Subpro
     this.#maybeCloseTransport();
   }
 
-  /** Resolves to the return code once the child exited. */
+  /**
+   * Resolves to the return code once the child exited.
+   * @internal
+   */
   _wait(): Promise<number> {
     return this.#exited.promise;
   }
 
-  /** What the stdin writer's `waitClosed()` awaits. */
+  /**
+   * What the stdin writer's `waitClosed()` awaits.
+   * @internal
+   */
   _getCloseWaiter(_writer: StreamWriter): Promise<void> {
     return this.#stdinClosed.promise;
   }
@@ -161,6 +171,7 @@ const encoder = new TextEncoder();
 
 // A write pipe that can keep a view of the caller's bytes (UnixWritePipeTransport._writeLent).
 interface LendingTransport {
+  /** @internal */
   _writeLent(data: Uint8Array): void;
 }
 

@@ -23,7 +23,7 @@ import { libc } from "../ffi/unix/libc.ts";
 import { TIMESPEC_SIZE, writeTimespec } from "../ffi/unix/time.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
 import { KqueueEmulation } from "./_kqueue_emulation.ts";
-import { newLoop, SELECTORS } from "./_loops.ts";
+import { forEachLoop, forOneLoop } from "./_loops.ts";
 import { isOurZombie, Recorder, withWatcher, zombieChild } from "./_subprocess_helpers.ts";
 
 const linux = Deno.build.os === "linux";
@@ -41,14 +41,14 @@ const WATCHERS: { name: string; make: () => AbstractChildWatcher; ignore: boolea
 ];
 
 for (const w of WATCHERS) {
-  for (const c of SELECTORS) {
-    Deno.test({
-      name: `${w.name} on ${c.name}: codes 0, 3, -9 and 20 children at once, all reaped`,
+  forEachLoop(["subprocesses", "childWatchers"], (lc, test) => {
+    test({
+      name: `${w.name} on ${lc.tag}: codes 0, 3, -9 and 20 children at once, all reaped`,
       ignore: w.ignore,
       fn: () =>
         assertNoFdLeak(() =>
           withWatcher(w.make(), async () => {
-            using loop = newLoop(c);
+            using loop = lc.make();
             const opts = { stdin: DEVNULL, stdout: DEVNULL, stderr: DEVNULL } as const;
             const [codes, many] = await loop.runUntilComplete(async () => {
               const codes: (number | null)[] = [];
@@ -82,125 +82,134 @@ for (const w of WATCHERS) {
           })
         ),
     });
-  }
+  });
 }
 
-Deno.test({
-  name: "SigchldChildWatcher never reaps a Deno.Command child, and drops its listener when idle",
-  ignore: !unix,
-  fn: () =>
-    assertNoFdLeak(() =>
-      withWatcher(new SigchldChildWatcher(), async () => {
-        using loop = newLoop(SELECTORS[0]);
-        const watcher = getEventLoopPolicy().getChildWatcher();
-        assertEquals(watcher.name, "sigchld");
-        const [ours, theirs] = await loop.runUntilComplete(async () => {
-          // Deno's child exits while our SIGCHLD listener is active (it fires for it too).
-          const command = new Deno.Command("sh", { args: ["-c", "exit 5"] }).output();
-          const [t, p] = await loop.subprocessExec(() => new Recorder(), ["sleep", "0.3"], {
-            stdin: DEVNULL,
-            stdout: DEVNULL,
-            stderr: DEVNULL,
+forOneLoop(["subprocesses", "childWatchers"], (lc, test) => {
+  test({
+    name: "SigchldChildWatcher never reaps a Deno.Command child, and drops its listener when idle",
+    ignore: !unix,
+    fn: () =>
+      assertNoFdLeak(() =>
+        withWatcher(new SigchldChildWatcher(), async () => {
+          using loop = lc.make();
+          const watcher = getEventLoopPolicy().getChildWatcher();
+          assertEquals(watcher.name, "sigchld");
+          const [ours, theirs] = await loop.runUntilComplete(async () => {
+            // Deno's child exits while our SIGCHLD listener is active (it fires for it too).
+            const command = new Deno.Command("sh", { args: ["-c", "exit 5"] }).output();
+            const [t, p] = await loop.subprocessExec(() => new Recorder(), ["sleep", "0.3"], {
+              stdin: DEVNULL,
+              stdout: DEVNULL,
+              stderr: DEVNULL,
+            });
+            assertEquals(watcher.size, 1);
+            const out = await command;
+            await p.done.promise;
+            t.close();
+            return [t.getReturncode(), out.code];
           });
-          assertEquals(watcher.size, 1);
-          const out = await command;
-          await p.done.promise;
-          t.close();
-          return [t.getReturncode(), out.code];
-        });
-        assertEquals([ours, theirs], [0, 5]);
-        assertEquals(watcher.size, 0); // the sanitizers check the listener is gone
-      })
-    ),
+          assertEquals([ours, theirs], [0, 5]);
+          assertEquals(watcher.size, 0); // the sanitizers check the listener is gone
+        })
+      ),
+  });
 });
 
-Deno.test({
-  name: "a signal handler (SIGUSR1) and the SIGCHLD watcher share a loop",
-  ignore: !unix,
-  fn: () =>
-    assertNoFdLeak(() =>
-      withWatcher(new SigchldChildWatcher(), async () => {
-        using loop = newLoop(SELECTORS[1]);
-        const got: string[] = [];
-        loop.addSignalHandler("SIGUSR1", () => got.push("usr1"));
-        const code = await loop.runUntilComplete(async () => {
-          const [t, p] = await loop.subprocessExec(() => new Recorder(), ["sleep", "0.1"], {
-            stdin: DEVNULL,
-            stdout: DEVNULL,
-            stderr: DEVNULL,
+forOneLoop(["subprocesses", "childWatchers", "signals"], (lc, test) => {
+  test({
+    name: "a signal handler (SIGUSR1) and the SIGCHLD watcher share a loop",
+    ignore: !unix,
+    fn: () =>
+      assertNoFdLeak(() =>
+        withWatcher(new SigchldChildWatcher(), async () => {
+          using loop = lc.make();
+          const got: string[] = [];
+          loop.addSignalHandler("SIGUSR1", () => got.push("usr1"));
+          const code = await loop.runUntilComplete(async () => {
+            const [t, p] = await loop.subprocessExec(() => new Recorder(), ["sleep", "0.1"], {
+              stdin: DEVNULL,
+              stdout: DEVNULL,
+              stderr: DEVNULL,
+            });
+            Deno.kill(Deno.pid, "SIGUSR1");
+            await p.done.promise;
+            t.close();
+            while (got.length === 0) await new Promise<void>((r) => loop.callLater(5, r));
+            return t.getReturncode();
           });
-          Deno.kill(Deno.pid, "SIGUSR1");
-          await p.done.promise;
-          t.close();
-          while (got.length === 0) await new Promise<void>((r) => loop.callLater(5, r));
-          return t.getReturncode();
-        });
-        loop.removeSignalHandler("SIGUSR1");
-        assertEquals([code, got], [0, ["usr1"]]);
-      })
-    ),
-});
+          loop.removeSignalHandler("SIGUSR1");
+          assertEquals([code, got], [0, ["usr1"]]);
+        })
+      ),
+  });
+}, 1);
 
-Deno.test({
-  name: "policy: getChildWatcher() makes the best kind; setChildWatcher() checks and swaps",
-  ignore: !unix,
-  fn: () =>
-    assertNoFdLeak(async () => {
-      const policy = new DefaultEventLoopPolicy();
-      const current = policy.getChildWatcher();
-      assertEquals(
-        current.name,
-        PIDFD ? "pidfd" : Deno.build.os === "darwin" ? "kqueue" : "sigchld",
-      );
-      assert(policy.getChildWatcher() === current);
-      // deno-lint-ignore no-explicit-any
-      assertThrows(() => policy.setChildWatcher({} as any), TypeError);
+forOneLoop(["subprocesses", "childWatchers"], (lc, test) => {
+  test({
+    name: "policy: getChildWatcher() makes the best kind; setChildWatcher() checks and swaps",
+    ignore: !unix,
+    fn: () =>
+      assertNoFdLeak(async () => {
+        const policy = new DefaultEventLoopPolicy();
+        const current = policy.getChildWatcher();
+        assertEquals(
+          current.name,
+          PIDFD ? "pidfd" : Deno.build.os === "darwin" ? "kqueue" : "sigchld",
+        );
+        assert(policy.getChildWatcher() === current);
+        // deno-lint-ignore no-explicit-any
+        assertThrows(() => policy.setChildWatcher({} as any), TypeError);
 
-      // A replaced watcher is closed but still reaps the child it watches.
-      using loop = newLoop(SELECTORS[0]);
-      const first = new SigchldChildWatcher();
-      policy.setChildWatcher(first);
-      try {
-        const code = await loop.runUntilComplete(async () => {
-          const [t, p] = await loop.subprocessExec(() => new Recorder(), ["sleep", "0.1"], {
-            stdin: DEVNULL,
-            stdout: DEVNULL,
-            stderr: DEVNULL,
+        // A replaced watcher is closed but still reaps the child it watches.
+        using loop = lc.make();
+        const first = new SigchldChildWatcher();
+        policy.setChildWatcher(first);
+        try {
+          const code = await loop.runUntilComplete(async () => {
+            const [t, p] = await loop.subprocessExec(() => new Recorder(), ["sleep", "0.1"], {
+              stdin: DEVNULL,
+              stdout: DEVNULL,
+              stderr: DEVNULL,
+            });
+            policy.setChildWatcher(null);
+            assert(!first.isActive());
+            assertThrows(() => first.addChildHandler(1, () => {}, { loop }), Error, "closed");
+            await p.done.promise;
+            t.close();
+            return t.getReturncode();
           });
+          assertEquals(code, 0);
+          assertEquals(first.size, 0);
+        } finally {
           policy.setChildWatcher(null);
-          assert(!first.isActive());
-          assertThrows(() => first.addChildHandler(1, () => {}, { loop }), Error, "closed");
-          await p.done.promise;
-          t.close();
-          return t.getReturncode();
-        });
-        assertEquals(code, 0);
-        assertEquals(first.size, 0);
-      } finally {
-        policy.setChildWatcher(null);
-      }
-    }),
+        }
+      }),
+  });
 });
 
-Deno.test({
-  name: "AbstractChildWatcher: bad pids and callbacks throw; removeChildHandler() stops the report",
-  ignore: !PIDFD,
-  fn: () =>
-    assertNoFdLeak(async () => {
-      using watcher = new PidfdChildWatcher();
-      using loop = newLoop(SELECTORS[0]);
-      assertThrows(() => watcher.addChildHandler(0, () => {}, { loop }), RangeError);
-      // deno-lint-ignore no-explicit-any
-      assertThrows(() => watcher.addChildHandler(1, 42 as any, { loop }), TypeError);
-      const child = spawnProcess(["sleep", "0.05"]);
-      let called = false;
-      watcher.addChildHandler(child.pid, () => called = true, { loop });
-      assert(watcher.removeChildHandler(child.pid));
-      assert(!watcher.removeChildHandler(child.pid));
-      // Reap it ourselves, now that no watcher does.
-      while (waitpidNoHang(child.pid) === null) await new Promise((r) => setTimeout(r, 10));
-      assert(!called);
-    }),
+forOneLoop(["childWatchers", "readers"], (lc, test) => {
+  test({
+    name:
+      "AbstractChildWatcher: bad pids and callbacks throw; removeChildHandler() stops the report",
+    ignore: !PIDFD,
+    fn: () =>
+      assertNoFdLeak(async () => {
+        using watcher = new PidfdChildWatcher();
+        using loop = lc.make();
+        assertThrows(() => watcher.addChildHandler(0, () => {}, { loop }), RangeError);
+        // deno-lint-ignore no-explicit-any
+        assertThrows(() => watcher.addChildHandler(1, 42 as any, { loop }), TypeError);
+        const child = spawnProcess(["sleep", "0.05"]);
+        let called = false;
+        watcher.addChildHandler(child.pid, () => called = true, { loop });
+        assert(watcher.removeChildHandler(child.pid));
+        assert(!watcher.removeChildHandler(child.pid));
+        // Reap it ourselves, now that no watcher does.
+        while (waitpidNoHang(child.pid) === null) await new Promise((r) => setTimeout(r, 10));
+        assert(!called);
+      }),
+  });
 });
 
 Deno.test({

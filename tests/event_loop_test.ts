@@ -21,13 +21,13 @@ import {
 } from "../mod.ts";
 import { TimerHeap } from "../loop/base/_heap.ts";
 import { countFds } from "./_fd_leak.ts";
-import { captureConsole, newLoop, SELECTORS } from "./_loops.ts";
+import { captureConsole, forEachLoop, selectorOf } from "./_loops.ts";
 
-for (const sel of SELECTORS) {
-  const L = `SelectorEventLoop(${sel.name})`;
+forEachLoop([], (lc, test) => {
+  const L = lc.name;
 
-  Deno.test(`${L}.callSoon() runs callbacks FIFO with their args`, async () => {
-    using loop = newLoop(sel);
+  test(`${L}.callSoon() runs callbacks FIFO with their args`, async () => {
+    using loop = lc.make();
     const seen: unknown[] = [];
     const h = loop.callSoon((a: number, b: string) => seen.push([a, b]), 1, "x");
     assertInstanceOf(h, Handle);
@@ -44,8 +44,8 @@ for (const sel of SELECTORS) {
     assertEquals(seen, [[1, "x"], "none", 10]);
   });
 
-  Deno.test(`${L}.callSoon() returns a Handle whose cancel() keeps it from running`, async () => {
-    using loop = newLoop(sel);
+  test(`${L}.callSoon() returns a Handle whose cancel() keeps it from running`, async () => {
+    using loop = lc.make();
     let ran = false;
     const h = loop.callSoon(() => ran = true);
     h.cancel();
@@ -55,8 +55,8 @@ for (const sel of SELECTORS) {
     assertEquals(ran, false);
   });
 
-  Deno.test(`${L}.callSoon() from a callback runs on the next iteration, after stop()`, async () => {
-    using loop = newLoop(sel);
+  test(`${L}.callSoon() from a callback runs on the next iteration, after stop()`, async () => {
+    using loop = lc.make();
     const seen: string[] = [];
     loop.callSoon(() => {
       seen.push("a");
@@ -71,8 +71,8 @@ for (const sel of SELECTORS) {
     assertEquals(seen, ["a", "b", "c"]);
   });
 
-  Deno.test(`${L}.stop() before runForever() runs one iteration`, async () => {
-    using loop = newLoop(sel);
+  test(`${L}.stop() before runForever() runs one iteration`, async () => {
+    using loop = lc.make();
     const seen: number[] = [];
     loop.callSoon(() => {
       seen.push(1);
@@ -84,8 +84,8 @@ for (const sel of SELECTORS) {
     assertEquals(loop.isRunning(), false);
   });
 
-  Deno.test(`${L}.callLater() runs timers in time order`, async () => {
-    using loop = newLoop(sel);
+  test(`${L}.callLater() runs timers in time order`, async () => {
+    using loop = lc.make();
     const seen: number[] = [];
     loop.callLater(30, () => {
       seen.push(30);
@@ -98,8 +98,8 @@ for (const sel of SELECTORS) {
     assertEquals(seen, [0, 10, 20, 30]);
   });
 
-  Deno.test(`${L}.callLater() keeps the order of equal times`, async () => {
-    using loop = newLoop(sel);
+  test(`${L}.callLater() keeps the order of equal times`, async () => {
+    using loop = lc.make();
     const seen: number[] = [];
     const when = loop.time() + 5;
     for (let i = 0; i < 50; i++) loop.callAt(when, (n: number) => seen.push(n), i);
@@ -108,9 +108,9 @@ for (const sel of SELECTORS) {
     assertEquals(seen, Array.from({ length: 50 }, (_, i) => i));
   });
 
-  Deno.test(`${L}.callLater() returns a TimerHandle with when()`, () => {
+  test(`${L}.callLater() returns a TimerHandle with when()`, () => {
     let now = 1000;
-    using loop = newLoop(sel, { clock: () => now });
+    using loop = lc.make({ clock: () => now });
     const t = loop.callLater(250, () => {});
     assertInstanceOf(t, TimerHandle);
     assertEquals(t.when(), 1250);
@@ -119,9 +119,9 @@ for (const sel of SELECTORS) {
     assertEquals(loop.time(), 2000);
   });
 
-  Deno.test(`${L} runs timers on an injected clock without waiting`, async () => {
+  test(`${L} runs timers on an injected clock without waiting`, async () => {
     let now = 0;
-    using loop = newLoop(sel, { clock: () => now });
+    using loop = lc.make({ clock: () => now });
     const seen: string[] = [];
     loop.callLater(60_000, () => {
       seen.push("minute");
@@ -134,9 +134,9 @@ for (const sel of SELECTORS) {
     assertEquals(seen, ["second", "minute"]);
   });
 
-  Deno.test(`${L}: a timer cancelled by an earlier one of its batch does not run`, async () => {
+  test(`${L}: a timer cancelled by an earlier one of its batch does not run`, async () => {
     let now = 0;
-    using loop = newLoop(sel, { clock: () => now });
+    using loop = lc.make({ clock: () => now });
     const seen: string[] = [];
     let second: TimerHandle | undefined = undefined;
     loop.callLater(10, () => {
@@ -153,8 +153,8 @@ for (const sel of SELECTORS) {
     assertEquals(seen, ["first", "third"]);
   });
 
-  Deno.test(`${L}.callLater() skips cancelled timers`, async () => {
-    using loop = newLoop(sel);
+  test(`${L}.callLater() skips cancelled timers`, async () => {
+    using loop = lc.make();
     const seen: number[] = [];
     const timers = Array.from({ length: 300 }, (_, i) => loop.callLater(i % 7, () => seen.push(i)));
     for (let i = 0; i < 300; i += 3) timers[i].cancel();
@@ -164,8 +164,8 @@ for (const sel of SELECTORS) {
     assert(seen.every((i) => i % 3 !== 0));
   });
 
-  Deno.test(`${L} refuses bad callbacks and times at once`, () => {
-    using loop = newLoop(sel);
+  test(`${L} refuses bad callbacks and times at once`, () => {
+    using loop = lc.make();
     // deno-lint-ignore no-explicit-any
     const l = loop as any;
     assertThrows(() => l.callSoon(42), TypeError, "callSoon");
@@ -192,8 +192,8 @@ for (const sel of SELECTORS) {
     assertEquals(loop.callLater(0, () => {}).when() <= loop.time(), true);
   });
 
-  Deno.test(`${L}.time() is monotonic and clockResolution is a positive number`, () => {
-    using loop = newLoop(sel);
+  test(`${L}.time() is monotonic and clockResolution is a positive number`, () => {
+    using loop = lc.make();
     const a = loop.time();
     const b = loop.time();
     assert(b >= a);
@@ -201,8 +201,8 @@ for (const sel of SELECTORS) {
     assertGreater(loop.clockResolution, 0);
   });
 
-  Deno.test(`${L}.runForever() refuses to run twice`, async () => {
-    using loop = newLoop(sel);
+  test(`${L}.runForever() refuses to run twice`, async () => {
+    using loop = lc.make();
     const first = loop.runForever();
     assert(loop.isRunning());
     await assertRejects(() => loop.runForever(), Error, "already running");
@@ -213,8 +213,8 @@ for (const sel of SELECTORS) {
     assertEquals(loop.isRunning(), false);
   });
 
-  Deno.test(`${L} refuses scheduling and running once closed`, async () => {
-    const loop = newLoop(sel);
+  test(`${L} refuses scheduling and running once closed`, async () => {
+    const loop = lc.make();
     loop.close();
     assert(loop.isClosed());
     loop.close(); // twice is fine
@@ -230,19 +230,19 @@ for (const sel of SELECTORS) {
     );
   });
 
-  Deno.test(`${L}.close() releases the selector and its wakeup fds`, () => {
+  test(`${L}.close() releases the selector and its wakeup fds`, () => {
     const before = countFds();
-    const loop = newLoop(sel);
+    const loop = lc.make();
     loop.close();
     assertEquals(countFds(), before);
     {
-      using _disposed = newLoop(sel);
+      using _disposed = lc.make();
     }
     assertEquals(countFds(), before);
   });
 
-  Deno.test(`${L}.runUntilComplete() returns the result of a Future, a promise or a function`, async () => {
-    using loop = newLoop(sel);
+  test(`${L}.runUntilComplete() returns the result of a Future, a promise or a function`, async () => {
+    using loop = lc.make();
     const fut = loop.createFuture<number>();
     loop.callLater(1, () => fut.setResult(7));
     assertEquals(await loop.runUntilComplete(fut), 7);
@@ -251,8 +251,8 @@ for (const sel of SELECTORS) {
     assertEquals(loop.isRunning(), false);
   });
 
-  Deno.test(`${L}.runUntilComplete() throws the exception of the future`, async () => {
-    using loop = newLoop(sel);
+  test(`${L}.runUntilComplete() throws the exception of the future`, async () => {
+    using loop = lc.make();
     await assertRejects(
       () => loop.runUntilComplete(Promise.reject(new RangeError("bad"))),
       RangeError,
@@ -264,8 +264,8 @@ for (const sel of SELECTORS) {
       }), SyntaxError);
   });
 
-  Deno.test(`${L}.runUntilComplete() throws when the loop stops first`, async () => {
-    using loop = newLoop(sel);
+  test(`${L}.runUntilComplete() throws when the loop stops first`, async () => {
+    using loop = lc.make();
     const fut = loop.createFuture();
     loop.callSoon(() => loop.stop());
     await assertRejects(
@@ -275,14 +275,14 @@ for (const sel of SELECTORS) {
     );
   });
 
-  Deno.test(`${L}.runUntilComplete() refuses a future of another loop`, async () => {
-    using loop = newLoop(sel);
-    using other = newLoop(sel);
+  test(`${L}.runUntilComplete() refuses a future of another loop`, async () => {
+    using loop = lc.make();
+    using other = lc.make();
     await assertRejects(() => loop.runUntilComplete(other.createFuture()), Error, "different loop");
   });
 
-  Deno.test(`${L} gives the running loop to getRunningLoop(), only while running`, async () => {
-    using loop = newLoop(sel);
+  test(`${L} gives the running loop to getRunningLoop(), only while running`, async () => {
+    using loop = lc.make();
     assertThrows(() => getRunningLoop(), Error, "no running event loop");
     let seen: unknown = null;
     loop.callSoon(() => {
@@ -294,17 +294,17 @@ for (const sel of SELECTORS) {
     assertThrows(() => getRunningLoop(), Error, "no running event loop");
   });
 
-  Deno.test(`${L} refuses to run while another loop runs`, async () => {
-    using loop = newLoop(sel);
-    using other = newLoop(sel);
+  test(`${L} refuses to run while another loop runs`, async () => {
+    using loop = lc.make();
+    using other = lc.make();
     const first = loop.runForever();
     await assertRejects(() => other.runForever(), Error, "another loop is running");
     loop.stop();
     await first;
   });
 
-  Deno.test(`${L} sends a throwing callback to the exception handler and keeps running`, async () => {
-    using loop = newLoop(sel);
+  test(`${L} sends a throwing callback to the exception handler and keeps running`, async () => {
+    using loop = lc.make();
     const contexts: ExceptionContext[] = [];
     loop.setExceptionHandler((l, ctx) => {
       assertStrictEquals(l, loop);
@@ -331,8 +331,8 @@ for (const sel of SELECTORS) {
     assertStringIncludes(contexts[1].message, "rejects");
   });
 
-  Deno.test(`${L}.getExceptionHandler() returns what was set; null restores the default`, () => {
-    using loop = newLoop(sel);
+  test(`${L}.getExceptionHandler() returns what was set; null restores the default`, () => {
+    using loop = lc.make();
     assertEquals(loop.getExceptionHandler(), null);
     const handler = () => {};
     loop.setExceptionHandler(handler);
@@ -341,8 +341,8 @@ for (const sel of SELECTORS) {
     assertEquals(loop.getExceptionHandler(), null);
   });
 
-  Deno.test(`${L}.defaultExceptionHandler() reports through console.error`, async () => {
-    using loop = newLoop(sel);
+  test(`${L}.defaultExceptionHandler() reports through console.error`, async () => {
+    using loop = lc.make();
     const err = new Error("lost");
     const calls = await captureConsole("error", () => {
       loop.callExceptionHandler({ message: "Something failed", exception: err, extra: 42 });
@@ -353,8 +353,8 @@ for (const sel of SELECTORS) {
     assertStrictEquals(calls[0][1], err);
   });
 
-  Deno.test(`${L}.callExceptionHandler() reports a handler that throws with the default handler`, async () => {
-    using loop = newLoop(sel);
+  test(`${L}.callExceptionHandler() reports a handler that throws with the default handler`, async () => {
+    using loop = lc.make();
     loop.setExceptionHandler(() => {
       throw new Error("handler broke");
     });
@@ -366,9 +366,9 @@ for (const sel of SELECTORS) {
     assertEquals((calls[0][1] as Error).message, "handler broke");
   });
 
-  Deno.test(`${L} in debug mode warns about slow callbacks and records handle origins`, async () => {
+  test(`${L} in debug mode warns about slow callbacks and records handle origins`, async () => {
     let now = 0;
-    using loop = newLoop(sel, { debug: true, clock: () => now });
+    using loop = lc.make({ debug: true, clock: () => now });
     assert(loop.getDebug());
     assertEquals(loop.slowCallbackDuration, 100);
     const fast = loop.callSoon(function fast() {
@@ -386,8 +386,8 @@ for (const sel of SELECTORS) {
     assertEquals(loop.callSoon(() => {}).sourceTraceback, null);
   });
 
-  Deno.test(`${L}.callSoonThreadsafe() from a Deno timer wakes the parked loop`, async () => {
-    using loop = newLoop(sel);
+  test(`${L}.callSoonThreadsafe() from a Deno timer wakes the parked loop`, async () => {
+    using loop = lc.make();
     const far = loop.callLater(60_000, () => {});
     let ran = 0;
     setTimeout(() =>
@@ -401,13 +401,13 @@ for (const sel of SELECTORS) {
     far.cancel();
   });
 
-  Deno.test(`${L} is an instance of BaseEventLoop with a selector`, () => {
-    using loop = newLoop(sel);
+  test(`${L} is an instance of BaseEventLoop with a selector`, ["selector"], () => {
+    using loop = lc.make();
     assert(loop instanceof BaseEventLoop);
     assertInstanceOf(loop, SelectorEventLoop);
-    assertEquals(typeof loop.selector.select, "function");
+    assertEquals(typeof selectorOf(loop).select, "function");
   });
-}
+});
 
 Deno.test("SelectorEventLoop() defaults to DefaultSelector", () => {
   using loop = new SelectorEventLoop();

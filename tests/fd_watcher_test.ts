@@ -1,18 +1,18 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { closeFd, makeSocketPair, readFd, writeFd } from "../ffi/unix/libc.ts";
 import { countFds, fdOpenedBy } from "./_fd_leak.ts";
-import { newLoop, SELECTORS } from "./_loops.ts";
+import { forEachLoop, selectorOf } from "./_loops.ts";
 
 const ONE = new Uint8Array([1]);
 
-for (const sel of SELECTORS) {
-  const L = `SelectorEventLoop(${sel.name})`;
+forEachLoop(["readers"], (lc, test) => {
+  const L = lc.name;
 
-  Deno.test(`${L}.addReader() calls back with its args when the fd is readable`, async () => {
+  test(`${L}.addReader() calls back with its args when the fd is readable`, async () => {
     const before = countFds();
     const [a, b] = makeSocketPair();
     {
-      using loop = newLoop(sel);
+      using loop = lc.make();
       const seen: unknown[] = [];
       loop.addReader(
         a,
@@ -35,33 +35,37 @@ for (const sel of SELECTORS) {
     assertEquals(countFds(), before);
   });
 
-  Deno.test(`${L}.addReader() a second time on the same fd replaces the callback`, async () => {
-    const [a, b] = makeSocketPair();
-    try {
-      using loop = newLoop(sel);
-      const seen: string[] = [];
-      loop.addReader(a, () => seen.push("first"));
-      loop.addReader(a, () => {
-        seen.push("second");
-        readFd(a, new Uint8Array(8));
-        loop.stop();
-      });
-      writeFd(b, ONE);
-      await loop.runForever();
-      assertEquals(seen, ["second"]);
-      assertEquals(loop.selector.getMap().size, 1);
-      assert(loop.removeReader(a));
-      assertEquals(loop.selector.getMap().size, 0);
-    } finally {
-      closeFd(a);
-      closeFd(b);
-    }
-  });
+  test(
+    `${L}.addReader() a second time on the same fd replaces the callback`,
+    ["selector"],
+    async () => {
+      const [a, b] = makeSocketPair();
+      try {
+        using loop = lc.make();
+        const seen: string[] = [];
+        loop.addReader(a, () => seen.push("first"));
+        loop.addReader(a, () => {
+          seen.push("second");
+          readFd(a, new Uint8Array(8));
+          loop.stop();
+        });
+        writeFd(b, ONE);
+        await loop.runForever();
+        assertEquals(seen, ["second"]);
+        assertEquals(selectorOf(loop).getMap().size, 1);
+        assert(loop.removeReader(a));
+        assertEquals(selectorOf(loop).getMap().size, 0);
+      } finally {
+        closeFd(a);
+        closeFd(b);
+      }
+    },
+  );
 
-  Deno.test(`${L}.addWriter() calls back when the fd is writable; removeWriter() stops it`, async () => {
+  test(`${L}.addWriter() calls back when the fd is writable; removeWriter() stops it`, async () => {
     const [a, b] = makeSocketPair();
     try {
-      using loop = newLoop(sel);
+      using loop = lc.make();
       let calls = 0;
       loop.addWriter({ fileno: () => a }, () => {
         calls++;
@@ -77,35 +81,41 @@ for (const sel of SELECTORS) {
     }
   });
 
-  Deno.test(`${L} watches one fd for reading and writing, and removes them apart`, async () => {
-    const [a, b] = makeSocketPair();
-    try {
-      using loop = newLoop(sel);
-      const seen: string[] = [];
-      loop.addWriter(a, () => {
-        seen.push("w");
-        loop.removeWriter(a);
-        writeFd(b, ONE);
-      });
-      loop.addReader(a, () => {
-        seen.push("r");
-        readFd(a, new Uint8Array(8));
-        loop.stop();
-      });
-      assertEquals(loop.selector.getKey(a).events, 3);
-      await loop.runForever();
-      assertEquals(seen, ["w", "r"]);
-      assertEquals(loop.selector.getKey(a).events, 1);
-      assert(loop.removeReader(a));
-      assertThrows(() => loop.selector.getKey(a));
-    } finally {
-      closeFd(a);
-      closeFd(b);
-    }
-  });
+  test(
+    `${L} watches one fd for reading and writing, and removes them apart`,
+    ["selector"],
+    async () => {
+      const [a, b] = makeSocketPair();
+      try {
+        using loop = lc.make();
+        const seen: string[] = [];
+        loop.addWriter(a, () => {
+          seen.push("w");
+          loop.removeWriter(a);
+          writeFd(b, ONE);
+        });
+        loop.addReader(a, () => {
+          seen.push("r");
+          readFd(a, new Uint8Array(8));
+          loop.stop();
+        });
+        assertEquals(selectorOf(loop).getKey(a).events, 3);
+        await loop.runForever();
+        assertEquals(seen, ["w", "r"]);
+        assertEquals(selectorOf(loop).getKey(a).events, 1);
+        assert(loop.removeReader(a));
+        assertThrows(() => selectorOf(loop).getKey(a));
+      } finally {
+        closeFd(a);
+        closeFd(b);
+      }
+    },
+  );
 
-  Deno.test(`${L}.addReader() refuses a regular file and a directory, naming Deno's file APIs`, () => {
-    using loop = newLoop(sel);
+  test(`${L}.addReader() refuses a regular file and a directory, naming Deno's file APIs`, [
+    "selector",
+  ], () => {
+    using loop = lc.make();
     const path = Deno.makeTempFileSync();
     const dir = Deno.makeTempDirSync();
     let file: Deno.FsFile | undefined, dirFile: Deno.FsFile | undefined;
@@ -117,7 +127,7 @@ for (const sel of SELECTORS) {
       assertThrows(() => loop.addWriter(fd, () => {}), TypeError, "monitor file I/O");
       const dfd = fdOpenedBy(() => dirFile = Deno.openSync(dir, { read: true }));
       assertThrows(() => loop.addReader(dfd, () => {}), TypeError, "directory");
-      assertEquals(loop.selector.getMap().size, 0);
+      assertEquals(selectorOf(loop).getMap().size, 0);
     } finally {
       file?.close();
       dirFile?.close();
@@ -126,8 +136,8 @@ for (const sel of SELECTORS) {
     }
   });
 
-  Deno.test(`${L}.addReader() fails clearly on a closed or invalid fd`, () => {
-    using loop = newLoop(sel);
+  test(`${L}.addReader() fails clearly on a closed or invalid fd`, ["selector"], () => {
+    using loop = lc.make();
     const [a, b] = makeSocketPair();
     closeFd(a);
     closeFd(b);
@@ -140,14 +150,14 @@ for (const sel of SELECTORS) {
     assertThrows(() => l.addReader(null, () => {}), TypeError);
     assertThrows(() => l.addReader({ fileno: () => "x" }, () => {}), TypeError);
     assertThrows(() => l.addReader(0, 42), TypeError);
-    assertEquals(loop.selector.getMap().size, 0);
+    assertEquals(selectorOf(loop).getMap().size, 0);
     assertEquals(loop.removeReader(12345), false);
   });
 
-  Deno.test(`${L} reader calls and removal on a closed loop`, () => {
+  test(`${L} reader calls and removal on a closed loop`, () => {
     const [a, b] = makeSocketPair();
     try {
-      const loop = newLoop(sel);
+      const loop = lc.make();
       loop.addReader(a, () => {});
       loop.close();
       assertEquals(loop.removeReader(a), false);
@@ -159,21 +169,25 @@ for (const sel of SELECTORS) {
     }
   });
 
-  Deno.test(`${L} drops a reader whose handle was cancelled at its next event`, async () => {
-    const [a, b] = makeSocketPair();
-    try {
-      using loop = newLoop(sel);
-      let calls = 0;
-      const h = loop.addReader(a, () => calls++);
-      h.cancel();
-      writeFd(b, ONE);
-      loop.callLater(5, () => loop.stop());
-      await loop.runForever();
-      assertEquals(calls, 0);
-      assertEquals(loop.selector.getMap().size, 0);
-    } finally {
-      closeFd(a);
-      closeFd(b);
-    }
-  });
-}
+  test(
+    `${L} drops a reader whose handle was cancelled at its next event`,
+    ["selector"],
+    async () => {
+      const [a, b] = makeSocketPair();
+      try {
+        using loop = lc.make();
+        let calls = 0;
+        const h = loop.addReader(a, () => calls++);
+        h.cancel();
+        writeFd(b, ONE);
+        loop.callLater(5, () => loop.stop());
+        await loop.runForever();
+        assertEquals(calls, 0);
+        assertEquals(selectorOf(loop).getMap().size, 0);
+      } finally {
+        closeFd(a);
+        closeFd(b);
+      }
+    },
+  );
+});

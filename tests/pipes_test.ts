@@ -7,7 +7,7 @@ import {
   assertStrictEquals,
   assertStringIncludes,
 } from "@std/assert";
-import type { ExceptionContext, SelectorEventLoop } from "../mod.ts";
+import type { ExceptionContext } from "../mod.ts";
 import { BaseProtocol, Protocol, ReadTransport, WriteTransport } from "../transports/mod.ts";
 import { UnixReadPipeTransport } from "../loop/unix/read_pipe_transport.ts";
 import { UnixWritePipeTransport } from "../loop/unix/write_pipe_transport.ts";
@@ -23,7 +23,7 @@ import {
   writeFd,
 } from "../ffi/unix/libc.ts";
 import { openFd, openpty } from "../ffi/unix/pty.ts";
-import { SELECTORS } from "./_loops.ts";
+import { forEachLoop, forOneLoop, type TestLoop } from "./_loops.ts";
 import { onLoop, pattern, sameBytes, tick, until } from "./_stream_helpers.ts";
 
 const MiB = 1024 * 1024;
@@ -103,7 +103,7 @@ class Writer extends BaseProtocol {
 }
 
 /** Records what reaches the loop's exception handler. */
-function recordExceptions(loop: SelectorEventLoop): ExceptionContext[] {
+function recordExceptions(loop: TestLoop): ExceptionContext[] {
   const seen: ExceptionContext[] = [];
   loop.setExceptionHandler((_loop, ctx) => void seen.push(ctx));
   return seen;
@@ -111,7 +111,7 @@ function recordExceptions(loop: SelectorEventLoop): ExceptionContext[] {
 
 /** Connects both ends of a fresh pipe(2). */
 async function pipePair(
-  loop: SelectorEventLoop,
+  loop: TestLoop,
 ): Promise<{ reader: Reader; writer: Writer; r: number; w: number }> {
   const [r, w] = makePipe();
   const [rt, reader] = await loop.connectReadPipe(() => new Reader(), r);
@@ -146,12 +146,12 @@ async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-for (const sel of SELECTORS) {
-  const L = `pipes (${sel.name})`;
+forEachLoop(["pipes"], (lc, test) => {
+  const L = `pipes (${lc.tag})`;
 
-  Deno.test(
+  test(
     `${L}: connectWritePipe() → connectReadPipe() carries 4 MiB byte for byte, with flow control`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const { reader, writer, r, w } = await pipePair(loop);
       assert(reader.transport instanceof ReadTransport);
       assert(writer.transport instanceof WriteTransport);
@@ -179,9 +179,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: closing the write end gives eofReceived() then connectionLost(null), once each`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const [r, w] = makePipe();
       const [transport, reader] = await loop.connectReadPipe(() => new Reader(), r);
       assert(transport.isReading());
@@ -199,9 +199,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: the write transport's close() is the reader's EOF; later writes are dropped`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const { reader, writer } = await pipePair(loop);
       writer.transport.writelines([enc.encode("a"), enc.encode("bc"), new Uint8Array(0)]);
       writer.transport.close();
@@ -215,9 +215,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: the reader closing with nothing pending: connectionLost(null) through the read-side watch`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const [r, w] = makePipe();
       const seen = recordExceptions(loop);
       const [transport, writer] = await loop.connectWritePipe(() => new Writer(), w);
@@ -231,9 +231,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: the reader closing with data pending: connectionLost(BrokenPipe)`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const [r, w] = makePipe();
       const seen = recordExceptions(loop);
       const [transport, writer] = await loop.connectWritePipe(() => new Writer(), w);
@@ -249,9 +249,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: a write failing with EPIPE gives connectionLost(BrokenPipe)`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const [r, w] = makePipe();
       const seen = recordExceptions(loop);
       const [transport, writer] = await loop.connectWritePipe(() => new Writer(), w);
@@ -266,9 +266,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: writelines() gathers its buffers; what the pipe does not take is buffered in order`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const { reader, writer } = await pipePair(loop);
       const parts = [0, 1, 2, 3].map((i) => BIG_DATA.subarray(i * 300_000, (i + 1) * 300_000));
       writer.transport.writelines(parts); // one writev: the pipe takes 64 KiB of it
@@ -281,9 +281,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: abort() drops the write buffer; the reader sees a prefix, then EOF`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const { reader, writer } = await pipePair(loop);
       reader.transport.pauseReading();
       writer.transport.write(BIG_DATA.subarray(0, MiB));
@@ -299,9 +299,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: pauseReading() stops dataReceived() until resumeReading()`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const { reader, writer } = await pipePair(loop);
       const log: string[] = [];
       reader.onData = (d) => log.push(`data ${dec.decode(d)}`);
@@ -324,9 +324,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: a FIFO made with mkfifo, opened nonblocking`,
-    onLoop(sel, (loop) =>
+    onLoop(lc, (loop) =>
       withTempDir(async (dir) => {
         const path = `${dir}/fifo`;
         const made = await new Deno.Command("mkfifo", { args: [path] }).output();
@@ -344,9 +344,9 @@ for (const sel of SELECTORS) {
       })),
   );
 
-  Deno.test(
+  test(
     `${L}: a socket pair's ends work as read and write pipes`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const [a, b] = makeSocketPair();
       const [wt, writer] = await loop.connectWritePipe(() => new Writer(), a);
       const [, reader] = await loop.connectReadPipe(() => new Reader(), b);
@@ -359,9 +359,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: a socket pair: the read-side watch notices the peer closing`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const [a, b] = makeSocketPair();
       const [, writer] = await loop.connectWritePipe(() => new Writer(), a);
       closeFd(b);
@@ -369,9 +369,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: a PTY: the master writes, the slave reads a line`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const { master, slave } = openpty();
       const [mt, writer] = await loop.connectWritePipe(() => new Writer(), master);
       const [st, reader] = await loop.connectReadPipe(() => new Reader(), slave);
@@ -394,9 +394,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: a PTY: the slave writes, the master reads; the slave closing ends the master quietly`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const seen = recordExceptions(loop);
       const { master, slave } = openpty();
       const [, reader] = await loop.connectReadPipe(() => new Reader(), master);
@@ -414,9 +414,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: /dev/null takes writes as a character device`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const fd = openFd("/dev/null", { mode: "w" });
       const [transport, writer] = await loop.connectWritePipe(() => new Writer(), fd);
       transport.write(BIG_DATA);
@@ -427,9 +427,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: a fileno() object is kept as the "pipe" extra and closed with its own close()`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const [r, w] = makePipe();
       let closes = 0;
       const pipe = {
@@ -441,144 +441,159 @@ for (const sel of SELECTORS) {
       };
       const [transport, reader] = await loop.connectReadPipe(() => new Reader(), pipe);
       assertStrictEquals(transport.getExtraInfo("pipe"), pipe);
-      assertEquals(transport.fileno(), r);
+      assertEquals((transport as UnixReadPipeTransport).fileno(), r); // the Unix transport's fd
       transport.close();
       assertEquals(await reader.lost.promise, null);
       assertEquals(closes, 1);
       closeFd(w);
     }),
   );
-}
+});
 
-Deno.test(
-  "connectReadPipe()/connectWritePipe() refuse a regular file, naming the fd and Deno's file APIs",
-  onLoop(SELECTORS[0], (loop) =>
-    withTempDir(async (dir) => {
-      const path = `${dir}/file.txt`;
-      await Deno.writeTextFile(path, "data");
-      const fd = openFd(path, { mode: "rw" });
-      try {
-        const connects = [
-          () => loop.connectReadPipe(() => new Reader(), fd),
-          () => loop.connectWritePipe(() => new Writer(), fd),
-        ];
-        for (const connect of connects) {
+forOneLoop(["pipes"], (lc, test) => {
+  test(
+    "connectReadPipe()/connectWritePipe() refuse a regular file, naming the fd and Deno's file APIs",
+    onLoop(lc, (loop) =>
+      withTempDir(async (dir) => {
+        const path = `${dir}/file.txt`;
+        await Deno.writeTextFile(path, "data");
+        const fd = openFd(path, { mode: "rw" });
+        try {
+          const connects = [
+            () => loop.connectReadPipe(() => new Reader(), fd),
+            () => loop.connectWritePipe(() => new Writer(), fd),
+          ];
+          for (const connect of connects) {
+            const e = await assertRejects(
+              connect,
+              TypeError,
+              "Pipe transport is for pipes/sockets/character devices only",
+            );
+            assertStringIncludes(e.message, `fd ${fd}`);
+            assertStringIncludes(e.message, "regular file");
+            assertStringIncludes(e.message, "Deno.open()");
+            assert(isOpenFd(fd), "a refused fd stays open and the caller's");
+          }
+        } finally {
+          closeFd(fd);
+        }
+      })),
+  );
+});
+
+forOneLoop(["pipes"], (lc, test) => {
+  test(
+    "connectReadPipe() refuses a directory",
+    onLoop(lc, (loop) =>
+      withTempDir(async (dir) => {
+        const fd = openFd(dir, { mode: "r" });
+        try {
           const e = await assertRejects(
-            connect,
+            () => loop.connectReadPipe(() => new Reader(), fd),
             TypeError,
-            "Pipe transport is for pipes/sockets/character devices only",
+            "is a directory",
           );
           assertStringIncludes(e.message, `fd ${fd}`);
-          assertStringIncludes(e.message, "regular file");
-          assertStringIncludes(e.message, "Deno.open()");
-          assert(isOpenFd(fd), "a refused fd stays open and the caller's");
+        } finally {
+          closeFd(fd);
         }
-      } finally {
-        closeFd(fd);
-      }
-    })),
-);
+      })),
+  );
+});
 
-Deno.test(
-  "connectReadPipe() refuses a directory",
-  onLoop(SELECTORS[0], (loop) =>
-    withTempDir(async (dir) => {
-      const fd = openFd(dir, { mode: "r" });
-      try {
-        const e = await assertRejects(
-          () => loop.connectReadPipe(() => new Reader(), fd),
-          TypeError,
-          "is a directory",
-        );
-        assertStringIncludes(e.message, `fd ${fd}`);
-      } finally {
-        closeFd(fd);
-      }
-    })),
-);
-
-Deno.test(
-  "connectReadPipe()/connectWritePipe() reject a closed fd with BadResource",
-  onLoop(SELECTORS[0], async (loop) => {
-    const [r, w] = makePipe();
-    closeFd(r);
-    closeFd(w);
-    await assertRejects(() => loop.connectReadPipe(() => new Reader(), r), Deno.errors.BadResource);
-    await assertRejects(
-      () => loop.connectWritePipe(() => new Writer(), w),
-      Deno.errors.BadResource,
-    );
-  }),
-);
-
-Deno.test(
-  "connectReadPipe()/connectWritePipe() reject bad arguments with TypeError/RangeError",
-  onLoop(SELECTORS[0], async (loop) => {
-    const bad = (pipe: unknown) => loop.connectReadPipe(() => new Reader(), pipe as number);
-    await assertRejects(() => bad("3"), TypeError, "pipe");
-    await assertRejects(() => bad(1.5), TypeError);
-    await assertRejects(() => bad(null), TypeError);
-    await assertRejects(() => bad(undefined), TypeError);
-    await assertRejects(() => bad({ fileno: () => "7" }), TypeError);
-    await assertRejects(() => bad({ fileno: () => -2 }), RangeError);
-    await assertRejects(() => bad(-1), RangeError);
-    await assertRejects(
-      () => loop.connectWritePipe(() => new Writer(), -5),
-      RangeError,
-    );
-    const [r, w] = makePipe();
-    try {
-      await assertRejects(
-        () => loop.connectReadPipe(42 as unknown as () => Reader, r),
-        TypeError,
-        "protocolFactory",
-      );
-      assert(isOpenFd(r));
-    } finally {
+forOneLoop(["pipes"], (lc, test) => {
+  test(
+    "connectReadPipe()/connectWritePipe() reject a closed fd with BadResource",
+    onLoop(lc, async (loop) => {
+      const [r, w] = makePipe();
       closeFd(r);
       closeFd(w);
-    }
-  }),
-);
+      await assertRejects(
+        () => loop.connectReadPipe(() => new Reader(), r),
+        Deno.errors.BadResource,
+      );
+      await assertRejects(
+        () => loop.connectWritePipe(() => new Writer(), w),
+        Deno.errors.BadResource,
+      );
+    }),
+  );
+});
 
-Deno.test(
-  "connectReadPipe() makes a blocking fd nonblocking",
-  onLoop(SELECTORS[0], async (loop) => {
-    const [r, w] = makePipe();
-    setNonBlocking(r, false);
-    const [transport, reader] = await loop.connectReadPipe(() => new Reader(), r);
-    assert(isNonBlocking(r));
-    transport.close();
-    await reader.lost.promise;
-    closeFd(w);
-  }),
-);
+forOneLoop(["pipes"], (lc, test) => {
+  test(
+    "connectReadPipe()/connectWritePipe() reject bad arguments with TypeError/RangeError",
+    onLoop(lc, async (loop) => {
+      const bad = (pipe: unknown) => loop.connectReadPipe(() => new Reader(), pipe as number);
+      await assertRejects(() => bad("3"), TypeError, "pipe");
+      await assertRejects(() => bad(1.5), TypeError);
+      await assertRejects(() => bad(null), TypeError);
+      await assertRejects(() => bad(undefined), TypeError);
+      await assertRejects(() => bad({ fileno: () => "7" }), TypeError);
+      await assertRejects(() => bad({ fileno: () => -2 }), RangeError);
+      await assertRejects(() => bad(-1), RangeError);
+      await assertRejects(
+        () => loop.connectWritePipe(() => new Writer(), -5),
+        RangeError,
+      );
+      const [r, w] = makePipe();
+      try {
+        await assertRejects(
+          () => loop.connectReadPipe(42 as unknown as () => Reader, r),
+          TypeError,
+          "protocolFactory",
+        );
+        assert(isOpenFd(r));
+      } finally {
+        closeFd(r);
+        closeFd(w);
+      }
+    }),
+  );
+});
 
-Deno.test(
-  "UnixWritePipeTransport: an error thrown by the protocol's pauseWriting() reaches the exception handler",
-  onLoop(SELECTORS[0], async (loop) => {
-    const seen = recordExceptions(loop);
-    const [r, w] = makePipe();
-    const [transport, writer] = await loop.connectWritePipe(() => {
-      const p = new Writer();
-      p.pauseWriting = () => {
-        throw new Error("boom");
-      };
-      return p;
-    }, w);
-    transport.write(BIG_DATA.subarray(0, MiB));
-    assertEquals(seen.length, 1);
-    assertEquals(seen[0].message, "protocol.pauseWriting() failed");
-    // Drain: read everything, then the close completes.
-    transport.close();
-    const buf = new Uint8Array(65536);
-    let total = 0;
-    while (total < MiB) {
-      const n = readFd(r, buf);
-      if (n > 0) total += n;
-      else await tick(loop);
-    }
-    assertEquals(await writer.lost.promise, null);
-    closeFd(r);
-  }),
-);
+forOneLoop(["pipes"], (lc, test) => {
+  test(
+    "connectReadPipe() makes a blocking fd nonblocking",
+    onLoop(lc, async (loop) => {
+      const [r, w] = makePipe();
+      setNonBlocking(r, false);
+      const [transport, reader] = await loop.connectReadPipe(() => new Reader(), r);
+      assert(isNonBlocking(r));
+      transport.close();
+      await reader.lost.promise;
+      closeFd(w);
+    }),
+  );
+});
+
+forOneLoop(["pipes"], (lc, test) => {
+  test(
+    "UnixWritePipeTransport: an error thrown by the protocol's pauseWriting() reaches the exception handler",
+    onLoop(lc, async (loop) => {
+      const seen = recordExceptions(loop);
+      const [r, w] = makePipe();
+      const [transport, writer] = await loop.connectWritePipe(() => {
+        const p = new Writer();
+        p.pauseWriting = () => {
+          throw new Error("boom");
+        };
+        return p;
+      }, w);
+      transport.write(BIG_DATA.subarray(0, MiB));
+      assertEquals(seen.length, 1);
+      assertEquals(seen[0].message, "protocol.pauseWriting() failed");
+      // Drain: read everything, then the close completes.
+      transport.close();
+      const buf = new Uint8Array(65536);
+      let total = 0;
+      while (total < MiB) {
+        const n = readFd(r, buf);
+        if (n > 0) total += n;
+        else await tick(loop);
+      }
+      assertEquals(await writer.lost.promise, null);
+      closeFd(r);
+    }),
+  );
+});

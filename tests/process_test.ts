@@ -9,26 +9,26 @@ import { DEVNULL, PIPE, STDOUT } from "../mod.ts";
 import { Runner } from "../runner.ts";
 import { createSubprocessExec, createSubprocessShell, Process } from "../streams/mod.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
-import { newLoop, SELECTORS } from "./_loops.ts";
+import { forEachLoop, forOneLoop, type LoopCase } from "./_loops.ts";
 import { isOurZombie, pattern, zombieChild } from "./_subprocess_helpers.ts";
 
 const unix = Deno.build.os !== "windows";
 const dec = new TextDecoder();
 
-/** Runs `main` on a fresh loop over selector `c` (the running loop is what the calls use). */
-async function runOn<T>(c: (typeof SELECTORS)[number], main: () => Promise<T>): Promise<T> {
-  await using runner = new Runner({ loopFactory: () => newLoop(c), handleSigint: false });
+/** Runs `main` on a fresh loop of `lc` (the running loop is what the calls use). */
+async function runOn<T>(lc: LoopCase, main: () => Promise<T>): Promise<T> {
+  await using runner = new Runner({ loopFactory: () => lc.make(), handleSigint: false });
   return await runner.run(main);
 }
 
-for (const c of SELECTORS) {
-  Deno.test({
-    name: `${c.name}: communicate() sends 10 MiB through cat and gets it back byte for byte`,
+forEachLoop(["subprocesses"], (lc, test) => {
+  test({
+    name: `${lc.tag}: communicate() sends 10 MiB through cat and gets it back byte for byte`,
     ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
         const input = pattern(10 * 1024 * 1024);
-        const [out, err, code] = await runOn(c, async () => {
+        const [out, err, code] = await runOn(lc, async () => {
           const proc = await createSubprocessExec(["cat"], { stdin: PIPE, stdout: PIPE });
           const [out, err] = await proc.communicate(input);
           return [out, err, proc.returncode];
@@ -41,12 +41,12 @@ for (const c of SELECTORS) {
       }),
   });
 
-  Deno.test({
-    name: `${c.name}: Process return codes 0, 3, and -9 after kill()`,
+  test({
+    name: `${lc.tag}: Process return codes 0, 3, and -9 after kill()`,
     ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
-        const codes = await runOn(c, async () => {
+        const codes = await runOn(lc, async () => {
           const ok = await createSubprocessExec(["true"]);
           const three = await createSubprocessShell("exit 3");
           const sleeper = await createSubprocessExec(["sleep", "30"]);
@@ -57,136 +57,151 @@ for (const c of SELECTORS) {
         assertEquals(codes, [0, 3, -9, -9]);
       }),
   });
-}
-
-Deno.test({
-  name: "Process: stdout and stderr kept apart, and merged with STDOUT",
-  ignore: !unix,
-  fn: () =>
-    assertNoFdLeak(async () => {
-      const script = "echo out1; echo err1 >&2; echo out2";
-      const [apart, merged] = await runOn(SELECTORS[0], async () => {
-        const a = await createSubprocessShell(script, { stdout: PIPE, stderr: PIPE });
-        const m = await createSubprocessShell(script, { stdout: PIPE, stderr: STDOUT });
-        assertEquals(m.stderr, null);
-        return [await a.communicate(), await m.communicate()];
-      });
-      assertEquals(apart.map((b) => dec.decode(b!)), ["out1\nout2\n", "err1\n"]);
-      assertEquals(dec.decode(merged[0]!), "out1\nerr1\nout2\n");
-      assertEquals(merged[1], null);
-    }),
 });
 
-Deno.test({
-  name: "Process: stdin.close() gives the child EOF; readline() and the Web streams work",
-  ignore: !unix,
-  fn: () =>
-    assertNoFdLeak(async () => {
-      const [lines, count, webText, code] = await runOn(SELECTORS[2] ?? SELECTORS[0], async () => {
-        const sort = await createSubprocessExec(["sort"], { stdin: PIPE, stdout: PIPE });
-        sort.stdin!.write(new TextEncoder().encode("b\nc\na\n"));
-        await sort.stdin!.drain();
-        sort.stdin!.close(); // without the EOF, sort would never answer
-        const lines: string[] = [];
-        for (let line; (line = await sort.stdout!.readline()).length > 0;) {
-          lines.push(dec.decode(line));
-        }
-        await sort.wait();
-
-        const wc = await createSubprocessExec(["wc", "-l"], { stdin: PIPE, stdout: PIPE });
-        wc.stdin!.close();
-        const [count] = await wc.communicate();
-
-        // The Web streams: pipe into stdin.writable, read stdout.readable.
-        const tr = await createSubprocessExec(["tr", "a-z", "A-Z"], { stdin: PIPE, stdout: PIPE });
-        const body = ReadableStream.from([new TextEncoder().encode("hello web\n")]);
-        const [, webText] = await Promise.all([
-          body.pipeTo(tr.stdin!.writable),
-          new Response(tr.stdout!.readable).text(),
-        ]);
-        return [lines, dec.decode(count!).trim(), webText, await tr.wait()];
-      });
-      assertEquals(lines, ["a\n", "b\n", "c\n"]);
-      assertEquals(count, "0");
-      assertEquals(webText, "HELLO WEB\n");
-      assertEquals(code, 0);
-    }),
+forOneLoop(["subprocesses"], (lc, test) => {
+  test({
+    name: "Process: stdout and stderr kept apart, and merged with STDOUT",
+    ignore: !unix,
+    fn: () =>
+      assertNoFdLeak(async () => {
+        const script = "echo out1; echo err1 >&2; echo out2";
+        const [apart, merged] = await runOn(lc, async () => {
+          const a = await createSubprocessShell(script, { stdout: PIPE, stderr: PIPE });
+          const m = await createSubprocessShell(script, { stdout: PIPE, stderr: STDOUT });
+          assertEquals(m.stderr, null);
+          return [await a.communicate(), await m.communicate()];
+        });
+        assertEquals(apart.map((b) => dec.decode(b!)), ["out1\nout2\n", "err1\n"]);
+        assertEquals(dec.decode(merged[0]!), "out1\nerr1\nout2\n");
+        assertEquals(merged[1], null);
+      }),
+  });
 });
 
-Deno.test({
-  name: "Process: communicate() tolerates a child that exits without reading its input",
-  ignore: !unix,
-  fn: () =>
-    assertNoFdLeak(async () => {
-      const [out, code] = await runOn(SELECTORS[0], async () => {
-        const proc = await createSubprocessShell("echo done", { stdin: PIPE, stdout: PIPE });
-        const [out] = await proc.communicate(pattern(4 * 1024 * 1024));
-        return [dec.decode(out!), proc.returncode];
-      });
-      assertEquals([out, code], ["done\n", 0]);
-    }),
+forOneLoop(["subprocesses"], (lc, test) => {
+  test({
+    name: "Process: stdin.close() gives the child EOF; readline() and the Web streams work",
+    ignore: !unix,
+    fn: () =>
+      assertNoFdLeak(async () => {
+        const [lines, count, webText, code] = await runOn(lc, async () => {
+          const sort = await createSubprocessExec(["sort"], { stdin: PIPE, stdout: PIPE });
+          sort.stdin!.write(new TextEncoder().encode("b\nc\na\n"));
+          await sort.stdin!.drain();
+          sort.stdin!.close(); // without the EOF, sort would never answer
+          const lines: string[] = [];
+          for (let line; (line = await sort.stdout!.readline()).length > 0;) {
+            lines.push(dec.decode(line));
+          }
+          await sort.wait();
+
+          const wc = await createSubprocessExec(["wc", "-l"], { stdin: PIPE, stdout: PIPE });
+          wc.stdin!.close();
+          const [count] = await wc.communicate();
+
+          // The Web streams: pipe into stdin.writable, read stdout.readable.
+          const tr = await createSubprocessExec(["tr", "a-z", "A-Z"], {
+            stdin: PIPE,
+            stdout: PIPE,
+          });
+          const body = ReadableStream.from([new TextEncoder().encode("hello web\n")]);
+          const [, webText] = await Promise.all([
+            body.pipeTo(tr.stdin!.writable),
+            new Response(tr.stdout!.readable).text(),
+          ]);
+          return [lines, dec.decode(count!).trim(), webText, await tr.wait()];
+        });
+        assertEquals(lines, ["a\n", "b\n", "c\n"]);
+        assertEquals(count, "0");
+        assertEquals(webText, "HELLO WEB\n");
+        assertEquals(code, 0);
+      }),
+  });
+}, 2);
+
+forOneLoop(["subprocesses"], (lc, test) => {
+  test({
+    name: "Process: communicate() tolerates a child that exits without reading its input",
+    ignore: !unix,
+    fn: () =>
+      assertNoFdLeak(async () => {
+        const [out, code] = await runOn(lc, async () => {
+          const proc = await createSubprocessShell("echo done", { stdin: PIPE, stdout: PIPE });
+          const [out] = await proc.communicate(pattern(4 * 1024 * 1024));
+          return [dec.decode(out!), proc.returncode];
+        });
+        assertEquals([out, code], ["done\n", 0]);
+      }),
+  });
 });
 
-Deno.test({
-  name: "50 concurrent children: every one reaped with its own code, no zombie left",
-  ignore: !unix,
-  fn: () =>
-    assertNoFdLeak(async () => {
-      const results = await runOn(SELECTORS[2] ?? SELECTORS[0], async () => {
-        const procs: Process[] = [];
-        for (let i = 0; i < 50; i++) {
-          procs.push(
-            await createSubprocessShell(`echo ${i}; exit ${i % 7}`, {
-              stdin: DEVNULL,
-              stdout: PIPE,
-            }),
-          );
-        }
-        return await Promise.all(procs.map(async (p) => {
-          const [out] = await p.communicate();
-          return [p.pid, dec.decode(out!).trim(), p.returncode!] as const;
-        }));
-      });
-      results.forEach(([pid, out, code], i) => {
-        assertEquals([out, code], [String(i), i % 7]);
-        assert(!isOurZombie(pid), `pid ${pid} is a zombie`);
-      });
-      assertEquals(zombieChild(), 0);
-    }),
+forOneLoop(["subprocesses"], (lc, test) => {
+  test({
+    name: "50 concurrent children: every one reaped with its own code, no zombie left",
+    ignore: !unix,
+    fn: () =>
+      assertNoFdLeak(async () => {
+        const results = await runOn(lc, async () => {
+          const procs: Process[] = [];
+          for (let i = 0; i < 50; i++) {
+            procs.push(
+              await createSubprocessShell(`echo ${i}; exit ${i % 7}`, {
+                stdin: DEVNULL,
+                stdout: PIPE,
+              }),
+            );
+          }
+          return await Promise.all(procs.map(async (p) => {
+            const [out] = await p.communicate();
+            return [p.pid, dec.decode(out!).trim(), p.returncode!] as const;
+          }));
+        });
+        results.forEach(([pid, out, code], i) => {
+          assertEquals([out, code], [String(i), i % 7]);
+          assert(!isOurZombie(pid), `pid ${pid} is a zombie`);
+        });
+        assertEquals(zombieChild(), 0);
+      }),
+  });
+}, 2);
+
+forOneLoop(["subprocesses"], (lc, test) => {
+  test({
+    name: "createSubprocessExec(): a missing program rejects with NotFound naming it",
+    ignore: !unix,
+    fn: () =>
+      assertNoFdLeak(async () => {
+        const err = await runOn(lc, () =>
+          assertRejects(
+            () => createSubprocessExec(["no-such-program-aio-proc"], { stdout: PIPE }),
+            Deno.errors.NotFound,
+          ));
+        assertStringIncludes(err.message, "no-such-program-aio-proc");
+        assertEquals(zombieChild(), 0);
+      }),
+  });
 });
 
-Deno.test({
-  name: "createSubprocessExec(): a missing program rejects with NotFound naming it",
-  ignore: !unix,
-  fn: () =>
-    assertNoFdLeak(async () => {
-      const err = await runOn(SELECTORS[0], () =>
-        assertRejects(
-          () => createSubprocessExec(["no-such-program-aio-proc"], { stdout: PIPE }),
-          Deno.errors.NotFound,
-        ));
-      assertStringIncludes(err.message, "no-such-program-aio-proc");
-      assertEquals(zombieChild(), 0);
-    }),
-});
-
-Deno.test({
-  name: "Deno.Command runs alongside the loop's children, and both get their exit codes",
-  ignore: !unix,
-  fn: () =>
-    assertNoFdLeak(async () => {
-      const [ours, theirs] = await runOn(SELECTORS[0], async () => {
-        const command = new Deno.Command("sh", { args: ["-c", "sleep 0.1; echo deno; exit 4"] })
-          .output();
-        const codes: number[] = [];
-        for (let i = 0; i < 5; i++) {
-          const p = await createSubprocessShell(`exit ${i}`);
-          codes.push(await p.wait());
-        }
-        const out = await command;
-        return [codes, [out.code, dec.decode(out.stdout)]] as const;
-      });
-      assertEquals(ours, [0, 1, 2, 3, 4]);
-      assertEquals(theirs, [4, "deno\n"]);
-    }),
+forOneLoop(["subprocesses"], (lc, test) => {
+  test({
+    name: "Deno.Command runs alongside the loop's children, and both get their exit codes",
+    ignore: !unix,
+    fn: () =>
+      assertNoFdLeak(async () => {
+        const [ours, theirs] = await runOn(lc, async () => {
+          const command = new Deno.Command("sh", { args: ["-c", "sleep 0.1; echo deno; exit 4"] })
+            .output();
+          const codes: number[] = [];
+          for (let i = 0; i < 5; i++) {
+            const p = await createSubprocessShell(`exit ${i}`);
+            codes.push(await p.wait());
+          }
+          const out = await command;
+          return [codes, [out.code, dec.decode(out.stdout)]] as const;
+        });
+        assertEquals(ours, [0, 1, 2, 3, 4]);
+        assertEquals(theirs, [4, "deno\n"]);
+      }),
+  });
 });

@@ -5,12 +5,12 @@ import {
   assertRejects,
   assertStringIncludes,
 } from "@std/assert";
-import { CancelledError, type ExceptionContext, type SelectorEventLoop } from "../mod.ts";
+import { CancelledError, type ExceptionContext } from "../mod.ts";
 import { interleaveAddrinfos } from "../loop/base/create_connection.ts";
 import type { AddrInfo } from "../net/mod.ts";
 import { Socket } from "../net/mod.ts";
 import { getNofileLimit, setNofileSoftLimit } from "../ffi/unix/libc.ts";
-import { SELECTORS } from "./_loops.ts";
+import { forEachLoop, forOneLoop, LOOPS, type TestLoop } from "./_loops.ts";
 import {
   hasIPv6,
   onLoop,
@@ -52,7 +52,7 @@ function closedPort(): number {
 }
 
 async function roundTrip(
-  loop: SelectorEventLoop,
+  loop: TestLoop,
   hostname: string,
   port: number,
   text: string,
@@ -77,12 +77,12 @@ Deno.test("interleaveAddrinfos() alternates families as asyncio's _interleave_ad
   assertEquals(names(interleaveAddrinfos(a, 2)), ["::1", "::2", "1.1.1.1", "::3", "2.2.2.2"]);
 });
 
-for (const sel of SELECTORS) {
-  const L = `Server (${sel.name})`;
+forEachLoop([], (lc, test) => {
+  const L = `Server (${lc.tag})`;
 
-  Deno.test(
+  test(
     `${L}: createServer() with host null listens on IPv4 and IPv6`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const server = await loop.createServer(() => new Echo(), { port: 0 });
       const addrs = server.sockets.map((s) =>
         s.getsockname() as { hostname: string; port: number }
@@ -106,9 +106,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: createServer() on several hosts`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const hosts = IPV6 ? ["127.0.0.1", "::1"] : ["127.0.0.1"];
       await using server = await loop.createServer(() => new Echo(), { host: hosts, port: 0 });
       assertEquals(server.sockets.length, hosts.length);
@@ -119,9 +119,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: happy eyeballs: the first address is refused, the second connects`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       await using server = await loop.createServer(() => new Echo(), {
         host: "127.0.0.1",
         port: 0,
@@ -171,9 +171,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: createConnection() binds localAddr, and an aborted signal cancels it`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       await using server = await loop.createServer(() => new Echo(), {
         host: "127.0.0.1",
         port: 0,
@@ -198,9 +198,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: close(), waitClosed(), closeClients() and abortClients()`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const made: Recorder[] = [];
       const server = await loop.createServer(() => {
         const r = new Recorder();
@@ -241,9 +241,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: serveForever() ends with CancelledError on close() and on abort`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const server = await loop.createServer(() => new Echo(), {
         host: "127.0.0.1",
         port: 0,
@@ -267,9 +267,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: createServer({ sock }), startServing() and connectAcceptedSocket()`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const sock = new Socket();
       sock.bind({ transport: "tcp", hostname: "127.0.0.1", port: 0 });
       const server = await loop.createServer(() => new Echo(), { sock, startServing: false });
@@ -302,9 +302,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: accept() out of fds (EMFILE) pauses accepting, reports, and recovers`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const contexts: ExceptionContext[] = [];
       loop.setExceptionHandler((_l, ctx) => contexts.push(ctx));
       const made: Recorder[] = [];
@@ -359,9 +359,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: createServer() rejects ssl, and a busy address with AddrInUse`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       await assertRejects(
         () => loop.createServer(() => new Echo(), { port: 0, ssl: true }),
         Deno.errors.NotSupported,
@@ -383,16 +383,20 @@ for (const sel of SELECTORS) {
       assertStringIncludes(err.message, "error while attempting to bind on address");
     }),
   );
-}
+});
 
-// Real peers written with something else.
-const sel = SELECTORS.find((s) => s.name === "DefaultSelector")!;
-
-Deno.test(
-  "Server: CPython's asyncio client exchanges 1 MiB with our echo server",
-  onLoop(sel, async (loop) => {
-    await using server = await loop.createServer(() => new Echo(), { host: "127.0.0.1", port: 0 });
-    const script = `
+// Real peers written with something else, on DefaultSelector's loop as before (the first loop
+// where there is none).
+const DEFAULT = Math.max(0, LOOPS.findIndex((lc) => lc.tag === "DefaultSelector"));
+forOneLoop([], (lc, test) => {
+  test(
+    "Server: CPython's asyncio client exchanges 1 MiB with our echo server",
+    onLoop(lc, async (loop) => {
+      await using server = await loop.createServer(() => new Echo(), {
+        host: "127.0.0.1",
+        port: 0,
+      });
+      const script = `
 import asyncio, sys
 async def main(port):
     r, w = await asyncio.open_connection("127.0.0.1", port)
@@ -406,48 +410,49 @@ async def main(port):
     print("OK" if got == data else f"MISMATCH {len(got)}")
 asyncio.run(main(int(sys.argv[1])))
 `;
-    const out = await new Deno.Command("python3", {
-      args: ["-c", script, String(portOf(server))],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assertEquals(dec.decode(out.stderr), "");
-    assertEquals(dec.decode(out.stdout).trim(), "OK");
-  }),
-);
+      const out = await new Deno.Command("python3", {
+        args: ["-c", script, String(portOf(server))],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assertEquals(dec.decode(out.stderr), "");
+      assertEquals(dec.decode(out.stdout).trim(), "OK");
+    }),
+  );
 
-Deno.test(
-  "Server: our client exchanges 4 MiB with an echo server made with Deno.listen",
-  onLoop(sel, async (loop) => {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    // Deno's own server echoes everything back, then closes.
-    const served = (async () => {
-      const conn = await listener.accept();
-      const buf = new Uint8Array(65536);
-      for (;;) {
-        const n = await conn.read(buf);
-        if (n === null) break;
-        let off = 0;
-        while (off < n) off += await conn.write(buf.subarray(off, n));
-      }
-      conn.close();
-    })();
-    const data = pattern(4 * 1024 * 1024, 9);
-    const [t, p] = await loop.createConnection(() => new Recorder(), {
-      host: "127.0.0.1",
-      port: listener.addr.port,
-    });
-    t.write(data);
-    t.writeEof();
-    await served;
-    assertEquals(await p.lost.promise, null);
-    assertEquals(sameBytes(p.bytes(), data), null);
-    assertEquals(p.events.filter((e) => e !== "pause" && e !== "resume" && e !== "data"), [
-      "made",
-      "eof",
-      "lost",
-    ]);
-    listener.close();
-    assertInstanceOf(t.getExtraInfo("socket"), Socket);
-  }),
-);
+  test(
+    "Server: our client exchanges 4 MiB with an echo server made with Deno.listen",
+    onLoop(lc, async (loop) => {
+      const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      // Deno's own server echoes everything back, then closes.
+      const served = (async () => {
+        const conn = await listener.accept();
+        const buf = new Uint8Array(65536);
+        for (;;) {
+          const n = await conn.read(buf);
+          if (n === null) break;
+          let off = 0;
+          while (off < n) off += await conn.write(buf.subarray(off, n));
+        }
+        conn.close();
+      })();
+      const data = pattern(4 * 1024 * 1024, 9);
+      const [t, p] = await loop.createConnection(() => new Recorder(), {
+        host: "127.0.0.1",
+        port: listener.addr.port,
+      });
+      t.write(data);
+      t.writeEof();
+      await served;
+      assertEquals(await p.lost.promise, null);
+      assertEquals(sameBytes(p.bytes(), data), null);
+      assertEquals(p.events.filter((e) => e !== "pause" && e !== "resume" && e !== "data"), [
+        "made",
+        "eof",
+        "lost",
+      ]);
+      listener.close();
+      assertInstanceOf(t.getExtraInfo("socket"), Socket);
+    }),
+  );
+}, DEFAULT);

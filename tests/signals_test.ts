@@ -1,12 +1,13 @@
 /**
- * `addSignalHandler()`/`removeSignalHandler()` over every selector, with real
- * signals sent through `Deno.kill(Deno.pid, ...)`. Sanitizers stay on: a
- * Deno signal listener left behind fails the test.
+ * `addSignalHandler()`/`removeSignalHandler()` on every loop of LOOPS with
+ * the `signals` capability, with real signals sent through
+ * `Deno.kill(Deno.pid, ...)`. Sanitizers stay on: a Deno signal listener left
+ * behind fails the test.
  */
 import { assert, assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
 import { validSignals } from "../loop/unix/mod.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
-import { newLoop, SELECTORS } from "./_loops.ts";
+import { forEachLoop, forOneLoop } from "./_loops.ts";
 
 const unix = Deno.build.os !== "windows";
 
@@ -31,13 +32,12 @@ function sentinel(sig: Deno.Signal): { seen: Promise<void>; remove(): void } {
   };
 }
 
-for (const c of SELECTORS) {
-  Deno.test({
-    name: `${c.name}: a signal handler runs on a parked loop, with its arguments`,
-    ignore: !unix,
+forEachLoop(["signals"], (lc, test) => {
+  test({
+    name: `${lc.tag}: a signal handler runs on a parked loop, with its arguments`,
     fn: () =>
       assertNoFdLeak(async () => {
-        using loop = newLoop(c);
+        using loop = lc.make();
         const got: number[] = [];
         loop.addSignalHandler(
           "SIGUSR1",
@@ -60,12 +60,11 @@ for (const c of SELECTORS) {
       }),
   });
 
-  Deno.test({
-    name: `${c.name}: a new handler for a signal replaces the old one`,
-    ignore: !unix,
+  test({
+    name: `${lc.tag}: a new handler for a signal replaces the old one`,
     fn: () =>
       assertNoFdLeak(async () => {
-        using loop = newLoop(c);
+        using loop = lc.make();
         const calls: string[] = [];
         loop.addSignalHandler("SIGUSR2", () => calls.push("first"));
         loop.addSignalHandler("SIGUSR2", () => {
@@ -78,12 +77,11 @@ for (const c of SELECTORS) {
       }),
   });
 
-  Deno.test({
-    name: `${c.name}: closing the loop removes its signal handlers`,
-    ignore: !unix,
+  test({
+    name: `${lc.tag}: closing the loop removes its signal handlers`,
     fn: () =>
       assertNoFdLeak(async () => {
-        const loop = newLoop(c);
+        const loop = lc.make();
         let called = false;
         loop.addSignalHandler("SIGUSR1", () => called = true);
         loop.addSignalHandler("SIGUSR2", () => called = true);
@@ -102,128 +100,141 @@ for (const c of SELECTORS) {
         assertEquals(loop.removeSignalHandler("SIGUSR1"), false);
       }),
   });
-}
-
-Deno.test({
-  name: "removeSignalHandler() returns whether a handler was there",
-  ignore: !unix,
-  fn() {
-    using loop = newLoop(SELECTORS[0]);
-    assertEquals(loop.removeSignalHandler("SIGUSR1"), false);
-    loop.addSignalHandler("SIGUSR1", () => {});
-    assertEquals(loop.removeSignalHandler("SIGUSR1"), true);
-    assertEquals(loop.removeSignalHandler("SIGUSR1"), false);
-  },
 });
 
-Deno.test({
-  name: "a handler queued by a signal runs once the loop runs, like callSoonThreadsafe()",
-  ignore: !unix,
-  async fn() {
-    using loop = newLoop(SELECTORS[1]);
-    const order: string[] = [];
-    loop.addSignalHandler("SIGHUP", () => order.push("signal"));
-    const s = sentinel("SIGHUP");
-    try {
-      Deno.kill(Deno.pid, "SIGHUP");
-      await s.seen; // our listener ran too: the callback is queued, not yet run
-    } finally {
-      s.remove();
-    }
-    assertEquals(order, []);
-    loop.callSoon(() => loop.stop());
-    await loop.runForever();
-    assertEquals(order, ["signal"]);
-  },
+forOneLoop(["signals"], (lc, test) => {
+  test({
+    name: "removeSignalHandler() returns whether a handler was there",
+    fn() {
+      using loop = lc.make();
+      assertEquals(loop.removeSignalHandler("SIGUSR1"), false);
+      loop.addSignalHandler("SIGUSR1", () => {});
+      assertEquals(loop.removeSignalHandler("SIGUSR1"), true);
+      assertEquals(loop.removeSignalHandler("SIGUSR1"), false);
+    },
+  });
+
+  test({
+    name: "addSignalHandler() refuses bad names with TypeError and RangeError",
+    fn() {
+      using loop = lc.make();
+      const bad = loop as unknown as { addSignalHandler(s: unknown, cb: unknown): void };
+      assertThrows(() => bad.addSignalHandler(10, () => {}), TypeError, "signal name");
+      assertThrows(() => bad.addSignalHandler(undefined, () => {}), TypeError);
+      const e = assertThrows(() => bad.addSignalHandler("SIGFOO", () => {}), RangeError, "SIGFOO");
+      assertStringIncludes(e.message, "SIGUSR1"); // lists the valid ones
+      assertThrows(() => bad.addSignalHandler("sigusr1", () => {}), RangeError);
+      assertThrows(() => bad.addSignalHandler("toString", () => {}), RangeError);
+      const badRemove = loop as unknown as { removeSignalHandler(s: unknown): boolean };
+      assertThrows(() => badRemove.removeSignalHandler("SIGFOO"), RangeError);
+      assertThrows(() => badRemove.removeSignalHandler(2), TypeError);
+    },
+  });
+
+  test({
+    name: "addSignalHandler() refuses SIGKILL and SIGSTOP: they cannot be caught",
+    fn() {
+      using loop = lc.make();
+      assertThrows(
+        () => loop.addSignalHandler("SIGKILL", () => {}),
+        Deno.errors.NotSupported,
+        "SIGKILL cannot be caught",
+      );
+      assertThrows(
+        () => loop.addSignalHandler("SIGSTOP", () => {}),
+        Deno.errors.NotSupported,
+        "SIGSTOP cannot be caught",
+      );
+      assertThrows(() => loop.addSignalHandler("SIGSEGV", () => {}), Deno.errors.NotSupported);
+    },
+  });
+
+  test({
+    name: "addSignalHandler() refuses async functions and non-functions",
+    fn() {
+      using loop = lc.make();
+      assertThrows(() => loop.addSignalHandler("SIGUSR1", async () => {}), TypeError, "coroutines");
+      assertThrows(
+        () => loop.addSignalHandler("SIGUSR1", async function named() {}),
+        TypeError,
+        "coroutines",
+      );
+      assertThrows(
+        () => loop.addSignalHandler("SIGUSR1", async function* gen() {}),
+        TypeError,
+        "coroutines",
+      );
+      const bad = loop as unknown as { addSignalHandler(s: string, cb: unknown): void };
+      assertThrows(() => bad.addSignalHandler("SIGUSR1", 42), TypeError, "callable");
+      assertEquals(loop.removeSignalHandler("SIGUSR1"), false); // nothing was registered
+    },
+  });
+
+  test({
+    name: "addSignalHandler() on a closed loop throws",
+    fn() {
+      const loop = lc.make();
+      loop.close();
+      assertThrows(() => loop.addSignalHandler("SIGUSR1", () => {}), Error, "closed");
+    },
+  });
+
+  test({
+    name: "removeSignalHandler() returns false for SIGKILL and SIGSTOP, as asyncio",
+    fn() {
+      using loop = lc.make();
+      // Valid signals that can have no handler: nothing to remove (asyncio returns False).
+      assertEquals(loop.removeSignalHandler("SIGKILL"), false);
+      assertEquals(loop.removeSignalHandler("SIGSTOP"), false);
+      assertEquals(loop.removeSignalHandler("SIGSEGV"), false);
+      // Setting one is still refused, and unknown names still throw.
+      assertThrows(() => loop.addSignalHandler("SIGKILL", () => {}), Deno.errors.NotSupported);
+      const badRemove = loop as unknown as { removeSignalHandler(s: unknown): boolean };
+      assertThrows(() => badRemove.removeSignalHandler("SIGFOO"), RangeError, "SIGFOO");
+      assertThrows(() => badRemove.removeSignalHandler(9), TypeError);
+    },
+  });
 });
 
-Deno.test({
-  name: "addSignalHandler() refuses bad names with TypeError and RangeError",
-  ignore: !unix,
-  fn() {
-    using loop = newLoop(SELECTORS[0]);
-    const bad = loop as unknown as { addSignalHandler(s: unknown, cb: unknown): void };
-    assertThrows(() => bad.addSignalHandler(10, () => {}), TypeError, "signal name");
-    assertThrows(() => bad.addSignalHandler(undefined, () => {}), TypeError);
-    const e = assertThrows(() => bad.addSignalHandler("SIGFOO", () => {}), RangeError, "SIGFOO");
-    assertStringIncludes(e.message, "SIGUSR1"); // lists the valid ones
-    assertThrows(() => bad.addSignalHandler("sigusr1", () => {}), RangeError);
-    assertThrows(() => bad.addSignalHandler("toString", () => {}), RangeError);
-    const badRemove = loop as unknown as { removeSignalHandler(s: unknown): boolean };
-    assertThrows(() => badRemove.removeSignalHandler("SIGFOO"), RangeError);
-    assertThrows(() => badRemove.removeSignalHandler(2), TypeError);
-  },
-});
+forOneLoop(["signals"], (lc, test) => {
+  test({
+    name: "a handler queued by a signal runs once the loop runs, like callSoonThreadsafe()",
+    async fn() {
+      using loop = lc.make();
+      const order: string[] = [];
+      loop.addSignalHandler("SIGHUP", () => order.push("signal"));
+      const s = sentinel("SIGHUP");
+      try {
+        Deno.kill(Deno.pid, "SIGHUP");
+        await s.seen; // our listener ran too: the callback is queued, not yet run
+      } finally {
+        s.remove();
+      }
+      assertEquals(order, []);
+      loop.callSoon(() => loop.stop());
+      await loop.runForever();
+      assertEquals(order, ["signal"]);
+    },
+  });
 
-Deno.test({
-  name: "addSignalHandler() refuses SIGKILL and SIGSTOP: they cannot be caught",
-  ignore: !unix,
-  fn() {
-    using loop = newLoop(SELECTORS[0]);
-    assertThrows(
-      () => loop.addSignalHandler("SIGKILL", () => {}),
-      Deno.errors.NotSupported,
-      "SIGKILL cannot be caught",
-    );
-    assertThrows(
-      () => loop.addSignalHandler("SIGSTOP", () => {}),
-      Deno.errors.NotSupported,
-      "SIGSTOP cannot be caught",
-    );
-    assertThrows(() => loop.addSignalHandler("SIGSEGV", () => {}), Deno.errors.NotSupported);
-  },
-});
-
-Deno.test({
-  name: "addSignalHandler() refuses async functions and non-functions",
-  ignore: !unix,
-  fn() {
-    using loop = newLoop(SELECTORS[0]);
-    assertThrows(() => loop.addSignalHandler("SIGUSR1", async () => {}), TypeError, "coroutines");
-    assertThrows(
-      () => loop.addSignalHandler("SIGUSR1", async function named() {}),
-      TypeError,
-      "coroutines",
-    );
-    assertThrows(
-      () => loop.addSignalHandler("SIGUSR1", async function* gen() {}),
-      TypeError,
-      "coroutines",
-    );
-    const bad = loop as unknown as { addSignalHandler(s: string, cb: unknown): void };
-    assertThrows(() => bad.addSignalHandler("SIGUSR1", 42), TypeError, "callable");
-    assertEquals(loop.removeSignalHandler("SIGUSR1"), false); // nothing was registered
-  },
-});
-
-Deno.test({
-  name: "addSignalHandler() on a closed loop throws",
-  ignore: !unix,
-  fn() {
-    const loop = newLoop(SELECTORS[0]);
-    loop.close();
-    assertThrows(() => loop.addSignalHandler("SIGUSR1", () => {}), Error, "closed");
-  },
-});
-
-Deno.test({
-  name: "an error in a signal handler goes to the loop's exception handler",
-  ignore: !unix,
-  async fn() {
-    using loop = newLoop(SELECTORS[1]);
-    const seen: unknown[] = [];
-    loop.setExceptionHandler((_l, ctx) => {
-      seen.push(ctx.exception);
-      loop.stop();
-    });
-    loop.addSignalHandler("SIGUSR2", () => {
-      throw new Error("boom");
-    });
-    setTimeout(() => Deno.kill(Deno.pid, "SIGUSR2"), 10);
-    await loop.runForever();
-    assertEquals((seen[0] as Error).message, "boom");
-  },
-});
+  test({
+    name: "an error in a signal handler goes to the loop's exception handler",
+    async fn() {
+      using loop = lc.make();
+      const seen: unknown[] = [];
+      loop.setExceptionHandler((_l, ctx) => {
+        seen.push(ctx.exception);
+        loop.stop();
+      });
+      loop.addSignalHandler("SIGUSR2", () => {
+        throw new Error("boom");
+      });
+      setTimeout(() => Deno.kill(Deno.pid, "SIGUSR2"), 10);
+      await loop.runForever();
+      assertEquals((seen[0] as Error).message, "boom");
+    },
+  });
+}, 1);
 
 Deno.test({
   name: "validSignals() lists catchable signals of this OS only",
@@ -236,33 +247,18 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: "addSignalHandler() and removeSignalHandler() are NotSupported on Windows",
-  ignore: unix,
-  fn() {
-    using loop = newLoop(SELECTORS[0]);
-    assertThrows(
-      () => loop.addSignalHandler("SIGINT", () => {}),
-      Deno.errors.NotSupported,
-      "Deno.addSignalListener",
-    );
-    assertThrows(() => loop.removeSignalHandler("SIGINT"), Deno.errors.NotSupported);
-  },
-});
-
-Deno.test({
-  name: "removeSignalHandler() returns false for SIGKILL and SIGSTOP, as asyncio",
-  ignore: !unix,
-  fn() {
-    using loop = newLoop(SELECTORS[0]);
-    // Valid signals that can have no handler: nothing to remove (asyncio returns False).
-    assertEquals(loop.removeSignalHandler("SIGKILL"), false);
-    assertEquals(loop.removeSignalHandler("SIGSTOP"), false);
-    assertEquals(loop.removeSignalHandler("SIGSEGV"), false);
-    // Setting one is still refused, and unknown names still throw.
-    assertThrows(() => loop.addSignalHandler("SIGKILL", () => {}), Deno.errors.NotSupported);
-    const badRemove = loop as unknown as { removeSignalHandler(s: unknown): boolean };
-    assertThrows(() => badRemove.removeSignalHandler("SIGFOO"), RangeError, "SIGFOO");
-    assertThrows(() => badRemove.removeSignalHandler(9), TypeError);
-  },
+forOneLoop([], (lc, test) => {
+  test({
+    name: "addSignalHandler() and removeSignalHandler() are NotSupported on Windows",
+    ignore: unix,
+    fn() {
+      using loop = lc.make();
+      assertThrows(
+        () => loop.addSignalHandler("SIGINT", () => {}),
+        Deno.errors.NotSupported,
+        "Deno.addSignalListener",
+      );
+      assertThrows(() => loop.removeSignalHandler("SIGINT"), Deno.errors.NotSupported);
+    },
+  });
 });

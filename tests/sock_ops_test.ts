@@ -6,7 +6,8 @@ import {
   assertStringIncludes,
   assertThrows,
 } from "@std/assert";
-import { CancelledError, type SelectorEventLoop, sleep, waitFor } from "../mod.ts";
+import { CancelledError, EVENT_READ, EVENT_WRITE, sleep, waitFor } from "../mod.ts";
+import { EVENT_INTERVAL } from "../loop/base/base_event_loop.ts";
 import { closeFd, makeSocketPair, writeFd } from "../ffi/unix/libc.ts";
 import {
   type Address,
@@ -17,7 +18,8 @@ import {
   type SocketFamily,
 } from "../net/mod.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
-import { newLoop, type SelectorCase, SELECTORS } from "./_loops.ts";
+import { forEachLoop, forOneLoop, LOOPS, selectorOf, type TestLoop } from "./_loops.ts";
+import { onLoop } from "./_stream_helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -33,18 +35,6 @@ function hasIPv6(): boolean {
 }
 const IPV6 = hasIPv6();
 
-/** Runs `fn` as the main task of a fresh loop over `sel`, checking that no fd leaks. */
-function onLoop(
-  sel: SelectorCase,
-  fn: (loop: SelectorEventLoop, signal: AbortSignal) => Promise<void>,
-): () => Promise<void> {
-  return () =>
-    assertNoFdLeak(async () => {
-      using loop = newLoop(sel);
-      await loop.runUntilComplete((signal) => fn(loop, signal));
-    });
-}
-
 function listener(family: SocketFamily = "inet"): Socket {
   const s = new Socket({ family });
   s.bind({ transport: "tcp", hostname: family === "inet6" ? "::1" : "127.0.0.1", port: 0 });
@@ -54,7 +44,7 @@ function listener(family: SocketFamily = "inet"): Socket {
 
 /** A connected pair through the loop: [client, server side]. */
 async function connectedPair(
-  loop: SelectorEventLoop,
+  loop: TestLoop,
   family: SocketFamily = "inet",
 ): Promise<[Socket, Socket]> {
   using lsock = listener(family);
@@ -65,7 +55,7 @@ async function connectedPair(
   return [client, conn];
 }
 
-async function recvExactly(loop: SelectorEventLoop, sock: Socket, n: number): Promise<Uint8Array> {
+async function recvExactly(loop: TestLoop, sock: Socket, n: number): Promise<Uint8Array> {
   const out = new Uint8Array(n);
   for (let got = 0; got < n;) {
     const k = await loop.sockRecvInto(sock, out.subarray(got));
@@ -78,19 +68,74 @@ async function recvExactly(loop: SelectorEventLoop, sock: Socket, n: number): Pr
 type Watchers = { reader: unknown; writer: unknown };
 
 /** Whether the loop has a reader or writer on `sock` (a released fd may stay registered until the next poll). */
-function watched(loop: SelectorEventLoop, sock: Socket): boolean {
-  const w = loop.selector.getMap().get(sock.fileno())?.data as Watchers | undefined;
+function watched(loop: TestLoop, sock: Socket): boolean {
+  const w = selectorOf(loop).getMap().get(sock.fileno())?.data as Watchers | undefined;
   return w !== undefined && (w.reader !== null || w.writer !== null);
 }
 
 /** How many fds the loop has a reader or writer on. */
-function liveWatches(loop: SelectorEventLoop): number {
+function liveWatches(loop: TestLoop): number {
   let n = 0;
-  for (const key of loop.selector.getMap().values()) {
+  for (const key of selectorOf(loop).getMap().values()) {
     const w = key.data as Watchers;
     if (w.reader !== null || w.writer !== null) n++;
   }
   return n;
+}
+
+/** What the selector held when the loop polled it. */
+interface Poll {
+  /** The fds registered. */
+  fds: number[];
+  /** The fds registered for events no watcher wants (a release not yet settled). */
+  stale: number[];
+}
+
+/**
+ * Instruments the loop's selector: each `select()`/`selectAsync()` (the loop
+ * polling, after it settled released watches) first records what is registered.
+ */
+function recordPolls(loop: TestLoop): Poll[] {
+  const selector = selectorOf(loop);
+  const polls: Poll[] = [];
+  const snapshot = () => {
+    const fds: number[] = [], stale: number[] = [];
+    for (const key of selector.getMap().values()) {
+      const w = key.data as Watchers;
+      const wanted = (w.reader !== null ? EVENT_READ : 0) | (w.writer !== null ? EVENT_WRITE : 0);
+      fds.push(key.fd);
+      if (key.events !== wanted) stale.push(key.fd);
+    }
+    polls.push({ fds, stale });
+  };
+  const { select, selectAsync } = selector;
+  selector.select = (timeoutMs) => {
+    snapshot();
+    return select.call(selector, timeoutMs);
+  };
+  selector.selectAsync = (timeoutMs) => {
+    snapshot();
+    return selectAsync.call(selector, timeoutMs);
+  };
+  return polls;
+}
+
+/**
+ * Runs the loop one iteration at a time (a callSoon() chain: each iteration
+ * has a callback ready) until `cond()` holds; with a callback ready the loop
+ * polls every EVENT_INTERVAL iterations, so `cond` waiting for a poll holds
+ * within that many, on any machine.
+ */
+function iterateUntil(loop: TestLoop, cond: () => boolean, max: number): Promise<number> {
+  const { promise, resolve, reject } = Promise.withResolvers<number>();
+  let n = 0;
+  const step = () => {
+    if (cond()) resolve(n);
+    else if (++n > max) reject(new Error(`still not so after ${max} loop iterations`));
+    else loop.callSoon(step);
+  };
+  loop.callSoon(step);
+  return promise;
 }
 
 function pattern(n: number): Uint8Array {
@@ -99,14 +144,15 @@ function pattern(n: number): Uint8Array {
   return b;
 }
 
-for (const sel of SELECTORS) {
-  const L = `SelectorEventLoop(${sel.name})`;
+forEachLoop([], (lc, test) => {
+  const L = lc.name;
 
   for (const family of ["inet", "inet6"] as const) {
-    Deno.test({
+    test({
       name: `${L} sockConnect/sockAccept/sockSendall/sockRecv echo over TCP ${family}`,
       ignore: family === "inet6" && !IPV6,
-      fn: onLoop(sel, async (loop) => {
+      needs: ["selector"],
+      fn: onLoop(lc, async (loop) => {
         using lsock = listener(family);
         const server = loop.createTask(async () => {
           const [conn, peer] = await loop.sockAccept(lsock);
@@ -132,9 +178,10 @@ for (const sel of SELECTORS) {
     });
   }
 
-  Deno.test(
+  test(
     `${L}.sockSendall() of 4 MiB waits for writability while the peer reads slowly`,
-    onLoop(sel, async (loop) => {
+    ["selector"],
+    onLoop(lc, async (loop) => {
       const [client, conn] = await connectedPair(loop);
       using _c = client;
       using _s = conn;
@@ -158,9 +205,10 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}.sockSendto()/sockRecvfrom()/sockRecvfromInto() over UDP`,
-    onLoop(sel, async (loop) => {
+    ["selector"],
+    onLoop(lc, async (loop) => {
       using a = new Socket({ type: "dgram" });
       using b = new Socket({ type: "dgram" });
       a.bind({ transport: "udp", hostname: "127.0.0.1", port: 0 });
@@ -180,9 +228,10 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L} sock calls over unix stream and datagram sockets`,
-    onLoop(sel, async (loop) => {
+    ["unixSockets"],
+    onLoop(lc, async (loop) => {
       const dir = Deno.makeTempDirSync();
       try {
         const path = `${dir}/s`;
@@ -219,9 +268,10 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}.sockConnect() to a closed port rejects with ConnectionRefused`,
-    onLoop(sel, async (loop) => {
+    ["selector"],
+    onLoop(lc, async (loop) => {
       let addr: Address;
       {
         using probe = new Socket();
@@ -238,9 +288,10 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}.sockConnect() over unix waits while the listener's backlog is full`,
-    onLoop(sel, async (loop) => {
+    ["unixSockets"],
+    onLoop(lc, async (loop) => {
       const dir = Deno.makeTempDirSync();
       const extra: Socket[] = [];
       try {
@@ -276,9 +327,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}.sockConnect() resolves "localhost" first`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       using lsock = listener();
       const { port } = lsock.getsockname() as NetAddress;
       using client = new Socket();
@@ -290,9 +341,10 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L} aborting a pending sockRecv() rejects it and stops watching the fd`,
-    onLoop(sel, async (loop) => {
+    ["selector"],
+    onLoop(lc, async (loop) => {
       const [client, conn] = await connectedPair(loop);
       using _c = client;
       using _s = conn;
@@ -309,9 +361,10 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L} aborting a pending sockAccept() rejects it and stops watching the fd`,
-    onLoop(sel, async (loop) => {
+    ["selector"],
+    onLoop(lc, async (loop) => {
       using lsock = listener();
       const ac = new AbortController();
       const pending = loop.sockAccept(lsock, { signal: ac.signal });
@@ -322,9 +375,10 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L} aborting a pending sockSendall() rejects it and stops watching the fd`,
-    onLoop(sel, async (loop) => {
+    ["selector"],
+    onLoop(lc, async (loop) => {
       const [client, conn] = await connectedPair(loop);
       using _c = client;
       using _s = conn;
@@ -341,9 +395,10 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L} cancelling a task cancels its sockRecv() through the task's signal`,
-    onLoop(sel, async (loop) => {
+    ["selector"],
+    onLoop(lc, async (loop) => {
       const [client, conn] = await connectedPair(loop);
       using _c = client;
       using _s = conn;
@@ -357,9 +412,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L} a sock call with an aborted signal rejects without touching the socket`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const [client, conn] = await connectedPair(loop);
       using _c = client;
       using _s = conn;
@@ -371,9 +426,10 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L} concurrent sockRecv() calls on one socket are served in order`,
-    onLoop(sel, async (loop) => {
+    ["selector"],
+    onLoop(lc, async (loop) => {
       const [client, conn] = await connectedPair(loop);
       using _c = client;
       using _s = conn;
@@ -390,9 +446,10 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L} sock calls refuse a blocking socket and bad arguments`,
-    onLoop(sel, async (loop) => {
+    ["selector"],
+    onLoop(lc, async (loop) => {
       using sock = new Socket();
       sock.setBlocking(true);
       assertThrows(() => loop.sockRecv(sock, 10), TypeError, "non-blocking");
@@ -421,9 +478,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}.getaddrinfo() and getnameinfo() delegate to the resolver`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const infos = await loop.getaddrinfo("localhost", 80, { family: "inet", type: "stream" });
       assert(infos.length > 0);
       assertEquals(infos[0].address, { transport: "tcp", hostname: "127.0.0.1", port: 80 });
@@ -434,14 +491,16 @@ for (const sel of SELECTORS) {
       assertEquals([host, port], ["127.0.0.1", "80"]);
     }),
   );
-}
+});
 
-for (const sel of SELECTORS) {
-  const L = `SelectorEventLoop(${sel.name})`;
+forEachLoop([], (lc, test) => {
+  const L = lc.name;
 
-  Deno.test(
+  test(
     `${L}: a completed sock call's registration is gone before the next poll`,
-    onLoop(sel, async (loop) => {
+    ["selector"],
+    onLoop(lc, async (loop) => {
+      const polls = recordPolls(loop);
       const [client, conn] = await connectedPair(loop);
       using _c = client;
       using _s = conn;
@@ -450,14 +509,21 @@ for (const sel of SELECTORS) {
       await loop.sockSendall(client, enc.encode("x"));
       assertEquals(dec.decode(await receiving), "x");
       assertEquals(watched(loop, conn), false);
-      await sleep(1); // the loop waits once: released registrations are settled first
-      assertEquals(loop.selector.getMap().size, 0);
+      // No timing: step the loop until it polls again after the call completed.
+      const done = polls.length;
+      await iterateUntil(loop, () => polls.length > done, EVENT_INTERVAL + 1);
+      // Released registrations are settled before every poll: conn's is gone at the first
+      // poll after its sockRecv() completed, and no poll ever saw one not yet settled.
+      assertEquals(polls[done].fds.includes(conn.fileno()), false, `fd ${conn.fileno()} polled`);
+      assertEquals(polls.flatMap((p) => p.stale), []);
+      assertEquals(selectorOf(loop).getMap().size, 0);
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: a reused fd number is watched again after its socket was closed`,
-    onLoop(sel, async (loop) => {
+    ["unixSockets"],
+    onLoop(lc, async (loop) => {
       const [client, conn] = await connectedPair(loop);
       const receiving = loop.sockRecv(conn, 16);
       await loop.sockSendall(client, enc.encode("x"));
@@ -484,17 +550,19 @@ for (const sel of SELECTORS) {
       assertEquals(dec.decode(await waitFor(waiting, 10_000)), "y");
     }),
   );
-}
+});
 
-Deno.test("sockAccept() returns a nonblocking Socket", async () => {
-  await assertNoFdLeak(async () => {
-    using loop = newLoop(SELECTORS[SELECTORS.length - 1]);
-    await loop.runUntilComplete(async () => {
-      const [client, conn] = await connectedPair(loop);
-      using _c = client;
-      using _s = conn;
-      assertInstanceOf(conn, Socket);
-      assertEquals(conn.getBlocking(), false);
+forOneLoop([], (lc, test) => {
+  test("sockAccept() returns a nonblocking Socket", async () => {
+    await assertNoFdLeak(async () => {
+      using loop = lc.make();
+      await loop.runUntilComplete(async () => {
+        const [client, conn] = await connectedPair(loop);
+        using _c = client;
+        using _s = conn;
+        assertInstanceOf(conn, Socket);
+        assertEquals(conn.getBlocking(), false);
+      });
     });
   });
-});
+}, LOOPS.length - 1);

@@ -6,12 +6,12 @@ import {
   assertStrictEquals,
   assertThrows,
 } from "@std/assert";
-import type { ExceptionContext, SelectorEventLoop } from "../mod.ts";
+import type { ExceptionContext } from "../mod.ts";
 import { Socket } from "../net/mod.ts";
 import { BufferedProtocol, Transport, WriteTransport } from "../transports/mod.ts";
 import { getNofileLimit, setNofileSoftLimit } from "../ffi/unix/libc.ts";
 import { IOV_MAX } from "../ffi/unix/iovec.ts";
-import { SELECTORS } from "./_loops.ts";
+import { forEachLoop, forOneLoop, type TestLoop } from "./_loops.ts";
 import { onLoop, pattern, portOf, Recorder, sameBytes, tick, until } from "./_stream_helpers.ts";
 
 const MiB = 1024 * 1024;
@@ -78,7 +78,7 @@ class Echo extends Recorder {
 }
 
 async function serve<P extends Recorder>(
-  loop: SelectorEventLoop,
+  loop: TestLoop,
   make: () => P,
   backlog?: number,
 ): Promise<{ port: number; protocols: P[]; close: () => Promise<void> }> {
@@ -98,12 +98,12 @@ async function serve<P extends Recorder>(
   };
 }
 
-for (const sel of SELECTORS) {
-  const L = `SelectorSocketTransport (${sel.name})`;
+forEachLoop([], (lc, test) => {
+  const L = `SelectorSocketTransport (${lc.tag})`;
 
-  Deno.test(
+  test(
     `${L}: 16 MiB each way, both sides writing at once, arrive byte for byte`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const srv = await serve(loop, () => new Pump(BIG_B));
       const [transport, client] = await loop.createConnection(() => new Pump(BIG_A), {
         host: "127.0.0.1",
@@ -129,9 +129,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: pauseWriting/resumeWriting are called exactly once per crossing`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const srv = await serve(loop, () => {
         const r = new Recorder();
         r.onMade = (t) => t.pauseReading();
@@ -186,9 +186,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: half-close from the client; eofReceived() returning true keeps writing possible`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const srv = await serve(loop, () => {
         const r = new Recorder();
         r.keepOpenOnEof = true;
@@ -216,9 +216,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: half-close from the server; the client answers after EOF`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const srv = await serve(loop, () => {
         const r = new Recorder();
         r.onMade = (t) => {
@@ -247,9 +247,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: a reset by the peer (SO_LINGER 0) reaches connectionLost as ConnectionReset`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const srv = await serve(loop, () => new Recorder());
       const peer = new Socket();
       await loop.sockConnect(peer, { transport: "tcp", hostname: "127.0.0.1", port: srv.port });
@@ -265,9 +265,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: writing to a reset peer ends with ConnectionReset or BrokenPipe, no SIGPIPE`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const srv = await serve(loop, () => {
         const r = new Recorder();
         r.onMade = (t) => t.pauseReading(); // so only the writes can find out
@@ -295,9 +295,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: close() sends every buffered byte before the FIN`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const srv = await serve(loop, () => new Recorder());
       const [t, client] = await loop.createConnection(() => new Recorder(), {
         host: "127.0.0.1",
@@ -319,9 +319,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: abort() drops the buffer, calls connectionLost(null) once and closes the fd`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const srv = await serve(loop, () => {
         const r = new Recorder();
         r.onMade = (t) => t.pauseReading();
@@ -350,9 +350,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: BufferedProtocol reads straight into its own buffer`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const data = BIG_A.subarray(0, 3 * MiB);
       const target = new Uint8Array(data.length + 1); // room left for the read that finds EOF
       let filled = 0;
@@ -390,9 +390,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: writelines() sends more than IOV_MAX pieces in order`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const srv = await serve(loop, () => new Recorder());
       const [t, client] = await loop.createConnection(() => new Recorder(), {
         host: "127.0.0.1",
@@ -424,9 +424,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: write() copies only what it buffers; the caller may reuse its array`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const srv = await serve(loop, () => {
         const r = new Recorder();
         r.onMade = (t) => t.pauseReading();
@@ -465,9 +465,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: an error thrown by dataReceived() goes to the exception handler and ends the connection`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const contexts: ExceptionContext[] = [];
       loop.setExceptionHandler((_l, ctx) => contexts.push(ctx));
       const boom = new Error("boom");
@@ -493,9 +493,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: getExtraInfo() gives peername, sockname and socket; TCP_NODELAY is on`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const srv = await serve(loop, () => new Recorder());
       const [t, client] = await loop.createConnection(() => new Recorder(), {
         host: "127.0.0.1",
@@ -531,10 +531,12 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  if (sel.name === "PollSelector" || sel.name === "EpollSelector") {
-    Deno.test(
+  // 2,000 fds: past FD_SETSIZE, hence "highFds"; on two selectors only, as before (its cost).
+  if (lc.tag === "PollSelector" || lc.tag === "EpollSelector") {
+    test(
       `${L}: 1,000 concurrent connections echo and close cleanly`,
-      onLoop(sel, async (loop) => {
+      ["highFds"],
+      onLoop(lc, async (loop) => {
         const { soft } = getNofileLimit();
         if (soft < 4096) setNofileSoftLimit(Math.min(4096, getNofileLimit().hard));
         try {
@@ -563,16 +565,17 @@ for (const sel of SELECTORS) {
       }),
     );
   }
-}
+});
 
-Deno.test("SelectorSocketTransport: createConnection refuses ssl with NotSupported", async () => {
-  const { newLoop } = await import("./_loops.ts");
-  using loop = newLoop(SELECTORS[0]);
-  await loop.runUntilComplete(async () => {
-    await assertRejects(
-      () => loop.createConnection(() => new Recorder(), { host: "127.0.0.1", port: 1, ssl: {} }),
-      Deno.errors.NotSupported,
-      "TLS",
-    );
+forOneLoop([], (lc, test) => {
+  test("SelectorSocketTransport: createConnection refuses ssl with NotSupported", async () => {
+    using loop = lc.make();
+    await loop.runUntilComplete(async () => {
+      await assertRejects(
+        () => loop.createConnection(() => new Recorder(), { host: "127.0.0.1", port: 1, ssl: {} }),
+        Deno.errors.NotSupported,
+        "TLS",
+      );
+    });
   });
 });

@@ -25,7 +25,7 @@ import {
   type StreamWriter,
 } from "../streams/mod.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
-import { SELECTORS } from "./_loops.ts";
+import { forEachLoop } from "./_loops.ts";
 import { onLoop, pattern, portOf, sameBytes, tick, until } from "./_stream_helpers.ts";
 
 const enc = new TextEncoder();
@@ -215,12 +215,12 @@ Deno.test("StreamReader: an aborted readline rejects with CancelledError, data s
 
 // ---- Over real sockets, on every selector -------------------------------------------------------
 
-for (const sel of SELECTORS) {
-  const L = `streams (${sel.name})`;
+forEachLoop([], (lc, test) => {
+  const L = `streams (${lc.tag})`;
 
-  Deno.test(
+  test(
     `${L}: startServer + openConnection round-trip lines`,
-    onLoop(sel, async () => {
+    onLoop(lc, async () => {
       await using server = await lineEchoServer();
       const [reader, writer] = await openConnection({ host: "127.0.0.1", port: portOf(server) });
       const lines = ["hello\n", "wörld\n", "\n", "x".repeat(10000) + "\n"];
@@ -241,9 +241,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: 16 MiB echoed byte for byte, written with drain()`,
-    onLoop(sel, async () => {
+    onLoop(lc, async () => {
       await using server = await startServer(async (reader, writer) => {
         for (;;) {
           const data = await reader.read(65536);
@@ -271,9 +271,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: readline/readuntil with separators sent one byte at a time`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       await using server = await startServer(async (_reader, writer) => {
         for (const byte of b("GET / HTTP/1.1\r\nHost: x\r\n\r\nbody\nline2\n")) {
           writer.write(new Uint8Array([byte]));
@@ -293,9 +293,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: readexactly at EOF throws IncompleteReadError with the partial data`,
-    onLoop(sel, async () => {
+    onLoop(lc, async () => {
       await using server = await startServer((_reader, writer) => {
         writer.write(b("12345"));
         writer.close();
@@ -311,9 +311,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: readuntil over the limit throws LimitOverrunError and keeps the data`,
-    onLoop(sel, async () => {
+    onLoop(lc, async () => {
       const long = "y".repeat(3000);
       await using server = await startServer(async (_reader, writer) => {
         writer.write(b(long + "\nshort\n"));
@@ -336,9 +336,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: read(-1) reads to EOF; read(0) returns empty; lines by async iteration`,
-    onLoop(sel, async () => {
+    onLoop(lc, async () => {
       const text = Array.from({ length: 200 }, (_, i) => `line ${i}\n`).join("");
       await using server = await startServer(async (_reader, writer) => {
         writer.write(b(text));
@@ -366,9 +366,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: drain() stays pending until the peer reads`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const order: string[] = [];
       const startReading = Promise.withResolvers<void>();
       let serverRead = 0;
@@ -407,9 +407,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: drain() after the connection is lost rejects`,
-    onLoop(sel, async () => {
+    onLoop(lc, async () => {
       await using server = await startServer((_r, writer) => writer.close(), {
         host: "127.0.0.1",
         port: 0,
@@ -422,9 +422,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: a reset connection: drain() and reads reject with the connection's error`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       await using server = await startServer(async (reader, writer) => {
         await reader.readexactly(1);
         // Stop reading (our buffer is full) so unread bytes sit in the kernel: abort() resets.
@@ -447,9 +447,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: waitClosed() resolves after close(); getExtraInfo and transport`,
-    onLoop(sel, async () => {
+    onLoop(lc, async () => {
       let serverWriter: StreamWriter | undefined;
       const gone = Promise.withResolvers<void>();
       await using server = await startServer(async (reader, writer) => {
@@ -473,9 +473,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: writeEof() half-closes: the peer reads to EOF and still answers`,
-    onLoop(sel, async () => {
+    onLoop(lc, async () => {
       await using server = await startServer(async (reader, writer) => {
         const all = await reader.read(-1);
         writer.write(b(`got ${all.byteLength} bytes`));
@@ -492,9 +492,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: cancelling a pending readline via signal leaves the data for the next read`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const send = Promise.withResolvers<void>();
       await using server = await startServer(async (_reader, writer) => {
         writer.write(b("partial"));
@@ -515,9 +515,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: a client callback that throws is reported and its connection closed`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const reported: unknown[] = [];
       loop.setExceptionHandler((_l, ctx) => void reported.push(ctx.message, ctx.exception));
       const boom = new Error("boom");
@@ -533,9 +533,10 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: unix streams over a path`,
-    onLoop(sel, async () => {
+    ["unixSockets"],
+    onLoop(lc, async () => {
       const dir = await Deno.makeTempDir();
       const path = `${dir}/s.sock`;
       try {
@@ -557,9 +558,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: CPython's asyncio streams client talks to our startServer`,
-    onLoop(sel, async () => {
+    onLoop(lc, async () => {
       await using server = await lineEchoServer();
       const script = `
 import asyncio, sys
@@ -592,7 +593,7 @@ asyncio.run(main(int(sys.argv[1])))
       assertEquals(dec.decode(out.stdout).trim(), "OK");
     }),
   );
-}
+});
 
 // ---- Finding the loop -----------------------------------------------------------------------
 

@@ -11,30 +11,29 @@ import {
   assertThrows,
 } from "@std/assert";
 import { DEVNULL, PIPE, STDOUT } from "../mod.ts";
-import type { SelectorEventLoop } from "../mod.ts";
-import type { WriteTransport } from "../transports/base_transport.ts";
+import type { SubprocessTransport, WriteTransport } from "../transports/base_transport.ts";
 import type { UnixSubprocessTransport } from "../loop/unix/subprocess_transport.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
-import { newLoop, SELECTORS } from "./_loops.ts";
+import { forEachLoop, forOneLoop, type TestLoop } from "./_loops.ts";
 import { isOurZombie, Recorder, zombieChild } from "./_subprocess_helpers.ts";
 
 const unix = Deno.build.os !== "windows";
 
 async function exec(
-  loop: SelectorEventLoop,
+  loop: TestLoop,
   args: string[],
-  options?: Parameters<SelectorEventLoop["subprocessExec"]>[2],
-): Promise<[UnixSubprocessTransport, Recorder]> {
+  options?: Parameters<TestLoop["subprocessExec"]>[2],
+): Promise<[SubprocessTransport, Recorder]> {
   return await loop.subprocessExec(() => new Recorder(), args, options);
 }
 
-for (const c of SELECTORS) {
-  Deno.test({
-    name: `${c.name}: subprocessExec() return codes 0, 3 and -9 after kill()`,
+forEachLoop(["subprocesses"], (lc, test) => {
+  test({
+    name: `${lc.tag}: subprocessExec() return codes 0, 3 and -9 after kill()`,
     ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
-        using loop = newLoop(c);
+        using loop = lc.make();
         const codes = await loop.runUntilComplete(async () => {
           const out: (number | null)[] = [];
           for (const args of [["true"], ["sh", "-c", "exit 3"], ["sleep", "30"]]) {
@@ -51,12 +50,12 @@ for (const c of SELECTORS) {
       }),
   });
 
-  Deno.test({
-    name: `${c.name}: processExited() comes before connectionLost(), which follows every pipe`,
+  test({
+    name: `${lc.tag}: processExited() comes before connectionLost(), which follows every pipe`,
     ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
-        using loop = newLoop(c);
+        using loop = lc.make();
         const p = await loop.runUntilComplete(async () => {
           const [t, p] = await exec(loop, ["sh", "-c", "echo out; echo err >&2"]);
           await p.done.promise;
@@ -74,19 +73,20 @@ for (const c of SELECTORS) {
       }),
   });
 
-  Deno.test({
-    name: `${c.name}: connectionLost() waits for a pipe a grandchild still holds`,
+  test({
+    name: `${lc.tag}: connectionLost() waits for a pipe a grandchild still holds`,
     ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
-        using loop = newLoop(c);
+        using loop = lc.make();
         const [p, exitedFirst] = await loop.runUntilComplete(async () => {
           // The shell exits at once; its background job keeps stdout open, then writes.
           const [t, p] = await exec(loop, ["sh", "-c", "(sleep 0.2; echo late) & exit 0"], {
             stdin: DEVNULL,
             stderr: DEVNULL,
           });
-          assertEquals(await t.wait(), 0); // wait() is about the process, not its pipes
+          // wait() is about the process, not its pipes (a method of the Unix transport).
+          assertEquals(await (t as UnixSubprocessTransport).wait(), 0);
           const exitedFirst = !p.events.includes("pipeLost1");
           await p.done.promise;
           t.close();
@@ -99,12 +99,12 @@ for (const c of SELECTORS) {
       }),
   });
 
-  Deno.test({
-    name: `${c.name}: stdout and stderr apart, and merged with STDOUT`,
+  test({
+    name: `${lc.tag}: stdout and stderr apart, and merged with STDOUT`,
     ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
-        using loop = newLoop(c);
+        using loop = lc.make();
         const script = "echo one; echo two >&2; echo three";
         const [apart, merged] = await loop.runUntilComplete(async () => {
           const [t1, p1] = await exec(loop, ["sh", "-c", script], { stdin: DEVNULL });
@@ -125,12 +125,12 @@ for (const c of SELECTORS) {
       }),
   });
 
-  Deno.test({
-    name: `${c.name}: closing stdin gives the child EOF; written data arrives first`,
+  test({
+    name: `${lc.tag}: closing stdin gives the child EOF; written data arrives first`,
     ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
-        using loop = newLoop(c);
+        using loop = lc.make();
         const p = await loop.runUntilComplete(async () => {
           const [t, p] = await exec(loop, ["wc", "-c"], { stdin: PIPE, stderr: DEVNULL });
           const stdin = t.getPipeTransport(0) as WriteTransport;
@@ -143,137 +143,153 @@ for (const c of SELECTORS) {
         assertEquals(p.text(1).trim(), "12345");
       }),
   });
-}
-
-Deno.test({
-  name: "subprocessExec(): a missing program is NotFound naming it, with no zombie and no fd left",
-  ignore: !unix,
-  fn: () =>
-    assertNoFdLeak(async () => {
-      using loop = newLoop(SELECTORS[0]);
-      const err = await loop.runUntilComplete(() =>
-        assertRejects(() => exec(loop, ["no-such-program-aio-test"]), Deno.errors.NotFound)
-      );
-      assertStringIncludes(err.message, "no-such-program-aio-test");
-      assertEquals(zombieChild(), 0);
-    }),
 });
 
-Deno.test({
-  name: "subprocessExec(): a file that is not executable is PermissionDenied naming it",
-  ignore: !unix,
-  fn: () =>
-    assertNoFdLeak(async () => {
-      const dir = Deno.makeTempDirSync();
-      const path = `${dir}/not-executable.sh`;
-      Deno.writeTextFileSync(path, "#!/bin/sh\necho hi\n", { mode: 0o644 });
-      try {
-        using loop = newLoop(SELECTORS[0]);
+forOneLoop(["subprocesses"], (lc, test) => {
+  test({
+    name:
+      "subprocessExec(): a missing program is NotFound naming it, with no zombie and no fd left",
+    ignore: !unix,
+    fn: () =>
+      assertNoFdLeak(async () => {
+        using loop = lc.make();
         const err = await loop.runUntilComplete(() =>
-          assertRejects(() => exec(loop, [path]), Deno.errors.PermissionDenied)
+          assertRejects(() => exec(loop, ["no-such-program-aio-test"]), Deno.errors.NotFound)
         );
-        assertStringIncludes(err.message, "not-executable.sh");
+        assertStringIncludes(err.message, "no-such-program-aio-test");
         assertEquals(zombieChild(), 0);
-      } finally {
-        Deno.removeSync(dir, { recursive: true });
-      }
-    }),
+      }),
+  });
 });
 
-Deno.test({
-  name: "subprocessExec(): cwd, env, argv0, a new session, and no inherited fds",
-  ignore: !unix,
-  fn: () =>
-    assertNoFdLeak(async () => {
-      using loop = newLoop(SELECTORS[0]);
-      const run = async (args: string[], options = {}) =>
-        await loop.runUntilComplete(async () => {
-          const [t, p] = await exec(loop, args, { stdin: DEVNULL, ...options });
+forOneLoop(["subprocesses"], (lc, test) => {
+  test({
+    name: "subprocessExec(): a file that is not executable is PermissionDenied naming it",
+    ignore: !unix,
+    fn: () =>
+      assertNoFdLeak(async () => {
+        const dir = Deno.makeTempDirSync();
+        const path = `${dir}/not-executable.sh`;
+        Deno.writeTextFileSync(path, "#!/bin/sh\necho hi\n", { mode: 0o644 });
+        try {
+          using loop = lc.make();
+          const err = await loop.runUntilComplete(() =>
+            assertRejects(() => exec(loop, [path]), Deno.errors.PermissionDenied)
+          );
+          assertStringIncludes(err.message, "not-executable.sh");
+          assertEquals(zombieChild(), 0);
+        } finally {
+          Deno.removeSync(dir, { recursive: true });
+        }
+      }),
+  });
+});
+
+forOneLoop(["subprocesses"], (lc, test) => {
+  test({
+    name: "subprocessExec(): cwd, env, argv0, a new session, and no inherited fds",
+    ignore: !unix,
+    fn: () =>
+      assertNoFdLeak(async () => {
+        using loop = lc.make();
+        const run = async (args: string[], options = {}) =>
+          await loop.runUntilComplete(async () => {
+            const [t, p] = await exec(loop, args, { stdin: DEVNULL, ...options });
+            await p.done.promise;
+            t.close();
+            return p.text(1).trim();
+          });
+        assertEquals(await run(["pwd"], { cwd: "/" }), "/");
+        assertEquals(await run(["sh", "-c", "echo $AIO_X"], { env: { AIO_X: "42" } }), "42");
+        assertEquals(await run(["sh", "-c", "echo $0"], { argv0: "renamed" }), "renamed");
+        const sid = await run(["sh", "-c", "read a b c d e f rest < /proc/self/stat; echo $f"], {
+          startNewSession: true,
+        });
+        assert(Number(sid) > 0 && Number(sid) !== Deno.pid);
+        // Only 0, 1, 2 (and the fd ls reads the directory with) are open in the child.
+        const fds = await run(["sh", "-c", "ls /proc/self/fd | wc -l"]);
+        assert(Number(fds) <= 5, `child had ${fds} fds`);
+      }),
+  });
+});
+
+forOneLoop(["subprocesses"], (lc, test) => {
+  test({
+    name: "subprocessShell() runs /bin/sh -c; bad arguments throw TypeError",
+    ignore: !unix,
+    fn: () =>
+      assertNoFdLeak(async () => {
+        using loop = lc.make();
+        const text = await loop.runUntilComplete(async () => {
+          const [t, p] = await loop.subprocessShell(() => new Recorder(), "echo a | tr a b");
           await p.done.promise;
           t.close();
-          return p.text(1).trim();
+          return p.text(1);
         });
-      assertEquals(await run(["pwd"], { cwd: "/" }), "/");
-      assertEquals(await run(["sh", "-c", "echo $AIO_X"], { env: { AIO_X: "42" } }), "42");
-      assertEquals(await run(["sh", "-c", "echo $0"], { argv0: "renamed" }), "renamed");
-      const sid = await run(["sh", "-c", "read a b c d e f rest < /proc/self/stat; echo $f"], {
-        startNewSession: true,
-      });
-      assert(Number(sid) > 0 && Number(sid) !== Deno.pid);
-      // Only 0, 1, 2 (and the fd ls reads the directory with) are open in the child.
-      const fds = await run(["sh", "-c", "ls /proc/self/fd | wc -l"]);
-      assert(Number(fds) <= 5, `child had ${fds} fds`);
-    }),
+        assertEquals(text, "b\n");
+        await loop.runUntilComplete(async () => {
+          await assertRejects(() => exec(loop, []), TypeError);
+          await assertRejects(
+            // deno-lint-ignore no-explicit-any
+            () => loop.subprocessShell(() => new Recorder(), 42 as any),
+            TypeError,
+          );
+          // deno-lint-ignore no-explicit-any
+          await assertRejects(() => exec(loop, ["true"], { shell: true } as any), TypeError);
+          await assertRejects(() => exec(loop, ["true"], { stdout: "bogus" as "pipe" }), TypeError);
+        });
+        assertEquals(zombieChild(), 0);
+      }),
+  });
 });
 
-Deno.test({
-  name: "subprocessShell() runs /bin/sh -c; bad arguments throw TypeError",
-  ignore: !unix,
-  fn: () =>
-    assertNoFdLeak(async () => {
-      using loop = newLoop(SELECTORS[0]);
-      const text = await loop.runUntilComplete(async () => {
-        const [t, p] = await loop.subprocessShell(() => new Recorder(), "echo a | tr a b");
-        await p.done.promise;
-        t.close();
-        return p.text(1);
-      });
-      assertEquals(text, "b\n");
-      await loop.runUntilComplete(async () => {
-        await assertRejects(() => exec(loop, []), TypeError);
-        // deno-lint-ignore no-explicit-any
-        await assertRejects(() => loop.subprocessShell(() => new Recorder(), 42 as any), TypeError);
-        // deno-lint-ignore no-explicit-any
-        await assertRejects(() => exec(loop, ["true"], { shell: true } as any), TypeError);
-        await assertRejects(() => exec(loop, ["true"], { stdout: "bogus" as "pipe" }), TypeError);
-      });
-      assertEquals(zombieChild(), 0);
-    }),
+forOneLoop(["subprocesses"], (lc, test) => {
+  test({
+    name: "UnixSubprocessTransport: signals, close() kills a running child, then ESRCH",
+    ignore: !unix,
+    fn: () =>
+      assertNoFdLeak(async () => {
+        using loop = lc.make();
+        await loop.runUntilComplete(async () => {
+          const [t, p] = await exec(loop, ["sleep", "30"]);
+          assertEquals(t.getReturncode(), null);
+          assert(t.getPid() > 0);
+          assertThrows(() => t.sendSignal("SIGNOPE" as Deno.Signal), RangeError);
+          (t as UnixSubprocessTransport).sendSignal(0); // a probe: the child is there (Unix)
+          t.close();
+          assert(t.isClosing());
+          await p.done.promise;
+          assertEquals(t.getReturncode(), -9);
+          const err = assertThrows(() => t.terminate());
+          assertEquals((err as { code?: string }).code, "ESRCH");
+
+          const [t2, p2] = await exec(loop, ["sh", "-c", "kill -TERM $$; sleep 5"]);
+          await p2.done.promise;
+          assertEquals(t2.getReturncode(), -15);
+          t2.close();
+        });
+        assertEquals(zombieChild(), 0);
+      }),
+  });
 });
 
-Deno.test({
-  name: "UnixSubprocessTransport: signals, close() kills a running child, then ESRCH",
-  ignore: !unix,
-  fn: () =>
-    assertNoFdLeak(async () => {
-      using loop = newLoop(SELECTORS[0]);
-      await loop.runUntilComplete(async () => {
-        const [t, p] = await exec(loop, ["sleep", "30"]);
-        assertEquals(t.getReturncode(), null);
-        assert(t.getPid() > 0);
-        assertThrows(() => t.sendSignal("SIGNOPE" as Deno.Signal), RangeError);
-        t.sendSignal(0); // a probe: the child is there
-        t.close();
-        assert(t.isClosing());
-        await p.done.promise;
-        assertEquals(t.getReturncode(), -9);
-        const err = assertThrows(() => t.terminate());
-        assertEquals((err as { code?: string }).code, "ESRCH");
-
-        const [t2, p2] = await exec(loop, ["sh", "-c", "kill -TERM $$; sleep 5"]);
-        await p2.done.promise;
-        assertEquals(t2.getReturncode(), -15);
-        t2.close();
-      });
-      assertEquals(zombieChild(), 0);
-    }),
-});
-
-Deno.test({
-  name: "SelectorEventLoop.close() kills and reaps the children still running",
-  ignore: !unix,
-  fn: () =>
-    assertNoFdLeak(async () => {
-      const loop = newLoop(SELECTORS[2] ?? SELECTORS[0]);
-      const [pid, transport] = await loop.runUntilComplete(async () => {
-        const [t] = await exec(loop, ["sleep", "30"], { stdin: DEVNULL, stdout: DEVNULL });
-        return [t.getPid(), t] as const;
-      });
-      // The stderr pipe transport is still open: close it as its owner would.
-      transport.getPipeTransport(2)?.close();
-      await loop.runUntilComplete(() => new Promise<void>((r) => loop.callSoon(r)));
-      loop.close();
-      assert(!isOurZombie(pid));
-      assertEquals(zombieChild(), 0);
-    }),
-});
+forOneLoop(["subprocesses"], (lc, test) => {
+  test({
+    name: "SelectorEventLoop.close() kills and reaps the children still running",
+    ignore: !unix,
+    fn: () =>
+      assertNoFdLeak(async () => {
+        const loop = lc.make();
+        const [pid, transport] = await loop.runUntilComplete(async () => {
+          const [t] = await exec(loop, ["sleep", "30"], { stdin: DEVNULL, stdout: DEVNULL });
+          return [t.getPid(), t] as const;
+        });
+        // The stderr pipe transport is still open: close it as its owner would.
+        transport.getPipeTransport(2)?.close();
+        await loop.runUntilComplete(() => new Promise<void>((r) => loop.callSoon(r)));
+        loop.close();
+        assert(!isOurZombie(pid));
+        assertEquals(zombieChild(), 0);
+      }),
+  });
+}, 2);

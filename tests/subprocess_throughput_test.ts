@@ -16,7 +16,7 @@ import {
 } from "@std/assert";
 import { closeFd, makePipe, readFd, setNonBlocking, writeFd } from "../ffi/unix/libc.ts";
 import { CancelledError } from "../loop/errors.ts";
-import { PIPE, type SelectorEventLoop } from "../mod.ts";
+import { PIPE } from "../mod.ts";
 import { Runner } from "../runner.ts";
 import { createSubprocessExec, createSubprocessShell, StreamReader } from "../streams/mod.ts";
 import { BufferedProtocol } from "../transports/buffered_protocol.ts";
@@ -25,7 +25,7 @@ import { UnixReadPipeTransport } from "../loop/unix/read_pipe_transport.ts";
 import { UnixWritePipeTransport } from "../loop/unix/write_pipe_transport.ts";
 import { BaseProtocol } from "../transports/protocol.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
-import { newLoop, SELECTORS } from "./_loops.ts";
+import { forEachLoop, forOneLoop, type LoopCase } from "./_loops.ts";
 import { onLoop, sameBytes, until } from "./_stream_helpers.ts";
 import { zombieChild } from "./_subprocess_helpers.ts";
 
@@ -47,9 +47,9 @@ function noise(n: number, seed = 1): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** Runs `main` on a fresh loop over selector `c`. */
-async function runOn<T>(c: (typeof SELECTORS)[number], main: () => Promise<T>): Promise<T> {
-  await using runner = new Runner({ loopFactory: () => newLoop(c), handleSigint: false });
+/** Runs `main` on a fresh loop of `lc`. */
+async function runOn<T>(lc: LoopCase, main: () => Promise<T>): Promise<T> {
+  await using runner = new Runner({ loopFactory: () => lc.make(), handleSigint: false });
   return await runner.run(main);
 }
 
@@ -83,14 +83,14 @@ class Lost extends BaseProtocol {
 
 // ---- communicate(): the input is lent, byte for byte ----------------------------------------
 
-for (const c of SELECTORS) {
-  Deno.test({
-    name: `${c.name}: communicate() carries 24 MiB of noise through tee to stdout and stderr`,
+forEachLoop(["subprocesses"], (lc, test) => {
+  test({
+    name: `${lc.tag}: communicate() carries 24 MiB of noise through tee to stdout and stderr`,
     ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
         const input = noise(24 * MiB, 7);
-        const [out, err, code] = await runOn(c, async () => {
+        const [out, err, code] = await runOn(lc, async () => {
           const proc = await createSubprocessExec(["tee", "/dev/stderr"], {
             stdin: PIPE,
             stdout: PIPE,
@@ -105,33 +105,36 @@ for (const c of SELECTORS) {
         assertEquals(zombieChild(), 0);
       }),
   });
-}
+});
 
-Deno.test({
-  name: "communicate(): a big output is one buffer read in place; a small one keeps no reservation",
-  ignore: !unix,
-  fn: () =>
-    assertNoFdLeak(async () => {
-      const input = noise(3 * MiB, 3);
-      const [big, small] = await runOn(SELECTORS[0], async () => {
-        const cat = await createSubprocessExec(["cat"], { stdin: PIPE, stdout: PIPE });
-        const echo = await createSubprocessShell("printf hello", { stdout: PIPE });
-        return [(await cat.communicate(input))[0]!, (await echo.communicate())[0]!];
-      });
-      assertEquals(sameBytes(big, input), null);
-      // read() to the end made no join: the result is a view of the buffer the pipe filled.
-      assert((big.buffer as ArrayBuffer).resizable, "the output was copied into a fresh buffer");
-      assertEquals(dec.decode(small), "hello");
-      assertEquals((small.buffer as ArrayBuffer).resizable, false); // keeps no reservation alive
-    }),
+forOneLoop(["subprocesses"], (lc, test) => {
+  test({
+    name:
+      "communicate(): a big output is one buffer read in place; a small one keeps no reservation",
+    ignore: !unix,
+    fn: () =>
+      assertNoFdLeak(async () => {
+        const input = noise(3 * MiB, 3);
+        const [big, small] = await runOn(lc, async () => {
+          const cat = await createSubprocessExec(["cat"], { stdin: PIPE, stdout: PIPE });
+          const echo = await createSubprocessShell("printf hello", { stdout: PIPE });
+          return [(await cat.communicate(input))[0]!, (await echo.communicate())[0]!];
+        });
+        assertEquals(sameBytes(big, input), null);
+        // read() to the end made no join: the result is a view of the buffer the pipe filled.
+        assert((big.buffer as ArrayBuffer).resizable, "the output was copied into a fresh buffer");
+        assertEquals(dec.decode(small), "hello");
+        assertEquals((small.buffer as ArrayBuffer).resizable, false); // keeps no reservation alive
+      }),
+  });
 });
 
 // ---- UnixWritePipeTransport._writeLent() ------------------------------------------------------
 
-for (const c of SELECTORS) {
-  Deno.test(
-    `${c.name}: _writeLent() keeps a view of what the pipe did not take; write() copies it`,
-    onLoop(c, async (loop) => {
+forEachLoop(["pipes"], (lc, test) => {
+  test(
+    `${lc.tag}: _writeLent() keeps a view of what the pipe did not take; write() copies it`,
+    onLoop(lc, async (loop) => {
       for (const lent of [true, false]) {
         const [r, w] = makePipe();
         const p = new Lost();
@@ -159,28 +162,30 @@ for (const c of SELECTORS) {
       }
     }),
   );
-}
+});
 
-Deno.test(
-  "_writeLent(): memory detached while lent ends the transport with TypeError, no busy loop",
-  onLoop(SELECTORS[0], async (loop) => {
-    const [r, w] = makePipe();
-    const p = new Lost();
-    const [t] = await loop.connectWritePipe(() => p, w);
-    const seen: unknown[] = [];
-    loop.setExceptionHandler((_l, ctx) => void seen.push(ctx.exception));
-    const data = noise(MiB, 5);
-    (t as UnixWritePipeTransport)._writeLent(data);
-    data.buffer.transfer(); // detaches every view of it, the transport's included
-    setNonBlocking(r, true);
-    drainFd(r, []); // the pipe turns writable
-    const exc = await p.lost.promise;
-    assertInstanceOf(exc, TypeError);
-    assertInstanceOf(seen[0], TypeError);
-    assertEquals(t.getWriteBufferSize(), 0);
-    closeFd(r);
-  }),
-);
+forOneLoop(["pipes"], (lc, test) => {
+  test(
+    "_writeLent(): memory detached while lent ends the transport with TypeError, no busy loop",
+    onLoop(lc, async (loop) => {
+      const [r, w] = makePipe();
+      const p = new Lost();
+      const [t] = await loop.connectWritePipe(() => p, w);
+      const seen: unknown[] = [];
+      loop.setExceptionHandler((_l, ctx) => void seen.push(ctx.exception));
+      const data = noise(MiB, 5);
+      (t as UnixWritePipeTransport)._writeLent(data);
+      data.buffer.transfer(); // detaches every view of it, the transport's included
+      setNonBlocking(r, true);
+      drainFd(r, []); // the pipe turns writable
+      const exc = await p.lost.promise;
+      assertInstanceOf(exc, TypeError);
+      assertInstanceOf(seen[0], TypeError);
+      assertEquals(t.getWriteBufferSize(), 0);
+      closeFd(r);
+    }),
+  );
+});
 
 // ---- StreamReader: read() to the end -----------------------------------------------------------
 
@@ -318,10 +323,10 @@ class Into extends BufferedProtocol {
   }
 }
 
-for (const c of SELECTORS) {
-  Deno.test(
-    `${c.name}: connectReadPipe() reads straight into a BufferedProtocol's buffer`,
-    onLoop(c, async (loop: SelectorEventLoop) => {
+forEachLoop(["pipes"], (lc, test) => {
+  test(
+    `${lc.tag}: connectReadPipe() reads straight into a BufferedProtocol's buffer`,
+    onLoop(lc, async (loop) => {
       const [r, w] = makePipe();
       const [transport, p] = await loop.connectReadPipe(() => new Into(), r); // owns r now
       assert(transport instanceof UnixReadPipeTransport);
@@ -334,21 +339,23 @@ for (const c of SELECTORS) {
       assertEquals(p.events, ["made", "eof", "lost"]);
     }),
   );
-}
+});
 
-Deno.test(
-  "UnixReadPipeTransport: a getBuffer() that throws ends the transport and is reported",
-  onLoop(SELECTORS[0], async (loop) => {
-    const [r, w] = makePipe();
-    const p = new Into();
-    p.fail = true;
-    const seen: string[] = [];
-    loop.setExceptionHandler((_l, ctx) => void seen.push(ctx.message));
-    new UnixReadPipeTransport(loop, r, p);
-    writeFd(w, enc.encode("x"));
-    const exc = await p.lost.promise;
-    assertEquals(exc?.message, "no buffer today");
-    assertEquals(seen, ["Fatal error: protocol.getBuffer() call failed."]);
-    closeFd(w);
-  }),
-);
+forOneLoop(["pipes", "readers"], (lc, test) => {
+  test(
+    "UnixReadPipeTransport: a getBuffer() that throws ends the transport and is reported",
+    onLoop(lc, async (loop) => {
+      const [r, w] = makePipe();
+      const p = new Into();
+      p.fail = true;
+      const seen: string[] = [];
+      loop.setExceptionHandler((_l, ctx) => void seen.push(ctx.message));
+      new UnixReadPipeTransport(loop, r, p);
+      writeFd(w, enc.encode("x"));
+      const exc = await p.lost.promise;
+      assertEquals(exc?.message, "no buffer today");
+      assertEquals(seen, ["Fatal error: protocol.getBuffer() call failed."]);
+      closeFd(w);
+    }),
+  );
+});

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { Socket } from "../net/mod.ts";
-import { SELECTORS } from "./_loops.ts";
+import { forEachLoop } from "./_loops.ts";
 import { onLoop, pattern, Recorder, sameBytes } from "./_stream_helpers.ts";
 
 const enc = new TextEncoder();
@@ -24,12 +24,12 @@ function exists(path: string): boolean {
   }
 }
 
-for (const sel of SELECTORS) {
-  const L = `unix sockets (${sel.name})`;
+forEachLoop(["unixSockets"], (lc, test) => {
+  const L = `unix sockets (${lc.tag})`;
 
-  Deno.test(
+  test(
     `${L}: createUnixServer()/createUnixConnection() echo, and close() removes the file`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const dir = Deno.makeTempDirSync();
       const path = `${dir}/echo.sock`;
       try {
@@ -52,9 +52,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: a stale socket file is removed on bind; other files are not`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const dir = Deno.makeTempDirSync();
       const path = `${dir}/stale.sock`;
       try {
@@ -84,9 +84,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: cleanupSocket: false keeps the file; a replaced file is not removed`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const dir = Deno.makeTempDirSync();
       const path = `${dir}/keep.sock`;
       try {
@@ -108,9 +108,9 @@ for (const sel of SELECTORS) {
   );
 
   if (LINUX) {
-    Deno.test(
+    test(
       `${L}: Linux abstract names work and leave no file`,
-      onLoop(sel, async (loop) => {
+      onLoop(lc, async (loop) => {
         const name = `\0aio-loop-test-${crypto.randomUUID()}`;
         const server = await loop.createUnixServer(() => new Echo(), name);
         assertEquals(server.sockets[0].getsockname(), { transport: "unix", path: name });
@@ -125,9 +125,9 @@ for (const sel of SELECTORS) {
     );
   }
 
-  Deno.test(
+  test(
     `${L}: createUnixConnection() to a missing path rejects and leaks nothing`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       await assertRejects(
         () => loop.createUnixConnection(() => new Recorder(), "/nonexistent/dir/x.sock"),
         Deno.errors.NotFound,
@@ -143,9 +143,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: createUnixServer({ sock }) and createUnixConnection({ sock })`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const dir = Deno.makeTempDirSync();
       const path = `${dir}/given.sock`;
       try {
@@ -167,4 +167,4 @@ for (const sel of SELECTORS) {
       }
     }),
   );
-}
+});

@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { openConnection, startServer, StreamReader } from "../streams/mod.ts";
-import { SELECTORS } from "./_loops.ts";
+import { forEachLoop } from "./_loops.ts";
 import { MAX_READ_SIZE } from "../loop/selector/socket_transport.ts";
 import { onLoop, pattern, portOf, sameBytes, tick, until } from "./_stream_helpers.ts";
 
@@ -63,12 +63,12 @@ Deno.test("StreamReader.readable errors with the reader's exception", async () =
   await assertRejects(() => reading, Deno.errors.ConnectionReset);
 });
 
-for (const sel of SELECTORS) {
-  const L = `web streams (${sel.name})`;
+forEachLoop([], (lc, test) => {
+  const L = `web streams (${lc.tag})`;
 
-  Deno.test(
+  test(
     `${L}: reader.readable piped through a TextDecoderStream`,
-    onLoop(sel, async () => {
+    onLoop(lc, async () => {
       const text = "héllo wörld — ünïcode ✓\n".repeat(2000);
       const bytes = b(text);
       await using server = await startServer(async (_reader, writer) => {
@@ -90,9 +90,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: new Response(reader.readable).text()`,
-    onLoop(sel, async () => {
+    onLoop(lc, async () => {
       await using server = await startServer(async (_reader, writer) => {
         writer.write(b("HTTP-ish body\n"));
         await writer.drain();
@@ -105,9 +105,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: a ReadableStream piped to writer.writable; close() sends EOF, the reply still arrives`,
-    onLoop(sel, async () => {
+    onLoop(lc, async () => {
       const data = pattern(4 * 1024 * 1024, 5);
       await using server = await startServer(async (reader, writer) => {
         const all = await reader.read(-1);
@@ -129,9 +129,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: echo server with reader.readable.pipeTo(writer.writable), 8 MiB byte for byte`,
-    onLoop(sel, async () => {
+    onLoop(lc, async () => {
       await using server = await startServer(async (reader, writer) => {
         await reader.readable.pipeTo(writer.writable);
       }, { host: "127.0.0.1", port: 0 });
@@ -146,9 +146,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: a consumer that stops pulling pauses the socket reads; resuming gets every byte`,
-    onLoop(sel, async (loop) => {
+    onLoop(lc, async (loop) => {
       const data = pattern(8 * 1024 * 1024, 2);
       let sent = false;
       await using server = await startServer(async (_reader, writer) => {
@@ -186,9 +186,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: cancelling reader.readable closes the connection`,
-    onLoop(sel, async () => {
+    onLoop(lc, async () => {
       const peerEof = Promise.withResolvers<number>();
       await using server = await startServer(async (reader, writer) => {
         writer.write(b("hello"));
@@ -205,9 +205,9 @@ for (const sel of SELECTORS) {
     }),
   );
 
-  Deno.test(
+  test(
     `${L}: aborting writer.writable aborts the connection`,
-    onLoop(sel, async () => {
+    onLoop(lc, async () => {
       const peer = Promise.withResolvers<number>();
       await using server = await startServer(async (reader, writer) => {
         try {
@@ -228,4 +228,4 @@ for (const sel of SELECTORS) {
       assert((await peer.promise) >= 0);
     }),
   );
-}
+});

@@ -93,7 +93,10 @@ export abstract class BaseTransport {
     return this.#extra.has(name) ? this.#extra.get(name) : defaultValue;
   }
 
-  /** Sets extra information (for subclasses). */
+  /**
+   * Sets extra information (for subclasses).
+   * @internal
+   */
   protected _setExtraInfo(name: string, value: unknown): void {
     this.#extra.set(name, value);
   }
@@ -229,12 +232,6 @@ export abstract class WriteTransport extends BaseTransport {
   /** Closes at once, dropping buffered data; `connectionLost(null)` follows. */
   abstract abort(): void;
 }
-
-/**
- * The methods `WriteTransport` adds to `BaseTransport`, which a
- * `Transport` has too.
- */
-export type WriteTransportMethods = Omit<WriteTransport, keyof BaseTransport>;
 
 /**
  * A bidirectional stream transport (asyncio's `Transport`): a

@@ -30,10 +30,27 @@ export {
   type WriteBufferLimits,
   type WriteBufferLimitsOptions,
   WriteTransport,
-  type WriteTransportMethods,
 } from "./base_transport.ts";
 export { BaseProtocol, Protocol } from "./protocol.ts";
 export { BufferedProtocol } from "./buffered_protocol.ts";
 export { DatagramProtocol } from "./datagram_protocol.ts";
 export { SubprocessProtocol } from "./subprocess_protocol.ts";
 export type { StreamProtocol } from "./stream_protocol.ts";
+
+// The types this entry point's signatures name, from the layers it builds on, so that it
+// documents on its own (`deno doc --lint`); each is the same binding as in its own entry point.
+export type {
+  Address,
+  GettableOption,
+  Linger,
+  Membership6Request,
+  MembershipRequest,
+  NetAddress,
+  SettableOption,
+  Socket,
+  SocketFamily,
+  SocketOptionInputs,
+  SocketOptionValues,
+  SocketType,
+  UnixAddress,
+} from "../net/mod.ts";

@@ -191,27 +191,41 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
 
   // --- The I/O step, supplied by subclasses -------------------------------
 
-  /** Polls for I/O without waiting and queues the callbacks of what is ready. */
+  /**
+   * Polls for I/O without waiting and queues the callbacks of what is ready.
+   * @internal
+   */
   protected abstract _poll(): void;
   /**
    * Waits off the JS thread up to `timeoutMs` (`null`: no limit), then queues
    * what is ready. Resolves to whether I/O callbacks were queued.
+   * @internal
    */
   protected abstract _wait(timeoutMs: number | null): Promise<boolean>;
   /**
    * Waits on the JS thread up to `timeoutMs` (> 0), then queues what is
    * ready. Returns whether I/O callbacks were queued.
+   * @internal
    */
   protected abstract _waitBriefly(timeoutMs: number): boolean;
-  /** Makes a pending `_wait()` return early; called at most once per wait. */
+  /**
+   * Makes a pending `_wait()` return early; called at most once per wait.
+   * @internal
+   */
   protected abstract _wakeup(): void;
 
-  /** Gives Deno's event loop a turn (its timers, sockets and promises). */
+  /**
+   * Gives Deno's event loop a turn (its timers, sockets and promises).
+   * @internal
+   */
   protected _yield(): Promise<void> {
     return hostYield();
   }
 
-  /** Queues a handle made ready by I/O; cancelled handles are dropped. */
+  /**
+   * Queues a handle made ready by I/O; cancelled handles are dropped.
+   * @internal
+   */
   protected _addCallback(handle: Handle): void {
     if (!handle.cancelled()) this.#ready[this.#readyLen++] = handle;
   }
@@ -783,24 +797,39 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
 
   // --- Transports, supplied by loop kinds (asyncio's protected hooks) -------
 
-  /** Wraps a connected stream socket in this loop kind's transport. */
+  /**
+   * Wraps a connected stream socket in this loop kind's transport.
+   * @internal
+   */
   protected abstract _makeSocketTransport(
     sock: Socket,
     protocol: StreamProtocol,
     options: SocketTransportOptions,
   ): Transport;
-  /** Wraps a datagram socket in this loop kind's transport. */
+  /**
+   * Wraps a datagram socket in this loop kind's transport.
+   * @internal
+   */
   protected abstract _makeDatagramTransport(
     sock: Socket,
     protocol: DatagramProtocol,
     options: DatagramTransportOptions,
   ): DatagramTransport;
-  /** Starts accepting on the listening `sock` for a server. */
+  /**
+   * Starts accepting on the listening `sock` for a server.
+   * @internal
+   */
   protected abstract _startServing(target: ServingTarget, sock: Socket): void;
-  /** Stops accepting on `sock`. */
+  /**
+   * Stops accepting on `sock`.
+   * @internal
+   */
   protected abstract _stopServing(sock: Socket): void;
 
-  /** The hooks above as one object, for the shared connection code and `Server`. */
+  /**
+   * The hooks above as one object, for the shared connection code and `Server`.
+   * @internal
+   */
   protected get _hooks(): LoopHooks {
     return this.#hooks;
   }

@@ -16,10 +16,11 @@ import type {
   TransportAndProtocol,
 } from "../connection_options.ts";
 import { CancelledError } from "../errors.ts";
-import { abortMessage, cancelOnAbort, checkSignal } from "../_signal.ts";
+import { cancelledError, cancelOnAbort, checkSignal } from "../_signal.ts";
 import { connectionFailure, errorText, rewordError } from "../_os_error.ts";
 import { staggeredRace } from "./_staggered.ts";
 import type { LoopHooks } from "./loop_hooks.ts";
+import { checkFactory, checkOptions } from "../_check.ts";
 
 /** What the connection calls need of a loop. */
 export type ConnectionLoop = Pick<
@@ -36,21 +37,8 @@ export function refuseSsl(ssl: unknown, what: string): void {
   );
 }
 
-function checkOptions(options: unknown, what: string): void {
-  if (options !== undefined && (options === null || typeof options !== "object")) {
-    throw new TypeError(`${what}: options must be an object`);
-  }
-}
-
-function checkFactory(f: unknown, what: string): void {
-  if (typeof f !== "function") {
-    throw new TypeError(`${what}: protocolFactory must be a function, got ${typeof f}`);
-  }
-}
-
-function cancelled(signal: AbortSignal): CancelledError {
-  return new CancelledError(abortMessage(signal.reason), { cause: signal.reason });
-}
+const cancelled = (signal: AbortSignal): CancelledError =>
+  cancelledError(signal, "createConnection()");
 
 /** Waits for `p`, or rejects with `CancelledError` as soon as `signal` aborts. */
 function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

@@ -17,6 +17,8 @@ import type {
   DatagramEndpointAddress,
   DatagramEndpointOptions,
 } from "../abstract_event_loop.ts";
+import { checkFactory } from "../_check.ts";
+import { isOSError } from "../../ffi/os_error.ts";
 
 /** What `createDatagramEndpoint()` needs of a loop. */
 export type DatagramEndpointLoop = Pick<
@@ -100,10 +102,6 @@ function checkOptions(options: unknown): DatagramEndpointOptions {
     }
   }
   return o;
-}
-
-function isOSError(e: unknown): boolean {
-  return e instanceof Error && typeof (e as { errno?: unknown }).errno === "number";
 }
 
 function setReusePort(sock: Socket): void {
@@ -266,11 +264,7 @@ export async function createDatagramEndpoint<P extends DatagramProtocol>(
   protocolFactory: () => P,
   options?: DatagramEndpointOptions,
 ): Promise<[DatagramTransport, P]> {
-  if (typeof protocolFactory !== "function") {
-    throw new TypeError(
-      `${WHAT}: protocolFactory must be a function, got ${describe(protocolFactory)}`,
-    );
-  }
+  checkFactory(protocolFactory, WHAT);
   const o = checkOptions(options);
   let sock: Socket;
   let remote: Address | null = null;

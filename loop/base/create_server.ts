@@ -13,6 +13,7 @@ import { refuseSsl, resolveWith } from "./create_connection.ts";
 import { errorText, rewordError } from "../_os_error.ts";
 import type { LoopHooks } from "./loop_hooks.ts";
 import { DEFAULT_BACKLOG, openServer, type Server, type ServerLoop } from "./server.ts";
+import { checkFactory, checkOptions } from "../_check.ts";
 
 function describeInfo(info: AddrInfo): string {
   const { hostname, port } = info.address;
@@ -34,14 +35,8 @@ export async function createServer<P extends StreamProtocol>(
   options: CreateServerOptions = {},
 ): Promise<Server> {
   const what = "createServer()";
-  if (typeof protocolFactory !== "function") {
-    throw new TypeError(
-      `${what}: protocolFactory must be a function, got ${typeof protocolFactory}`,
-    );
-  }
-  if (options === null || typeof options !== "object") {
-    throw new TypeError(`${what}: options must be an object`);
-  }
+  checkFactory(protocolFactory, what);
+  checkOptions(options, what);
   refuseSsl(options.ssl, what);
   const { host, port, sock: given } = options;
   let sockets: Socket[];

@@ -157,7 +157,7 @@ export class Server implements AbstractServer {
    * console.log(server.getLoop() === loop); // true
    * ```
    */
-  getLoop(): ServerLoop {
+  getLoop(): AbstractEventLoop {
     return this.#loop;
   }
 

@@ -118,10 +118,16 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
     this.#selector.close();
   }
 
-  /** What a subclass releases on close, after the loop closed and before the selector does. */
+  /**
+   * What a subclass releases on close, after the loop closed and before the selector does.
+   * @internal
+   */
   protected _closeExtras(): void {}
 
-  /** Wraps a connected stream socket in a `SelectorSocketTransport`. */
+  /**
+   * Wraps a connected stream socket in a `SelectorSocketTransport`.
+   * @internal
+   */
   protected _makeSocketTransport(
     sock: Socket,
     protocol: StreamProtocol,
@@ -130,7 +136,10 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
     return new SelectorSocketTransport(this, sock, protocol, options);
   }
 
-  /** Wraps a datagram socket in a `SelectorDatagramTransport`. */
+  /**
+   * Wraps a datagram socket in a `SelectorDatagramTransport`.
+   * @internal
+   */
   protected _makeDatagramTransport(
     sock: Socket,
     protocol: DatagramProtocol,
@@ -139,24 +148,36 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
     return new SelectorDatagramTransport(this, sock, protocol, options);
   }
 
-  /** Watches the listening `sock` and accepts what it reports. */
+  /**
+   * Watches the listening `sock` and accepts what it reports.
+   * @internal
+   */
   protected _startServing(target: ServingTarget, sock: Socket): void {
     (this.#acceptor ??= new Acceptor(this, this._hooks)).start(target, sock);
   }
 
-  /** Stops watching the listening `sock`. */
+  /**
+   * Stops watching the listening `sock`.
+   * @internal
+   */
   protected _stopServing(sock: Socket): void {
     this.#acceptor?.stop(sock);
   }
 
-  /** Polls the selector without waiting. */
+  /**
+   * Polls the selector without waiting.
+   * @internal
+   */
   protected _poll(): void {
     if (this.#released.length > 0) this.#flushReleased();
     const events = this.#selector.select(0);
     if (events.length > 0) this.#processEvents(events);
   }
 
-  /** Waits with the selector off the JS thread. */
+  /**
+   * Waits with the selector off the JS thread.
+   * @internal
+   */
   protected async _wait(timeoutMs: number | null): Promise<boolean> {
     if (this.#released.length > 0) this.#flushReleased();
     const events = await this.#selector.selectAsync(timeoutMs);
@@ -165,7 +186,10 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
     return true;
   }
 
-  /** Waits with the selector on the JS thread. */
+  /**
+   * Waits with the selector on the JS thread.
+   * @internal
+   */
   protected _waitBriefly(timeoutMs: number): boolean {
     if (this.#released.length > 0) this.#flushReleased();
     const events = this.#selector.select(timeoutMs);
@@ -174,7 +198,10 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
     return true;
   }
 
-  /** Wakes a pending `selectAsync()`. */
+  /**
+   * Wakes a pending `selectAsync()`.
+   * @internal
+   */
   protected _wakeup(): void {
     this.#selector.wakeup();
   }
@@ -234,6 +261,7 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
    * registration until just before the next poll, so that a watch released
    * and added again within one iteration (a `sock*` call completing, then
    * the next one waiting) costs no syscall.
+   * @internal
    */
   _release(fileobj: FileObj, write: boolean): void {
     const key = this.isClosed() ? undefined : this.#selector.getMap().get(toFd(fileobj));

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { E, ipFamily, osError } from "../../ffi/sys.ts";
+import { describe, E, ipFamily, osError } from "../../ffi/sys.ts";
 import { type Address, getaddrinfo, type NetAddress, Socket } from "../../net/mod.ts";
 import type { AbstractEventLoop, SockOptions } from "../abstract_event_loop.ts";
 import type { Handle, TimerHandle } from "../handle.ts";
@@ -317,15 +317,6 @@ function checkAddress(addr: unknown, what: string): asserts addr is Address {
   if (addr === null || typeof addr !== "object") {
     throw new TypeError(`${what}: address must be an address object, got ${describe(addr)}`);
   }
-}
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (typeof v === "string") return JSON.stringify(v);
-  if (typeof v === "object" || typeof v === "function") {
-    return (v as { constructor?: { name?: string } }).constructor?.name ?? typeof v;
-  }
-  return `${typeof v} ${String(v)}`;
 }
 
 // ---- the calls -------------------------------------------------------------

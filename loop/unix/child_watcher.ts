@@ -240,12 +240,18 @@ export abstract class AbstractChildWatcher implements Disposable {
     this.#maybeRelease();
   }
 
-  /** The entry of `pid`, if it is watched. */
+  /**
+   * The entry of `pid`, if it is watched.
+   * @internal
+   */
   protected _entry(pid: number): ChildEntry | undefined {
     return this.#children.get(pid);
   }
 
-  /** The watched entries. */
+  /**
+   * The watched entries.
+   * @internal
+   */
   protected _entries(): IterableIterator<ChildEntry> {
     return this.#children.values();
   }
@@ -254,6 +260,7 @@ export abstract class AbstractChildWatcher implements Disposable {
    * Reports that `entry`'s child exited (it was reaped): forgets it and
    * calls its callback, at once when `direct` (the caller runs on the
    * child's loop), else through `callSoonThreadsafe`.
+   * @internal
    */
   protected _exited(entry: ChildEntry, returncode: number, direct: boolean): void {
     if (this.#children.get(entry.pid) !== entry) return;
@@ -265,14 +272,21 @@ export abstract class AbstractChildWatcher implements Disposable {
     else entry.loop.callSoonThreadsafe(entry.callback, entry.pid, returncode);
   }
 
-  /** Starts watching `entry`'s child; may throw (nothing is kept then). */
+  /**
+   * Starts watching `entry`'s child; may throw (nothing is kept then).
+   * @internal
+   */
   protected abstract _watch(entry: ChildEntry): void;
-  /** Stops watching `entry`'s child (it exited, or its handler was removed). */
+  /**
+   * Stops watching `entry`'s child (it exited, or its handler was removed).
+   * @internal
+   */
   protected abstract _unwatch(entry: ChildEntry): void;
   /**
    * Releases what the watcher holds (an fd, a signal listener) whenever it
    * watches no child: nothing outlives the last child (Deno's sanitizers
    * and the fd-leak checks see nothing), and `_watch()` takes it again.
+   * @internal
    */
   protected _release(): void {}
 

@@ -65,7 +65,10 @@ export class KqueueChildWatcher extends AbstractChildWatcher {
     writeTimespec(new DataView(this.#zero.buffer), 0);
   }
 
-  /** Adds the child's EVFILT_PROC filter, and the kqueue to its loop. */
+  /**
+   * Adds the child's EVFILT_PROC filter, and the kqueue to its loop.
+   * @internal
+   */
   protected _watch(entry: ChildEntry): void {
     if (this.#kq < 0) {
       const kq = this.#api.kqueue();
@@ -87,7 +90,10 @@ export class KqueueChildWatcher extends AbstractChildWatcher {
     this.#loops.set(entry.loop, n + 1);
   }
 
-  /** Drops the child's filter (if it did not fire) and, with its last child, the loop's reader. */
+  /**
+   * Drops the child's filter (if it did not fire) and, with its last child, the loop's reader.
+   * @internal
+   */
   protected _unwatch(entry: ChildEntry): void {
     if (this.#kq < 0) return;
     setKevent(this.#changeView, 0, entry.pid, EVFILT_PROC, EV_DELETE);
@@ -101,7 +107,10 @@ export class KqueueChildWatcher extends AbstractChildWatcher {
     }
   }
 
-  /** Closes the kqueue once no child is watched. */
+  /**
+   * Closes the kqueue once no child is watched.
+   * @internal
+   */
   protected override _release(): void {
     if (this.#kq < 0) return;
     for (const loop of this.#loops.keys()) if (!loop.isClosed()) loop.removeReader(this.#kq);

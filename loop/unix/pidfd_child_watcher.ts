@@ -37,7 +37,10 @@ export class PidfdChildWatcher extends AbstractChildWatcher {
     }
   }
 
-  /** Opens the child's pidfd and watches it. */
+  /**
+   * Opens the child's pidfd and watches it.
+   * @internal
+   */
   protected _watch(entry: ChildEntry): void {
     const pidfd = pidfdOpen(entry.pid); // a zombie still has one: an early exit is not missed
     try {
@@ -49,7 +52,10 @@ export class PidfdChildWatcher extends AbstractChildWatcher {
     this.#pidfds.set(entry, pidfd);
   }
 
-  /** Stops watching and closes the pidfd. */
+  /**
+   * Stops watching and closes the pidfd.
+   * @internal
+   */
   protected _unwatch(entry: ChildEntry): void {
     const pidfd = this.#pidfds.get(entry);
     if (pidfd === undefined) return;

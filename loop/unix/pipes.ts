@@ -22,18 +22,13 @@ import type { TransportLoop } from "../selector/socket_transport.ts";
 import { UnixReadPipeTransport } from "./read_pipe_transport.ts";
 import { UnixWritePipeTransport } from "./write_pipe_transport.ts";
 import type { PipeFileObj } from "../abstract_event_loop.ts";
+import { checkFactory } from "../_check.ts";
 
 /** What `connectReadPipe`/`connectWritePipe` need of their loop. */
 export type PipeLoop = TransportLoop & {
   /** Makes a future bound to the loop. */
   createFuture<T = unknown>(): Future<T>;
 };
-
-function checkFactory(protocolFactory: unknown, what: string): void {
-  if (typeof protocolFactory !== "function") {
-    throw new TypeError(`${what}: protocolFactory must be a function`);
-  }
-}
 
 // The transport resolves the waiter once connectionMade() ran; asyncio closes it if that fails.
 async function connected(transport: { close(): void }, waiter: Future<void>): Promise<void> {

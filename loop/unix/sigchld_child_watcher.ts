@@ -37,7 +37,10 @@ export class SigchldChildWatcher extends AbstractChildWatcher {
     }
   }
 
-  /** Starts listening if needed, then checks the child once (it may have exited already). */
+  /**
+   * Starts listening if needed, then checks the child once (it may have exited already).
+   * @internal
+   */
   protected _watch(entry: ChildEntry): void {
     if (!this.#listening) {
       Deno.addSignalListener("SIGCHLD", this.#onSigchld);
@@ -47,10 +50,16 @@ export class SigchldChildWatcher extends AbstractChildWatcher {
     entry.loop.callSoonThreadsafe(this.#check, entry);
   }
 
-  /** Nothing per child. */
+  /**
+   * Nothing per child.
+   * @internal
+   */
   protected _unwatch(_entry: ChildEntry): void {}
 
-  /** Removes the listener once no child is watched. */
+  /**
+   * Removes the listener once no child is watched.
+   * @internal
+   */
   protected override _release(): void {
     if (!this.#listening) return;
     this.#listening = false;

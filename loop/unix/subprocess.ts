@@ -23,6 +23,7 @@ import type { AbstractChildWatcher, ChildWatcherLoop } from "./child_watcher.ts"
 import { KqueueChildWatcher } from "./kqueue_child_watcher.ts";
 import { PidfdChildWatcher } from "./pidfd_child_watcher.ts";
 import { SigchldChildWatcher } from "./sigchld_child_watcher.ts";
+import { checkFactory } from "../_check.ts";
 
 /** The loop a subprocess needs: any `AbstractEventLoop` with pipes (a `SelectorEventLoop`). */
 export type SubprocessLoop = AbstractEventLoop;
@@ -102,14 +103,6 @@ async function start<P extends SubprocessProtocol>(
   return [transport, protocol];
 }
 
-function checkFactory(protocolFactory: unknown, method: string): void {
-  if (typeof protocolFactory !== "function") {
-    throw new TypeError(
-      `${method}(): protocolFactory must be a function, got ${describe(protocolFactory)}`,
-    );
-  }
-}
-
 /**
  * Starts `args[0]` (looked up in `PATH` unless it has a slash) with the
  * arguments `args`, and connects a protocol made by `protocolFactory`
@@ -131,7 +124,7 @@ export async function subprocessExec<P extends SubprocessProtocol>(
   options?: SubprocessOptions,
 ): Promise<[UnixSubprocessTransport, P]> {
   checkUnix("subprocessExec");
-  checkFactory(protocolFactory, "subprocessExec");
+  checkFactory(protocolFactory, "subprocessExec()");
   if (!Array.isArray(args) || args.length === 0) {
     throw new TypeError(
       `subprocessExec(): args must be a non-empty array of strings (the program first), got ${
@@ -164,7 +157,7 @@ export async function subprocessShell<P extends SubprocessProtocol>(
   options?: SubprocessOptions,
 ): Promise<[UnixSubprocessTransport, P]> {
   checkUnix("subprocessShell");
-  checkFactory(protocolFactory, "subprocessShell");
+  checkFactory(protocolFactory, "subprocessShell()");
   if (typeof cmd !== "string") {
     throw new TypeError(`subprocessShell(): cmd must be a string, got ${describe(cmd)}`);
   }

@@ -5,7 +5,12 @@
  *
  * @module
  */
-import type { Transport } from "../../transports/base_transport.ts";
+import type {
+  ReadTransport,
+  SubprocessTransport,
+  Transport,
+  WriteTransport,
+} from "../../transports/base_transport.ts";
 import type { BaseProtocol } from "../../transports/protocol.ts";
 import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import type { SubprocessProtocol } from "../../transports/subprocess_protocol.ts";
@@ -19,12 +24,9 @@ import type { SubprocessOptions } from "../subprocess_options.ts";
 import type { Server } from "../base/server.ts";
 import { BaseSelectorEventLoop } from "../selector/selector_event_loop.ts";
 import { connectReadPipe, connectWritePipe } from "./pipes.ts";
-import type { UnixReadPipeTransport } from "./read_pipe_transport.ts";
 import { SignalHandlers } from "./signal_handlers.ts";
 import { _detachLoopFromWatchers, subprocessExec, subprocessShell } from "./subprocess.ts";
-import type { UnixSubprocessTransport } from "./subprocess_transport.ts";
 import { createUnixConnection, createUnixServer } from "./unix_sockets.ts";
-import type { UnixWritePipeTransport } from "./write_pipe_transport.ts";
 
 /**
  * The selector event loop of Unix (Linux, macOS): `SelectorEventLoop` and
@@ -41,7 +43,10 @@ import type { UnixWritePipeTransport } from "./write_pipe_transport.ts";
 export class UnixSelectorEventLoop extends BaseSelectorEventLoop {
   #signals: SignalHandlers | null = null;
 
-  /** Removes the signal handlers; children still running are killed and reaped. */
+  /**
+   * Removes the signal handlers; children still running are killed and reaped.
+   * @internal
+   */
   protected override _closeExtras(): void {
     this.#signals?.clear();
     _detachLoopFromWatchers(this);
@@ -168,7 +173,7 @@ export class UnixSelectorEventLoop extends BaseSelectorEventLoop {
   override connectReadPipe<P extends StreamProtocol>(
     protocolFactory: () => P,
     pipe: PipeFileObj,
-  ): Promise<[UnixReadPipeTransport, P]> {
+  ): Promise<[ReadTransport, P]> {
     return connectReadPipe(this, protocolFactory, pipe);
   }
 
@@ -207,7 +212,7 @@ export class UnixSelectorEventLoop extends BaseSelectorEventLoop {
   override connectWritePipe<P extends BaseProtocol>(
     protocolFactory: () => P,
     pipe: PipeFileObj,
-  ): Promise<[UnixWritePipeTransport, P]> {
+  ): Promise<[WriteTransport, P]> {
     return connectWritePipe(this, protocolFactory, pipe);
   }
 
@@ -246,7 +251,7 @@ export class UnixSelectorEventLoop extends BaseSelectorEventLoop {
     protocolFactory: () => P,
     args: readonly string[],
     options?: SubprocessOptions,
-  ): Promise<[UnixSubprocessTransport, P]> {
+  ): Promise<[SubprocessTransport, P]> {
     return subprocessExec(this, protocolFactory, args, options);
   }
 
@@ -263,7 +268,7 @@ export class UnixSelectorEventLoop extends BaseSelectorEventLoop {
     protocolFactory: () => P,
     cmd: string,
     options?: SubprocessOptions,
-  ): Promise<[UnixSubprocessTransport, P]> {
+  ): Promise<[SubprocessTransport, P]> {
     return subprocessShell(this, protocolFactory, cmd, options);
   }
 }

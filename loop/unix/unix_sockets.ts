@@ -23,12 +23,12 @@ import {
   createConnectionTransport,
   refuseSsl,
 } from "../base/create_connection.ts";
-import { CancelledError } from "../errors.ts";
 import type { LoopHooks } from "../base/loop_hooks.ts";
 import { DEFAULT_BACKLOG, openServer, type Server, type ServerLoop } from "../base/server.ts";
-import { abortMessage, checkSignal } from "../_signal.ts";
+import { cancelledError, checkSignal } from "../_signal.ts";
 import { rewordError } from "../_os_error.ts";
 import { removeStaleSocket } from "../base/_stale_socket.ts";
+import { checkFactory } from "../_check.ts";
 
 function checkPath(path: unknown, what: string): asserts path is string | null | undefined {
   if (path !== null && path !== undefined && typeof path !== "string") {
@@ -57,15 +57,13 @@ export async function createUnixConnection<P extends StreamProtocol>(
   options: CreateUnixConnectionOptions = {},
 ): Promise<TransportAndProtocol<P>> {
   const what = "createUnixConnection()";
-  if (typeof protocolFactory !== "function") {
-    throw new TypeError(`${what}: protocolFactory must be a function`);
-  }
+  checkFactory(protocolFactory, what);
   checkPath(path, what);
   refuseSsl(options.ssl, what);
   checkSignal(options.signal, "createUnixConnection");
   const { signal } = options;
   if (signal?.aborted) {
-    throw new CancelledError(abortMessage(signal.reason), { cause: signal.reason });
+    throw cancelledError(signal, what);
   }
   if (path != null) {
     if (options.sock !== undefined) {
@@ -108,9 +106,7 @@ export async function createUnixServer<P extends StreamProtocol>(
   options: CreateUnixServerOptions = {},
 ): Promise<Server> {
   const what = "createUnixServer()";
-  if (typeof protocolFactory !== "function") {
-    throw new TypeError(`${what}: protocolFactory must be a function`);
-  }
+  checkFactory(protocolFactory, what);
   checkPath(path, what);
   refuseSsl(options.ssl, what);
   let sock: Socket;
