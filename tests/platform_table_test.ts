@@ -3,9 +3,17 @@
  * `BaseEventLoop`'s defaults with `NotSupported` naming the method, the
  * loop, the platform and the alternative.
  */
-import { assert, assertInstanceOf, assertRejects, assertStringIncludes } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  AssertionError,
+  assertRejects,
+  assertStringIncludes,
+} from "@std/assert";
 import { BaseEventLoop, Protocol, SubprocessProtocol } from "../mod.ts";
 import { featureOf, notSupported } from "../loop/_platform_table.ts";
+import { CAPS, checkRefused, type LoopCase, LOOPS, missingCaps, REFUSABLE_CAPS } from "./_loops.ts";
 
 // A loop kind with timers and callbacks only: every I/O hook refuses.
 class BareLoop extends BaseEventLoop {
@@ -125,4 +133,29 @@ Deno.test("the platform table knows every refused method and builds one message 
     `subprocessExec() is not supported by WindowsSelectorEventLoop on ${Deno.build.os}: `,
   );
   assertStringIncludes(notSupported("frob", "X", "try Y").message, ": try Y");
+});
+
+// The LOOPS matrix's stand-in for a test a loop lacks a capability for: on a loop kind that
+// refuses, checkRefused() passes; on one that has the capability, it fails.
+Deno.test("LOOPS: checkRefused() accepts a loop kind's platform-table refusals and nothing else", async () => {
+  const caps = {
+    readers: false,
+    unixSockets: false,
+    pipes: false,
+    subprocesses: false,
+    signals: false,
+    childWatchers: true,
+    highFds: true,
+    selector: false,
+  };
+  const bare: LoopCase = { name: "BareLoop", tag: "BareLoop", make: () => new BareLoop(), caps };
+  const lacking = CAPS.filter((c) => !caps[c] && REFUSABLE_CAPS.includes(c));
+  assertEquals(lacking, ["readers", "unixSockets", "pipes", "subprocesses", "signals"]);
+  assertEquals(missingCaps(bare, ["readers", "highFds", "selector"]), ["readers", "selector"]);
+  await checkRefused(bare, lacking);
+  // A loop that has the capabilities does not refuse, so the stand-in would fail there (checked
+  // for the synchronous methods: the others would wait for a loop that is not running).
+  for (const cap of ["readers", "signals"] as const) {
+    await assertRejects(() => checkRefused(LOOPS[0], [cap]), AssertionError);
+  }
 });
