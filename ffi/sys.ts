@@ -15,11 +15,13 @@
  *   libraries are opened on the first call that needs one (`sock()`,
  *   `new Waker()`, ...), which throws `Deno.errors.NotSupported` (naming the
  *   alternative) where the OS has no such call.
- * - OS errors are `Deno.errors.*` instances (or `Error`) carrying `code`
- *   (the error's name, `"ECONNREFUSED"`), `errno` (its number on this OS)
- *   and `syscall` (DESIGN decision 3); the error number is read right after
- *   the failing synchronous call (decision 4). Bad arguments throw
- *   `TypeError`/`RangeError` before anything reaches the OS.
+ * - OS errors are `Deno.errors.*` instances (a `TypeError`/`RangeError` for
+ *   EINVAL, a plain `Error` where no class fits) carrying `code` (the
+ *   error's name, `"ECONNREFUSED"`; every errno of Linux and macOS has one),
+ *   `errno` (its number on this OS) and `syscall` (DESIGN decision 3;
+ *   decisions.md B2); the error number is read right after the failing
+ *   synchronous call (decision 4). Bad arguments throw `TypeError`/
+ *   `RangeError` before anything reaches the OS.
  * - Addresses are Deno-shaped (`{ transport, hostname, port }`,
  *   `{ transport, path }`) on every OS.
  *
@@ -84,7 +86,7 @@ export const HAS_EPOLL: boolean = os.HAS_EPOLL;
  * an error's `errno`.
  */
 export const E: Readonly<Record<string, number>> = os.E;
-/** The name of error number `n` on this OS (`"ECONNREFUSED"`), or `"E<n>"` when unknown. */
+/** The name of error number `n` on this OS (`"ECONNREFUSED"`), or `"E<n>"` for one it lacks. */
 export const errnoName: typeof unix.errnoName = os.errnoName;
 /**
  * `osError(errno, syscall, detail?)`: the `Deno.errors.*` (or `Error`) for

@@ -221,13 +221,17 @@ export interface AbstractEventLoop extends Disposable {
   /** Runs `coro` as a `Task`, starting on the loop's next iteration. */
   createTask<T>(coro: CoroutineFunction<T>, options?: TaskOptions): Task<T>;
 
-  /** Calls `callback(...args)` whenever `fileobj` is readable; replaces an earlier reader. */
+  /**
+   * Calls `callback(...args)` whenever `fileobj` is readable; replaces an earlier reader. A
+   * fileobj that is not an fd, or a callback that is not a function, throws `TypeError`
+   * (`RangeError` for an fd out of range) before anything else, even on a closed loop.
+   */
   addReader<A extends unknown[]>(fileobj: FileObj, callback: Callback<A>, ...args: A): Handle;
-  /** Stops watching `fileobj` for reading; returns whether it was watched. */
+  /** Stops watching `fileobj` for reading; returns whether it was watched (junk throws). */
   removeReader(fileobj: FileObj): boolean;
   /** Calls `callback(...args)` whenever `fileobj` is writable; replaces an earlier writer. */
   addWriter<A extends unknown[]>(fileobj: FileObj, callback: Callback<A>, ...args: A): Handle;
-  /** Stops watching `fileobj` for writing; returns whether it was watched. */
+  /** Stops watching `fileobj` for writing; returns whether it was watched (junk throws). */
   removeWriter(fileobj: FileObj): boolean;
 
   /** Calls `callback(...args)` on the loop whenever signal `sig` arrives (Unix only). */

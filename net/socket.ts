@@ -28,6 +28,7 @@ import {
   osError,
   parseIPv4,
   parseIPv6,
+  rewordError,
   setCloseOnExec,
   setNonBlocking,
   SOCK,
@@ -1004,7 +1005,7 @@ export class Socket {
       }
     }
     if (sock().setsockopt(fd, spec.level, spec.name, optBuf, size) < 0) {
-      throw osError(errno(), "setsockopt", `fd ${fd}, ${name}`);
+      throw optionError(errno(), "set", fd, this.#family, this.#type, name, spec, value);
     }
   }
 
@@ -1026,7 +1027,7 @@ export class Socket {
     optBuf.fill(0);
     optLen[0] = spec.kind === "linger" ? 8 : 4;
     if (sock().getsockopt(fd, spec.level, spec.name, optBuf, optLen) < 0) {
-      throw osError(errno(), "getsockopt", `fd ${fd}, ${name}`);
+      throw optionError(errno(), "get", fd, this.#family, this.#type, name, spec);
     }
     // Some BSD options answer with one byte (u_char).
     const int = optLen[0] === 1 ? optBuf[0] : optView.getInt32(0, true);
@@ -1044,6 +1045,93 @@ function lookup(name: unknown, what: string): OptionSpec {
     throw new TypeError(`${what}: unknown option ${describe(name)}; known options: ${KNOWN}`);
   }
   return OPTIONS[name];
+}
+
+// Linux's answers when an option does not fit the socket: EPROTO (multicast
+// membership on TCP), ENOPROTOOPT (TCP_NODELAY on UDP, IPv6 options on an
+// inet socket), EOPNOTSUPP (most options on a unix socket).
+const NOT_FOR_THIS_SOCKET = new Set([E.EPROTO, E.ENOPROTOOPT, E.EOPNOTSUPP, E.ENOTSUP]);
+const MULTICAST_KINDS = new Set<Kind>(["ttl", "hops", "mreq", "mreq6"]);
+
+/** The value as a message shows it: primitives described, option objects by their fields. */
+function showValue(kind: Kind, value: unknown): string {
+  if (value === null || typeof value !== "object") return describe(value);
+  const v = value as Record<string, unknown>;
+  const fields = kind === "linger" ? ["onoff", "linger"] : ["group", "interface"];
+  return `{ ${
+    fields.filter((k) => v[k] !== undefined).map((k) => `${k}: ${describe(v[k])}`).join(", ")
+  } }`;
+}
+
+/** Why an option does not fit this socket, from its level, family and type. */
+function misfit(name: string, spec: OptionSpec, family: SocketFamily, type: SocketType): string {
+  if (spec.level === SOCK.IPPROTO_IPV6 && family !== "inet6") {
+    return `${name} is an IPv6 option: it needs an inet6 socket`;
+  }
+  if (spec.level === SOCK.IPPROTO_IP && family === "unix") {
+    return `${name} is an IP option: it needs an inet or inet6 socket`;
+  }
+  if (spec.level === SOCK.IPPROTO_TCP && (family === "unix" || type !== "stream")) {
+    return `${name} is a TCP option: it needs an inet or inet6 stream socket`;
+  }
+  if (MULTICAST_KINDS.has(spec.kind) && type !== "dgram") {
+    return `${name} applies to datagram sockets, not ${type} ones`;
+  }
+  return `${name} does not apply to this kind of socket`;
+}
+
+/**
+ * The error for a refused setsockopt (`op` "set", with `value`) or
+ * getsockopt, naming the option, the value and the socket (decisions.md
+ * B3): EINVAL is a `TypeError` (a `RangeError` for a membership group that
+ * is not multicast), an option that does not fit this kind of socket is
+ * `NotSupported`; every one keeps `code`, `errno` and `syscall`.
+ */
+function optionError(
+  e: number,
+  op: "set" | "get",
+  fd: number,
+  family: SocketFamily,
+  type: SocketType,
+  name: string,
+  spec: OptionSpec,
+  value?: unknown,
+): Error {
+  const err = osError(e, `${op}sockopt`, `fd ${fd}, ${name}`);
+  const call = op === "set"
+    ? `Socket.setsockopt(${name}, ${showValue(spec.kind, value)})`
+    : `Socket.getsockopt(${name})`;
+  const at = `${call} on fd ${fd} (${family} ${type} socket)`;
+  const why = `(${err.code}, os error ${e})`;
+  if (NOT_FOR_THIS_SOCKET.has(e)) {
+    return rewordError(
+      err,
+      `${at}: ${misfit(name, spec, family, type)} ${why}`,
+      Deno.errors.NotSupported,
+    );
+  }
+  if (e !== E.EINVAL) return err;
+  if (op === "set" && (spec.kind === "mreq" || spec.kind === "mreq6")) {
+    const v4 = spec.kind === "mreq";
+    // The validation above left the group's bytes at the start of optBuf.
+    const multicast = v4 ? (optBuf[0] & 0xf0) === 0xe0 : optBuf[0] === 0xff;
+    if (!multicast) {
+      return rewordError(
+        err,
+        `${at}: group ${describe((value as { group?: unknown }).group)} is not an ` +
+          `${v4 ? "IPv4" : "IPv6"} multicast address (${v4 ? "224.0.0.0/4" : "ff00::/8"}) ${why}`,
+        RangeError,
+      );
+    }
+  }
+  // Linux says EINVAL for IP_MULTICAST_TTL on TCP; macOS for options on a reset connection.
+  let hint = misfit(name, spec, family, type);
+  if (hint.endsWith("this kind of socket")) {
+    hint = name === "IPV6_V6ONLY"
+      ? "IPV6_V6ONLY can only be changed before bind() or connect()"
+      : "the kernel refused the option or its value for this socket in its present state";
+  }
+  return rewordError(err, `${at}: ${hint} ${why}`, TypeError);
 }
 
 function toBool(v: unknown, what: string): boolean {

@@ -31,11 +31,15 @@ class Key implements SelectorKey {
   }
 }
 
+// A range test, not a bitwise one: `&` sees only the low 32 bits of a
+// number, so 2 ** 32 + 3 would pass as 3.
 function checkEvents(events: unknown): number {
   if (typeof events !== "number" || !Number.isInteger(events)) {
-    throw new TypeError(`events must be EVENT_READ, EVENT_WRITE or both, got ${describe(events)}`);
+    throw new TypeError(
+      `events must be EVENT_READ (1), EVENT_WRITE (2) or both (3), got ${describe(events)}`,
+    );
   }
-  if (events === 0 || (events & ~ALL_EVENTS) !== 0) {
+  if (events < EVENT_READ || events > ALL_EVENTS) {
     throw new RangeError(
       `events must be EVENT_READ (1), EVENT_WRITE (2) or both (3), got ${events}`,
     );
@@ -43,10 +47,31 @@ function checkEvents(events: unknown): number {
   return events;
 }
 
-/** The fd of a fileobj: an fd number, or what its `fileno()` returns, checked. */
+/**
+ * The fd of a fileobj: an fd number, or what its `fileno()` returns, checked.
+ * Anything else is a `TypeError` (a `RangeError` for an integer out of
+ * range), whatever the object does: a throwing `fileno` getter or call is
+ * reported as the `TypeError`'s cause.
+ *
+ * @example
+ * ```ts
+ * import { fileobjToFd } from "./base_selector.ts";
+ * console.log(fileobjToFd(3), fileobjToFd({ fileno: () => 4 })); // 3 4
+ * ```
+ */
 export function fileobjToFd(fileobj: FileObj): number {
   if (typeof fileobj === "number") return checkFd(fileobj);
-  const fileno = (fileobj as { fileno?: unknown } | null)?.fileno;
+  let fileno: unknown;
+  if (fileobj !== null && (typeof fileobj === "object" || typeof fileobj === "function")) {
+    try {
+      fileno = (fileobj as { fileno?: unknown }).fileno;
+    } catch (e) {
+      throw new TypeError(
+        `reading fileno of ${describe(fileobj)} threw: ${(e as Error)?.message ?? e}`,
+        { cause: e },
+      );
+    }
+  }
   if (typeof fileno !== "function") {
     throw new TypeError(
       `expected an fd number or an object with fileno(), got ${describe(fileobj)}`,
@@ -117,7 +142,7 @@ export abstract class BaseSelector implements Disposable {
     return true;
   }
 
-  /** Refuses fds the backend cannot hold (select: fd >= FD_SETSIZE). */
+  /** Refuses fds the backend cannot hold (select: fd >= FD_SETSIZE; epoll, kqueue: their own). */
   protected checkBackendFd(_fd: number): void {}
   /** Adds `fd` for `events` to the kernel object. */
   protected abstract addFd(fd: number, events: number): void;
@@ -163,8 +188,12 @@ export abstract class BaseSelector implements Disposable {
     }
   }
 
+  // The argument is checked before the selector's state, as CPython checks
+  // `events` and the fileobj before its map: a bad argument is a
+  // TypeError/RangeError even on a closed selector or an unknown fd.
   #known(fileobj: FileObj): SelectorKey {
     const fd = this.#lookup(fileobj);
+    this.#checkOpen();
     const key = this.#map.get(fd);
     if (key === undefined) {
       throw new Deno.errors.NotFound(`${describe(fileobj)} (fd ${fd}) is not registered`);
@@ -174,6 +203,11 @@ export abstract class BaseSelector implements Disposable {
 
   /**
    * Starts watching `fileobj` for `events`, with `data` kept in its key.
+   * The arguments are checked first: `events` must be an integer from 1 to 3
+   * and `fileobj` an fd or an object whose `fileno()` returns one
+   * (`TypeError`, or `RangeError` for an integer out of range); then the
+   * state: `BadResource` once closed, `AlreadyExists` for a registered fd.
+   * A failed call changes nothing.
    *
    * @example
    * ```ts
@@ -184,11 +218,16 @@ export abstract class BaseSelector implements Disposable {
    * ```
    */
   register(fileobj: FileObj, events: number, data?: unknown): SelectorKey {
-    this.#checkOpen();
     checkEvents(events);
     const fd = fileobjToFd(fileobj);
+    this.#checkOpen();
     if (this.#map.has(fd)) {
       throw new Deno.errors.AlreadyExists(`${describe(fileobj)} (fd ${fd}) is already registered`);
+    }
+    if (fd === this.#waker.fd) {
+      throw new TypeError(
+        `fd ${fd} is this ${this.constructor.name}'s own wakeup fd: it cannot be registered`,
+      );
     }
     this.checkBackendFd(fd);
     const known = typeof fileobj === "object" ? fileobj[FD_KIND]?.() : undefined;
@@ -220,7 +259,6 @@ export abstract class BaseSelector implements Disposable {
    * ```
    */
   unregister(fileobj: FileObj): SelectorKey {
-    this.#checkOpen();
     const key = this.#known(fileobj);
     this.#map.delete(key.fd);
     this.removeFd(key.fd, key.events);
@@ -242,7 +280,6 @@ export abstract class BaseSelector implements Disposable {
    * ```
    */
   modify(fileobj: FileObj, events: number, data?: unknown): SelectorKey {
-    this.#checkOpen();
     checkEvents(events);
     const key = this.#known(fileobj);
     if (events !== key.events) {
@@ -356,7 +393,6 @@ export abstract class BaseSelector implements Disposable {
    * ```
    */
   getKey(fileobj: FileObj): SelectorKey {
-    this.#checkOpen();
     return this.#known(fileobj);
   }
 

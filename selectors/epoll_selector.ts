@@ -4,6 +4,7 @@
  * @module
  */
 import { E, osError } from "../ffi/unix/errno.ts";
+import { rewordError } from "../ffi/os_error.ts";
 import { closeFd, errno } from "../ffi/unix/libc.ts";
 import {
   EPOLL_CLOEXEC,
@@ -77,18 +78,51 @@ export class EpollSelector extends BaseSelector {
     return this.#epfd;
   }
 
+  /**
+   * Refuses the epoll fd itself before the kernel does, so that the emulated
+   * kqueue of the tests refuses it too; the error carries the EINVAL the
+   * kernel would give, for callers that match on `code`.
+   */
+  protected override checkBackendFd(fd: number): void {
+    if (fd === this.#epfd) {
+      throw rewordError(
+        osError(E.EINVAL, "epoll_ctl", `fd ${fd}`),
+        `cannot register the selector's own epoll fd in itself (fd ${fd}): epoll refuses it ` +
+          `(EINVAL); register it in another selector to nest selectors`,
+        TypeError,
+      );
+    }
+  }
+
   #ctlOp(op: number, fd: number, events: number): void {
     setEpollEvent(this.#ctlView, 0, events, fd);
     if (linux().epoll_ctl(this.#epfd, op, fd, this.#ctl) < 0) {
       const e = errno();
+      const err = osError(e, "epoll_ctl", `fd ${fd}`);
       if (e === E.EPERM) {
-        const err = osError(e, "epoll_ctl", `fd ${fd}`);
         err.message = `fd ${fd} cannot be watched by epoll (EPERM): it is a regular file, a ` +
           `directory or a device without poll support. Use Deno's file APIs for files, or ` +
           `PollSelector/SelectSelector, which accept any fd`;
         throw err;
       }
-      throw osError(e, "epoll_ctl", `fd ${fd}`);
+      // The argument the kernel refused is the fd: name it (decisions.md B3).
+      if (e === E.EINVAL) {
+        throw rewordError(
+          err,
+          `fd ${fd} cannot be watched by this epoll instance (EINVAL, os error ${e}): ` +
+            `it is the epoll fd itself, or epoll refuses this kind of fd`,
+          TypeError,
+        );
+      }
+      if (e === E.ELOOP) {
+        throw rewordError(
+          err,
+          `fd ${fd} is an epoll instance that already watches this one, directly or through ` +
+            `others, or nesting it would go deeper than the kernel allows (ELOOP, os error ${e})`,
+          TypeError,
+        );
+      }
+      throw err;
     }
   }
 

@@ -4,6 +4,7 @@
  * @module
  */
 import { E, osError } from "../ffi/unix/errno.ts";
+import { rewordError } from "../ffi/os_error.ts";
 import {
   EV_ADD,
   EV_DELETE,
@@ -99,7 +100,35 @@ export class KqueueSelector extends BaseSelector {
   }
 
   #changeOrThrow(fd: number, filter: number, flags: number): void {
-    if (!this.#change(fd, filter, flags)) throw osError(this.#api.errno(), "kevent", `fd ${fd}`);
+    if (this.#change(fd, filter, flags)) return;
+    const e = this.#api.errno();
+    const err = osError(e, "kevent", `fd ${fd}`);
+    // The argument the kernel refused is the fd: name it (decisions.md B3).
+    if (e === E.EINVAL) {
+      throw rewordError(
+        err,
+        `fd ${fd} cannot be watched by this kqueue (EINVAL, os error ${e}): it is the kqueue ` +
+          `itself, or kqueue has no ${filter === EVFILT_READ ? "read" : "write"} filter for it`,
+        TypeError,
+      );
+    }
+    throw err;
+  }
+
+  /**
+   * Refuses the kqueue fd itself before the kernel does, so that the emulated
+   * kqueue of the tests refuses it too; the error carries the EINVAL the
+   * kernel would give, for callers that match on `code`.
+   */
+  protected override checkBackendFd(fd: number): void {
+    if (fd === this.#kq) {
+      throw rewordError(
+        osError(E.EINVAL, "kevent", `fd ${fd}`),
+        `cannot register the selector's own kqueue fd in itself (fd ${fd}): kqueue refuses it ` +
+          `(EINVAL); register it in another selector to nest selectors`,
+        TypeError,
+      );
+    }
   }
 
   /** Adds `fd` to the kernel object. */

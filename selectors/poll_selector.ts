@@ -4,6 +4,7 @@
  * @module
  */
 import { E, osError } from "../ffi/unix/errno.ts";
+import { rewordError } from "../ffi/os_error.ts";
 import { errno, libc, nfds } from "../ffi/unix/libc.ts";
 import {
   POLLFD_SIZE,
@@ -89,6 +90,15 @@ export class PollSelector extends BaseSelector {
     if (n >= 0) return n;
     const e = errno();
     if (e === E.EINTR) return -1;
+    // The one argument poll() can refuse here is the count (nfds > RLIMIT_NOFILE).
+    if (e === E.EINVAL) {
+      throw rewordError(
+        osError(e, "poll"),
+        `PollSelector cannot wait on ${this.#count} fds (its ${this.fdMap.size} registrations ` +
+          `and its wakeup fd): poll() takes at most RLIMIT_NOFILE fds (EINVAL, os error ${e})`,
+        RangeError,
+      );
+    }
     throw osError(e, "poll");
   }
 

@@ -7,6 +7,7 @@
  */
 import { IncompleteReadError, LimitOverrunError } from "../loop/errors.ts";
 import { cancelledError, checkSignal } from "../loop/_signal.ts";
+import { describe } from "../ffi/os_error.ts";
 import { ReadBuffer } from "./_read_buffer.ts";
 
 /**
@@ -69,9 +70,7 @@ function toSeparator(sep: unknown): Uint8Array {
   if (typeof sep === "string") return encoder.encode(sep);
   if (sep instanceof Uint8Array) return sep;
   throw new TypeError(
-    `readuntil(): a separator must be a Uint8Array or a string, got ${
-      sep === null ? "null" : typeof sep
-    }`,
+    `readuntil(): a separator must be a Uint8Array or a string, got ${describe(sep)}`,
   );
 }
 
@@ -377,7 +376,7 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
    */
   async read(n = -1, options?: ReadOptions): Promise<Uint8Array> {
     if (typeof n !== "number" || !Number.isInteger(n)) {
-      throw new TypeError(`read(): n must be an integer, got ${n}`);
+      throw new TypeError(`read(): n must be an integer, got ${describe(n)}`);
     }
     const signal = options?.signal;
     checkSignal(signal, "read");
@@ -463,10 +462,14 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
     const seps = Array.isArray(separator)
       ? separator.map(toSeparator).sort((a, b) => a.byteLength - b.byteLength)
       : [toSeparator(separator)];
-    if (seps.length === 0) throw new RangeError("Separator should contain at least one element");
+    if (seps.length === 0) {
+      throw new RangeError("readuntil(): Separator should contain at least one element");
+    }
     const minLen = seps[0].byteLength;
     const maxLen = seps[seps.length - 1].byteLength;
-    if (minLen === 0) throw new RangeError("Separator should be at least one-byte string");
+    if (minLen === 0) {
+      throw new RangeError("readuntil(): Separator should be at least one-byte string");
+    }
     const signal = options?.signal;
     checkSignal(signal, "readuntil");
     if (this.#exception !== null) throw this.#exception;
@@ -524,9 +527,9 @@ export class StreamReader implements AsyncIterable<Uint8Array> {
    */
   async readexactly(n: number, options?: ReadOptions): Promise<Uint8Array> {
     if (typeof n !== "number" || !Number.isInteger(n)) {
-      throw new TypeError(`readexactly(): n must be an integer, got ${n}`);
+      throw new TypeError(`readexactly(): n must be an integer, got ${describe(n)}`);
     }
-    if (n < 0) throw new RangeError("readexactly size can not be less than zero");
+    if (n < 0) throw new RangeError(`readexactly(): n can not be less than zero, got ${n}`);
     const signal = options?.signal;
     checkSignal(signal, "readexactly");
     if (this.#exception !== null) throw this.#exception;

@@ -1,13 +1,21 @@
 /**
  * The numbers of macOS (xnu `sys/errno.h`, `sys/socket.h`, `netinet/in.h`,
  * `netinet6/in6.h`, `netinet/tcp.h`, libinfo's `netdb.h`) that `ffi/unix/`
- * needs. Chosen by `./_abi.ts`; nothing else imports this file.
+ * needs. Chosen by `./_abi.ts`; nothing else imports this file (but the tests).
  *
  * @module
  */
 import type { SocketConstants, UnixAbi } from "./_abi_types.ts";
 
-/** errno numbers of macOS (xnu `sys/errno.h`). */
+/**
+ * errno numbers of macOS: every name of xnu's `<sys/errno.h>` (1 to 106,
+ * `ELAST`), with no holes. `EOPNOTSUPP` is 102 as `__DARWIN_UNIX03` code
+ * (all of libSystem today) sees it, apart from `ENOTSUP` (45).
+ * `ENOTCAPABLE` (107) is past the SDK header's `ELAST`, but recent xnu
+ * returns it (its own tests define it as 107 for path-resolution limits), so
+ * it is named too.
+ * The one alias comes last (see {@linkcode DARWIN_ERRNO_ALIASES}).
+ */
 export const DARWIN_ERRNO: Readonly<Record<string, number>> = {
   EPERM: 1,
   ENOENT: 2,
@@ -23,6 +31,7 @@ export const DARWIN_ERRNO: Readonly<Record<string, number>> = {
   ENOMEM: 12,
   EACCES: 13,
   EFAULT: 14,
+  ENOTBLK: 15,
   EBUSY: 16,
   EEXIST: 17,
   EXDEV: 18,
@@ -33,6 +42,7 @@ export const DARWIN_ERRNO: Readonly<Record<string, number>> = {
   ENFILE: 23,
   EMFILE: 24,
   ENOTTY: 25,
+  ETXTBSY: 26,
   EFBIG: 27,
   ENOSPC: 28,
   ESPIPE: 29,
@@ -65,6 +75,7 @@ export const DARWIN_ERRNO: Readonly<Record<string, number>> = {
   EISCONN: 56,
   ENOTCONN: 57,
   ESHUTDOWN: 58,
+  ETOOMANYREFS: 59,
   ETIMEDOUT: 60,
   ECONNREFUSED: 61,
   ELOOP: 62,
@@ -72,9 +83,54 @@ export const DARWIN_ERRNO: Readonly<Record<string, number>> = {
   EHOSTDOWN: 64,
   EHOSTUNREACH: 65,
   ENOTEMPTY: 66,
+  EPROCLIM: 67,
+  EUSERS: 68,
+  EDQUOT: 69,
+  ESTALE: 70,
+  EREMOTE: 71,
+  EBADRPC: 72,
+  ERPCMISMATCH: 73,
+  EPROGUNAVAIL: 74,
+  EPROGMISMATCH: 75,
+  EPROCUNAVAIL: 76,
+  ENOLCK: 77,
   ENOSYS: 78,
+  EFTYPE: 79,
+  EAUTH: 80,
+  ENEEDAUTH: 81,
+  EPWROFF: 82,
+  EDEVERR: 83,
+  EOVERFLOW: 84,
+  EBADEXEC: 85,
+  EBADARCH: 86,
+  ESHLIBVERS: 87,
+  EBADMACHO: 88,
   ECANCELED: 89,
+  EIDRM: 90,
+  ENOMSG: 91,
+  EILSEQ: 92,
+  ENOATTR: 93,
+  EBADMSG: 94,
+  EMULTIHOP: 95,
+  ENODATA: 96,
+  ENOLINK: 97,
+  ENOSR: 98,
+  ENOSTR: 99,
+  EPROTO: 100,
+  ETIME: 101,
   EOPNOTSUPP: 102,
+  ENOPOLICY: 103,
+  ENOTRECOVERABLE: 104,
+  EOWNERDEAD: 105,
+  EQFULL: 106,
+  ENOTCAPABLE: 107,
+  // Alias: the same number under its second name.
+  EWOULDBLOCK: 35,
+};
+
+/** The second names of macOS errno numbers, each with the name errors carry (`code`). */
+export const DARWIN_ERRNO_ALIASES: Readonly<Record<string, string>> = {
+  EWOULDBLOCK: "EAGAIN",
 };
 
 /** The socket constants of macOS. */
@@ -164,6 +220,7 @@ export const DARWIN_SOCKET: Readonly<SocketConstants> = {
 /** The macOS ABI. */
 export const DARWIN_ABI: Readonly<UnixAbi> = {
   errno: DARWIN_ERRNO,
+  errnoAliases: DARWIN_ERRNO_ALIASES,
   socket: DARWIN_SOCKET,
   O_NONBLOCK: 0x4,
   O_NOCTTY: 0x20000,

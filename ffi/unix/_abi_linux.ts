@@ -2,13 +2,19 @@
  * The numbers of Linux (glibc; x86_64 and aarch64 share them) that `ffi/unix/`
  * needs: errno (asm-generic), the socket constants of `<sys/socket.h>`,
  * `<netinet/in.h>`, `<netinet/tcp.h>` and `<netdb.h>`, and a few flags.
- * Chosen by `./_abi.ts`; nothing else imports this file.
+ * Chosen by `./_abi.ts`; nothing else imports this file (but the tests).
  *
  * @module
  */
 import type { SocketConstants, UnixAbi } from "./_abi_types.ts";
 
-/** errno numbers of Linux (asm-generic; x86_64 and aarch64 share them). */
+/**
+ * errno numbers of Linux: every name of `<asm-generic/errno-base.h>` and
+ * `<asm-generic/errno.h>` (1 to 133; x86_64 and aarch64 use these, only
+ * alpha, mips, parisc and sparc have tables of their own). 41 and 58 are
+ * holes in that table: Linux never returns them. The aliases come last (see
+ * {@linkcode LINUX_ERRNO_ALIASES}).
+ */
 export const LINUX_ERRNO: Readonly<Record<string, number>> = {
   EPERM: 1,
   ENOENT: 2,
@@ -24,6 +30,7 @@ export const LINUX_ERRNO: Readonly<Record<string, number>> = {
   ENOMEM: 12,
   EACCES: 13,
   EFAULT: 14,
+  ENOTBLK: 15,
   EBUSY: 16,
   EEXIST: 17,
   EXDEV: 18,
@@ -34,6 +41,7 @@ export const LINUX_ERRNO: Readonly<Record<string, number>> = {
   ENFILE: 23,
   EMFILE: 24,
   ENOTTY: 25,
+  ETXTBSY: 26,
   EFBIG: 27,
   ENOSPC: 28,
   ESPIPE: 29,
@@ -44,9 +52,55 @@ export const LINUX_ERRNO: Readonly<Record<string, number>> = {
   ERANGE: 34,
   EDEADLK: 35,
   ENAMETOOLONG: 36,
+  ENOLCK: 37,
   ENOSYS: 38,
   ENOTEMPTY: 39,
   ELOOP: 40,
+  ENOMSG: 42,
+  EIDRM: 43,
+  ECHRNG: 44,
+  EL2NSYNC: 45,
+  EL3HLT: 46,
+  EL3RST: 47,
+  ELNRNG: 48,
+  EUNATCH: 49,
+  ENOCSI: 50,
+  EL2HLT: 51,
+  EBADE: 52,
+  EBADR: 53,
+  EXFULL: 54,
+  ENOANO: 55,
+  EBADRQC: 56,
+  EBADSLT: 57,
+  EBFONT: 59,
+  ENOSTR: 60,
+  ENODATA: 61,
+  ETIME: 62,
+  ENOSR: 63,
+  ENONET: 64,
+  ENOPKG: 65,
+  EREMOTE: 66,
+  ENOLINK: 67,
+  EADV: 68,
+  ESRMNT: 69,
+  ECOMM: 70,
+  EPROTO: 71,
+  EMULTIHOP: 72,
+  EDOTDOT: 73,
+  EBADMSG: 74,
+  EOVERFLOW: 75,
+  ENOTUNIQ: 76,
+  EBADFD: 77,
+  EREMCHG: 78,
+  ELIBACC: 79,
+  ELIBBAD: 80,
+  ELIBSCN: 81,
+  ELIBMAX: 82,
+  ELIBEXEC: 83,
+  EILSEQ: 84,
+  ERESTART: 85,
+  ESTRPIPE: 86,
+  EUSERS: 87,
   ENOTSOCK: 88,
   EDESTADDRREQ: 89,
   EMSGSIZE: 90,
@@ -68,13 +122,46 @@ export const LINUX_ERRNO: Readonly<Record<string, number>> = {
   EISCONN: 106,
   ENOTCONN: 107,
   ESHUTDOWN: 108,
+  ETOOMANYREFS: 109,
   ETIMEDOUT: 110,
   ECONNREFUSED: 111,
   EHOSTDOWN: 112,
   EHOSTUNREACH: 113,
   EALREADY: 114,
   EINPROGRESS: 115,
+  ESTALE: 116,
+  EUCLEAN: 117,
+  ENOTNAM: 118,
+  ENAVAIL: 119,
+  EISNAM: 120,
+  EREMOTEIO: 121,
+  EDQUOT: 122,
+  ENOMEDIUM: 123,
+  EMEDIUMTYPE: 124,
   ECANCELED: 125,
+  ENOKEY: 126,
+  EKEYEXPIRED: 127,
+  EKEYREVOKED: 128,
+  EKEYREJECTED: 129,
+  EOWNERDEAD: 130,
+  ENOTRECOVERABLE: 131,
+  ERFKILL: 132,
+  EHWPOISON: 133,
+  // Aliases: the same numbers under their second name.
+  EWOULDBLOCK: 11,
+  EDEADLOCK: 35,
+  ENOTSUP: 95,
+};
+
+/**
+ * The second names of Linux errno numbers, each with the name errors carry
+ * (`code`): `EWOULDBLOCK` is `EAGAIN`, `EDEADLOCK` is `EDEADLK`, `ENOTSUP` is
+ * `EOPNOTSUPP` (glibc defines it so; the kernel has one number for both).
+ */
+export const LINUX_ERRNO_ALIASES: Readonly<Record<string, string>> = {
+  EWOULDBLOCK: "EAGAIN",
+  EDEADLOCK: "EDEADLK",
+  ENOTSUP: "EOPNOTSUPP",
 };
 
 /** The socket constants of Linux. */
@@ -159,6 +246,7 @@ export const LINUX_SOCKET: Readonly<SocketConstants> = {
 /** The Linux ABI. */
 export const LINUX_ABI: Readonly<UnixAbi> = {
   errno: LINUX_ERRNO,
+  errnoAliases: LINUX_ERRNO_ALIASES,
   socket: LINUX_SOCKET,
   O_NONBLOCK: 0x800,
   O_NOCTTY: 0x100,

@@ -76,6 +76,8 @@ export interface SocketConstants {
 export interface UnixAbi {
   /** errno numbers by name (`EAGAIN`, `EBADF`, ...). */
   errno: Readonly<Record<string, number>>;
+  /** The second names in `errno` (`EWOULDBLOCK`), each with the name an error carries (`EAGAIN`). */
+  errnoAliases: Readonly<Record<string, string>>;
   /** The socket constants. */
   socket: Readonly<SocketConstants>;
   /** `open(2)`/`fcntl(2)` flags that differ. */

@@ -10,13 +10,32 @@ import { ABI } from "./_abi.ts";
 
 export type { OSError } from "../os_error.ts";
 
-/** errno numbers of the running OS, by name (`E.EAGAIN`, `E.EBADF`, ...). */
+/** errno numbers of the running OS, by name (`E.EAGAIN`, `E.EBADF`, ...), aliases included. */
 export const E: Readonly<Record<string, number>> = ABI.errno;
 
-const NAMES = new Map<number, string>();
-for (const [name, num] of Object.entries(E)) if (!NAMES.has(num)) NAMES.set(num, name);
+/**
+ * The second names of this OS's errno numbers (`EWOULDBLOCK`), each with the
+ * name an error carries instead (`EAGAIN`).
+ *
+ * @example
+ * ```ts
+ * import { E, ERRNO_ALIASES, errnoName } from "./errno.ts";
+ * console.log(ERRNO_ALIASES.EWOULDBLOCK, errnoName(E.EWOULDBLOCK)); // "EAGAIN" "EAGAIN"
+ * ```
+ */
+export const ERRNO_ALIASES: Readonly<Record<string, string>> = ABI.errnoAliases;
 
-/** The symbolic name of errno `n` on this OS, or `"E<n>"` when unknown. */
+// One name per number: an alias never names an error, so `code` is the same
+// whichever name the C headers used at the failing call.
+const NAMES = new Map<number, string>();
+for (const [name, num] of Object.entries(E)) {
+  if (!Object.hasOwn(ERRNO_ALIASES, name) && !NAMES.has(num)) NAMES.set(num, name);
+}
+
+/**
+ * The symbolic name of errno `n` on this OS (`"ECONNREFUSED"`), or `"E<n>"`
+ * for a number the OS does not define (Linux has holes at 41 and 58).
+ */
 export function errnoName(n: number): string {
   return NAMES.get(n) ?? `E${n}`;
 }

@@ -115,7 +115,8 @@ export function checkFd(fd: unknown, what = "fd"): number {
   if (fd < 0 || fd > 0x7fffffff) {
     throw new RangeError(`${what} must be between 0 and 2147483647, got ${fd}`);
   }
-  return fd;
+  // -0 passes both tests: hand back +0, so that a selector key never holds fd -0.
+  return fd === 0 ? 0 : fd;
 }
 
 /** `close(2)`, retried never (POSIX leaves the fd state unspecified after EINTR). */

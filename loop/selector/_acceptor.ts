@@ -38,7 +38,8 @@ export class Acceptor {
   stop(sock: Socket): void {
     this.#retries.get(sock)?.cancel();
     this.#retries.delete(sock);
-    this.#loop.removeReader(sock.fileno());
+    // A socket closed by its owner first has no fd left to name (-1 is no fileobj).
+    if (!sock.closed) this.#loop.removeReader(sock.fileno());
   }
 
   /** Forgets every pending retry (the loop is closing). */

@@ -19,6 +19,8 @@ import type { DatagramTransport, Transport } from "../../transports/base_transpo
 import type { DatagramProtocol } from "../../transports/datagram_protocol.ts";
 import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import { type Callback, Handle } from "../handle.ts";
+import { fileobjToFd } from "../../selectors/base_selector.ts";
+import { describe } from "../../ffi/os_error.ts";
 import { BaseEventLoop } from "../base/base_event_loop.ts";
 import type {
   DatagramTransportOptions,
@@ -35,16 +37,43 @@ class Watchers {
   constructor(public reader: Handle | null, public writer: Handle | null) {}
 }
 
-// Lenient: only finds an existing key; register() does the checking and the error messages.
-function toFd(fileobj: FileObj): number {
-  if (typeof fileobj === "number") return fileobj;
+/**
+ * The fd of `fileobj`, checked before the loop looks at any map (asyncio's
+ * `_ensure_fd_no_transport` raises `ValueError` first too): the selector's
+ * own check, reworded to name the method; a `RangeError` for an integer out
+ * of range, a `TypeError` for anything else.
+ */
+function fdOf(fileobj: unknown, method: string): number {
   try {
-    const fileno = (fileobj as { fileno?: unknown } | null)?.fileno;
-    return typeof fileno === "function" ? fileno.call(fileobj) : -1;
-  } catch {
-    return -1;
+    return fileobjToFd(fileobj as FileObj);
+  } catch (e) {
+    throw badFileobj(e, method);
   }
 }
+
+function badFileobj(e: unknown, method: string): TypeError | RangeError {
+  let why: string;
+  try {
+    why = e instanceof Error ? e.message : String(e);
+  } catch {
+    why = "not a file descriptor";
+  }
+  return new (e instanceof RangeError ? RangeError : TypeError)(
+    `${method}(): invalid fileobj: ${why}`,
+    { cause: e },
+  );
+}
+
+function checkHandler(callback: unknown, method: string): void {
+  if (typeof callback !== "function") {
+    throw new TypeError(
+      `${method}(): callback must be a callable object, got ${describe(callback)}`,
+    );
+  }
+}
+
+const isObject = (v: unknown): v is object =>
+  v !== null && (typeof v === "object" || typeof v === "function");
 
 /**
  * asyncio's `selector_events.BaseSelectorEventLoop`: an event loop that
@@ -211,16 +240,18 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
       const [key, mask] = events[i];
       const w = key.data as Watchers;
       if ((mask & EVENT_READ) !== 0 && w.reader !== null) {
-        if (w.reader.cancelled()) this.removeReader(key.fileobj);
+        if (w.reader.cancelled()) this.#removeAt(key.fd, EVENT_READ);
         else this._addCallback(w.reader);
       }
       if ((mask & EVENT_WRITE) !== 0 && w.writer !== null) {
-        if (w.writer.cancelled()) this.removeWriter(key.fileobj);
+        if (w.writer.cancelled()) this.#removeAt(key.fd, EVENT_WRITE);
         else this._addCallback(w.writer);
       }
     }
   }
 
+  // Every argument is checked before the loop's state and before any map is
+  // touched (asyncio: the fileobj's ValueError, then "Event loop is closed").
   #add(
     fileobj: FileObj,
     event: number,
@@ -228,19 +259,15 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
     args: unknown[],
     method: string,
   ): Handle {
+    const fd = fdOf(fileobj, method);
+    checkHandler(callback, method);
     if (this.isClosed()) throw new Error("Event loop is closed");
-    if (typeof callback !== "function") {
-      throw new TypeError(`a callable object was expected by ${method}(), got ${typeof callback}`);
-    }
     const handle = new Handle(callback, { loop: this, args });
-    let key = this.#selector.getMap().get(toFd(fileobj));
+    let key = this.#selector.getMap().get(fd);
     if (key !== undefined && key.fileobj !== fileobj) {
       // Another object on the same fd number: the registered one may have been
       // closed (taking its kernel registration with it) and the number reused.
-      const w = key.data as Watchers;
-      this.#selector.unregister(key.fileobj);
-      const live = (w.reader !== null ? EVENT_READ : 0) | (w.writer !== null ? EVENT_WRITE : 0);
-      key = live === 0 ? undefined : this.#selector.register(fileobj, live, w);
+      key = this.#reRegister(key, fileobj);
     }
     if (key === undefined) {
       const w = event === EVENT_READ ? new Watchers(handle, null) : new Watchers(null, handle);
@@ -249,7 +276,7 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
     }
     const w = key.data as Watchers;
     const old = event === EVENT_READ ? w.reader : w.writer;
-    if ((key.events & event) === 0) this.#selector.modify(fileobj, key.events | event, w);
+    if ((key.events & event) === 0) this.#selector.modify(fd, key.events | event, w);
     if (event === EVENT_READ) w.reader = handle;
     else w.writer = handle;
     old?.cancel();
@@ -257,17 +284,65 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
   }
 
   /**
+   * Moves the live watchers of `key` to `fileobj` (same fd number). A new
+   * registration the selector refuses puts the old one back, so that a
+   * failed `addReader()` changes nothing.
+   */
+  #reRegister(key: SelectorKey, fileobj: FileObj): SelectorKey | undefined {
+    const w = key.data as Watchers;
+    this.#selector.unregister(key.fd);
+    const live = (w.reader !== null ? EVENT_READ : 0) | (w.writer !== null ? EVENT_WRITE : 0);
+    if (live === 0) return undefined;
+    try {
+      return this.#selector.register(fileobj, live, w);
+    } catch (e) {
+      try {
+        this.#selector.register(key.fileobj, key.events, w);
+      } catch {
+        // The old object's fd is gone too: nothing is left to restore.
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The key `fileobj` is registered under, found without throwing: by fd,
+   * or by identity for an object whose fd went away (a closed `Socket`'s
+   * `fileno()` is -1), as CPython's selectors look keys up.
+   */
+  #find(fileobj: unknown): SelectorKey | undefined {
+    const map = this.#selector.getMap();
+    let fd = -1;
+    try {
+      fd = fileobjToFd(fileobj as FileObj);
+    } catch {
+      // Looked up by identity below.
+    }
+    return fd >= 0 ? map.get(fd) : this.#byIdentity(fileobj);
+  }
+
+  // Compares only: the object's own code (a fileno() that answers differently each time) never runs.
+  #byIdentity(fileobj: unknown): SelectorKey | undefined {
+    if (!isObject(fileobj)) return undefined;
+    for (const key of this.#selector.getMap().values()) if (key.fileobj === fileobj) return key;
+    return undefined;
+  }
+
+  /**
    * Drops the reader (or writer) of `fileobj` at once but keeps its kernel
    * registration until just before the next poll, so that a watch released
    * and added again within one iteration (a `sock*` call completing, then
-   * the next one waiting) costs no syscall.
+   * the next one waiting) costs no syscall. With `lazy` false the watch is
+   * removed at once. Never throws for a fileobj closed meanwhile: a `sock*`
+   * call may finish after its socket was closed.
    * @internal
    */
-  _release(fileobj: FileObj, write: boolean): void {
-    const key = this.isClosed() ? undefined : this.#selector.getMap().get(toFd(fileobj));
-    if (key === undefined || key.fileobj !== fileobj) {
-      if (write) this.removeWriter(fileobj);
-      else this.removeReader(fileobj);
+  _release(fileobj: FileObj, write: boolean, lazy = true): void {
+    if (this.isClosed()) return;
+    const key = this.#find(fileobj);
+    if (key === undefined) return;
+    if (!lazy || key.fileobj !== fileobj) {
+      this.#removeAt(key.fd, write ? EVENT_WRITE : EVENT_READ);
       return;
     }
     const w = key.data as Watchers;
@@ -288,8 +363,8 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
       const wanted = (w.reader !== null ? EVENT_READ : 0) | (w.writer !== null ? EVENT_WRITE : 0);
       if (wanted === now.events) continue;
       try {
-        if (wanted === 0) this.#selector.unregister(now.fileobj);
-        else this.#selector.modify(now.fileobj, wanted, w);
+        if (wanted === 0) this.#selector.unregister(now.fd);
+        else this.#selector.modify(now.fd, wanted, w);
       } catch {
         // The fd was closed meanwhile: the kernel dropped it; modify() unregistered it.
       }
@@ -297,15 +372,30 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
     released.length = 0;
   }
 
-  #remove(fileobj: FileObj, event: number): boolean {
+  // As #add: the fileobj is checked first, even on a closed loop.
+  #remove(fileobj: FileObj, event: number, method: string): boolean {
+    let fd: number;
+    try {
+      fd = fileobjToFd(fileobj);
+    } catch (e) {
+      // An object registered while its fd was valid is still found by identity.
+      const key = this.isClosed() ? undefined : this.#byIdentity(fileobj);
+      if (key === undefined) throw badFileobj(e, method);
+      fd = key.fd;
+    }
     if (this.isClosed()) return false;
-    const key = this.#selector.getMap().get(toFd(fileobj));
+    return this.#removeAt(fd, event);
+  }
+
+  // The key is looked up afresh: removing one event may have replaced it.
+  #removeAt(fd: number, event: number): boolean {
+    const key = this.#selector.getMap().get(fd);
     if (key === undefined) return false;
     const w = key.data as Watchers;
     const old = event === EVENT_READ ? w.reader : w.writer;
     const mask = key.events & ~event;
-    if (mask === 0) this.#selector.unregister(fileobj);
-    else if (mask !== key.events) this.#selector.modify(fileobj, mask, w);
+    if (mask === 0) this.#selector.unregister(fd);
+    else if (mask !== key.events) this.#selector.modify(fd, mask, w);
     if (event === EVENT_READ) w.reader = null;
     else w.writer = null;
     if (old === null) return false;
@@ -316,8 +406,14 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
   /**
    * Calls `callback(...args)` whenever `fileobj` (an fd or an object with
    * `fileno()`) is readable; a second call for the same fd replaces the
-   * callback. Returns the handle (cancelling it stops the watch at the next event). Regular files and directories are refused (use Deno's file
-   * APIs); a closed or invalid fd throws.
+   * callback. Returns the handle (cancelling it stops the watch at the next
+   * event). The arguments are checked first, before anything changes: an
+   * fd that is not an integer, an object without `fileno()` (or whose
+   * `fileno()` throws or returns no fd) and a `callback` that is not a
+   * function throw `TypeError`, an integer out of 0..2³¹-1 a `RangeError`
+   * (asyncio: `ValueError`); then a closed loop throws `Error("Event loop
+   * is closed")` (asyncio's `RuntimeError`). Regular files and directories
+   * are refused (use Deno's file APIs); a closed fd throws `BadResource`.
    *
    * @example
    * ```ts
@@ -337,7 +433,11 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
   }
 
   /**
-   * Stops watching `fileobj` for reading; returns whether a reader was set.
+   * Stops watching `fileobj` for reading; returns whether a reader was set
+   * (false for a valid fd that is not watched, and on a closed loop). A
+   * junk `fileobj` throws as in `addReader()`, on a closed loop too; an
+   * object whose fd went away since it was added (a closed `Socket`) is
+   * found by identity, as CPython's selectors do.
    *
    * @example
    * ```ts
@@ -347,12 +447,13 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
    * ```
    */
   override removeReader(fileobj: FileObj): boolean {
-    return this.#remove(fileobj, EVENT_READ);
+    return this.#remove(fileobj, EVENT_READ, "removeReader");
   }
 
   /**
    * Calls `callback(...args)` whenever `fileobj` is writable; a second call
-   * for the same fd replaces the callback.
+   * for the same fd replaces the callback. Arguments are checked as by
+   * `addReader()`.
    *
    * @example
    * ```ts
@@ -373,6 +474,7 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
 
   /**
    * Stops watching `fileobj` for writing; returns whether a writer was set.
+   * A junk `fileobj` throws as in `removeReader()`.
    *
    * @example
    * ```ts
@@ -382,13 +484,17 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
    * ```
    */
   override removeWriter(fileobj: FileObj): boolean {
-    return this.#remove(fileobj, EVENT_WRITE);
+    return this.#remove(fileobj, EVENT_WRITE, "removeWriter");
   }
 
   /**
    * Receives up to `nbytes` bytes from the nonblocking `sock`; an empty
    * array means end of stream. Tries `recv` at once and waits for
-   * readability only when there is nothing to read. Aborting
+   * readability only when there is nothing to read. `nbytes` 0 resolves to
+   * an empty array at once without touching the socket (as CPython: no
+   * datagram is consumed). Bad arguments throw at once (`TypeError`,
+   * `RangeError` for a size out of 0..2³¹-1); a closed socket rejects with
+   * `BadResource`. Aborting
    * `options.signal` rejects with `CancelledError` and stops watching the fd.
    * Calls waiting on the same socket are served in order.
    *
@@ -424,6 +530,7 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
 
   /**
    * Receives into `buf`; resolves to the byte count (0 at end of stream).
+   * An empty `buf` resolves to 0 at once without touching the socket.
    *
    * @example
    * ```ts ignore
@@ -438,6 +545,9 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
 
   /**
    * Receives a datagram of up to `bufsize` bytes and its sender's address.
+   * An empty datagram resolves to an empty array. `bufsize` 0 still waits
+   * for a datagram and consumes it (its bytes are discarded), as CPython's
+   * `sock_recvfrom(sock, 0)` and `recvfrom(2)` do.
    *
    * @example
    * ```ts ignore
@@ -455,7 +565,9 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
 
   /**
    * Receives a datagram into `buf` (at most `nbytes`, all of `buf` when
-   * omitted): the byte count and the sender's address.
+   * omitted): the byte count and the sender's address. An empty `buf` or
+   * `nbytes` 0 waits for a datagram and consumes it, as `sockRecvfrom(sock,
+   * 0)` (CPython's `nbytes=0` means the whole buffer; here it means 0).
    *
    * @example
    * ```ts ignore
@@ -476,6 +588,7 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
    * Sends all of `data`: what the kernel takes at once, then the rest as
    * the socket becomes writable. `data` must not change until the promise
    * settles. On an error or a cancel, part of `data` may have been sent.
+   * Empty `data` resolves at once (a closed socket still rejects).
    *
    * @example
    * ```ts ignore
@@ -488,6 +601,7 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
 
   /**
    * Sends the datagram `data` to `address`; resolves to the bytes sent.
+   * Empty `data` sends an empty datagram (the peer receives 0 bytes).
    *
    * @example
    * ```ts ignore

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { describe, E, ipFamily, osError } from "../../ffi/sys.ts";
+import { describe, E, encodeAddress, ipFamily, osError, SOCKADDR_MAX } from "../../ffi/sys.ts";
 import { type Address, getaddrinfo, type NetAddress, Socket } from "../../net/mod.ts";
 import type { AbstractEventLoop, SockOptions } from "../abstract_event_loop.ts";
 import type { Handle, TimerHandle } from "../handle.ts";
@@ -20,7 +20,7 @@ type IoLoop =
     AbstractEventLoop,
     "addReader" | "addWriter" | "removeReader" | "removeWriter" | "callLater" | "isClosed"
   >
-  & { _release?(fileobj: Socket, write: boolean): void };
+  & { _release?(fileobj: Socket, write: boolean, lazy?: boolean): void };
 
 // Operation kinds: a switch on small integers, no per-call closures.
 const RECV = 0, RECV_INTO = 1, RECVFROM = 2, RECVFROM_INTO = 3, ACCEPT = 4;
@@ -40,6 +40,8 @@ const EINPROGRESS = E.EINPROGRESS, EAGAIN = E.EAGAIN;
 /** What `attempt()` returns when the syscall would block. */
 const AGAIN: unique symbol = Symbol("again");
 const resolvedVoid: Promise<void> = Promise.resolve();
+/** Where sockConnect() checks an address before resolving its name. */
+const SCRATCH = new Uint8Array(SOCKADDR_MAX);
 
 /** The calls waiting on one loop, by fd: the head of a FIFO per direction. */
 class Waiting {
@@ -103,6 +105,11 @@ class SockOp implements EventListenerObject {
 
 function rejectAborted(signal: AbortSignal, kind: number): Promise<never> {
   return Promise.reject(cancelledError(signal, `${NAMES[kind]}()`));
+}
+
+// A call with nothing to move never reaches the socket, but a closed one is still refused.
+function rejectClosed(kind: number): Promise<never> {
+  return Promise.reject(osError(E.EBADF, NAMES[kind], "the socket is closed"));
 }
 
 /** Runs the op's syscall once: its result, or `AGAIN` when it would block. */
@@ -233,6 +240,19 @@ function wait<T>(op: SockOp): Promise<T> {
 }
 
 /**
+ * Stops watching the op's socket. `_release` never throws for a socket
+ * closed meanwhile (a closed Socket is an invalid fileobj to `removeReader`).
+ */
+function unwatch(op: SockOp, lazy: boolean): void {
+  const loop = op.loop;
+  if (loop._release !== undefined) loop._release(op.sock, op.write, lazy);
+  else if (!op.sock.closed) {
+    if (op.write) loop.removeWriter(op.sock);
+    else loop.removeReader(op.sock);
+  }
+}
+
+/**
  * Takes `op` out of its queue: the next call takes over the fd, or the fd is
  * no longer watched. After a success (`lazy`) the kernel registration is kept
  * until the next poll, as the next call on the socket usually comes at once.
@@ -249,11 +269,7 @@ function finish(op: SockOp, lazy = false): void {
     if (next === null) {
       queue.delete(op.fd);
       // Not when someone replaced our callback with their own (CPython's bpo-30064 fix).
-      if (op.handle !== null && !op.handle.cancelled()) {
-        if (lazy && op.loop._release !== undefined) op.loop._release(op.sock, op.write);
-        else if (op.write) op.loop.removeWriter(op.sock);
-        else op.loop.removeReader(op.sock);
-      }
+      if (op.handle !== null && !op.handle.cancelled()) unwatch(op, lazy);
     } else {
       queue.set(op.fd, next);
       if (!op.loop.isClosed()) {
@@ -278,7 +294,7 @@ function finish(op: SockOp, lazy = false): void {
 
 function checkSocket(sock: unknown, what: string): asserts sock is Socket {
   if (!(sock instanceof Socket)) {
-    throw new TypeError(`${what}: expected a Socket, got ${describe(sock)}`);
+    throw new TypeError(`${what}: sock must be a Socket, got ${describe(sock)}`);
   }
   // asyncio checks this only in debug mode; one fcntl() is cheap enough to do always.
   if (!sock.closed && sock.getBlocking()) {
@@ -340,6 +356,8 @@ export function sockRecv(
   checkCount(nbytes, "sockRecv()", "nbytes");
   const signal = signalOf(options, RECV);
   if (signal?.aborted) return rejectAborted(signal, RECV);
+  // recv(2) of 0 bytes would block on an idle stream and eat a datagram: CPython never makes it.
+  if (nbytes === 0) return sock.closed ? rejectClosed(RECV) : Promise.resolve(new Uint8Array(0));
   try {
     if (!busy(loop, sock.fileno(), false)) {
       const data = sock.recv(nbytes);
@@ -370,6 +388,7 @@ export function sockRecvInto(
   const view = checkBuffer(buf, "sockRecvInto()", "buf");
   const signal = signalOf(options, RECV_INTO);
   if (signal?.aborted) return rejectAborted(signal, RECV_INTO);
+  if (view.byteLength === 0) return sock.closed ? rejectClosed(RECV_INTO) : Promise.resolve(0);
   try {
     if (!busy(loop, sock.fileno(), false)) {
       const n = sock.recvInto(view);
@@ -470,6 +489,8 @@ export function sockSendall(
   const view = checkBuffer(data, "sockSendall()", "data");
   const signal = signalOf(options, SENDALL);
   if (signal?.aborted) return rejectAborted(signal, SENDALL);
+  // Nothing to send: done at once, even behind calls still sending (as CPython).
+  if (view.byteLength === 0) return sock.closed ? rejectClosed(SENDALL) : resolvedVoid;
   const state = { n: 0 };
   try {
     if (!busy(loop, sock.fileno(), true) && sendSome(sock, view, state)) return resolvedVoid;
@@ -564,6 +585,16 @@ export function sockConnect(
     sock.family !== "unix" && "hostname" in address && typeof address.hostname === "string" &&
     ipFamily(address.hostname) === null
   ) {
+    // The rest of the address (transport, port) is checked before the name is looked up:
+    // a bad argument must not wait for a resolver.
+    const numeric = sock.family === "inet6" ? "::" : "0.0.0.0";
+    encodeAddress(
+      { ...address, hostname: numeric },
+      sock.family,
+      sock.type,
+      SCRATCH,
+      "sockConnect()",
+    );
     return resolveThenConnect(loop, sock, address, signal);
   }
   return connect(loop, sock, address, signal);
