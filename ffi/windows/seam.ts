@@ -1,0 +1,88 @@
+/**
+ * The Windows implementation of the contract of `../sys.ts`, as far as it
+ * goes: the members of `../unix/mod.ts` that have a Windows meaning, with the
+ * same names and shapes (a SOCKET passed as a number). Not switched on yet:
+ * `../sys.ts` still picks `../unix/mod.ts` everywhere. Missing here:
+ * `isNonBlocking` (Winsock cannot report FIONBIO); `HAS_EPOLL` and
+ * `HAS_KQUEUE` are `false`; `fileKind` tells sockets only.
+ *
+ * @example
+ * ```ts
+ * import * as win from "./seam.ts";
+ * console.log(win.SOCK.AF_INET6, win.HOST_LAYOUT.afInet6); // 23 23
+ * ```
+ *
+ * @module
+ */
+export {
+  AF_UNIX_UNSUPPORTED,
+  type Buf,
+  checkFd,
+  closeFd,
+  E,
+  errno,
+  errnoName,
+  type FileKind,
+  fileKind,
+  ifNameToIndex,
+  isOpenFd,
+  type OSError,
+  osError,
+  setCloseOnExec,
+  setNonBlocking,
+  SOCK,
+  sock,
+  type SocketConstants,
+  socketNumber,
+  type SocketSymbols,
+} from "./socket.ts";
+export {
+  type Address,
+  addressToString,
+  decodeAddress,
+  encodeAddress,
+  familyOf,
+  HOST_LAYOUT,
+  ipFamily,
+  type NetAddress,
+  NO_AF_UNIX,
+  parseIPv4,
+  parseIPv6,
+  SOCKADDR_MAX,
+  type SockaddrLayout,
+  type SocketFamily,
+  type SocketType,
+  type UnixAddress,
+} from "./sockaddr.ts";
+export { IOV_MAX, IovecArray } from "./iovec.ts";
+export { loopbackSocketPair, Waker } from "./waker.ts";
+export { hostYield, osMonotonicClock } from "./clock.ts";
+export {
+  type AddrInfoEntry,
+  type AddrInfoError,
+  type AddrInfoHints,
+  lookupAddrInfo,
+  lookupNameInfo,
+  lookupsSettled,
+} from "./addrinfo.ts";
+
+/**
+ * Whether this OS has epoll: never on Windows.
+ *
+ * @example
+ * ```ts
+ * import { HAS_EPOLL } from "./seam.ts";
+ * console.log(HAS_EPOLL); // false
+ * ```
+ */
+export const HAS_EPOLL = false;
+/**
+ * Whether this OS has kqueue: never on Windows.
+ *
+ * @example
+ * ```ts
+ * import { HAS_KQUEUE } from "./seam.ts";
+ * console.log(HAS_KQUEUE); // false
+ * ```
+ */
+export const HAS_KQUEUE = false;
