@@ -77,6 +77,11 @@ const SEAM_EXCEPTIONS: readonly SeamException[] = [
     reason: "O1: select(2) here is the POSIX one (fd_set, timeval)",
   },
   {
+    path: "selectors/winsock_select_selector.ts",
+    parts: ["windows"],
+    reason: "O1: Winsock select() is Windows' backend (counted fd_set, timeval, loopback waker)",
+  },
+  {
     path: "selectors/mod.ts",
     parts: ["darwin"],
     typeOnly: true,
