@@ -55,7 +55,7 @@ const setBuf = () => new Uint8Array(new ArrayBuffer(SET_BYTES));
  *
  * @example
  * ```ts
- * import { WinsockSelectSelector } from "@aio/loop";
+ * import { WinsockSelectSelector } from "./winsock_select_selector.ts";
  * if (Deno.build.os === "windows") {
  *   using sel = new WinsockSelectSelector();
  *   console.log(sel.select(0)); // []
