@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { parseIPv4 as parseIPv4Into, parseIPv6 as parseIPv6Into } from "../_sockaddr_inet.ts";
 
 /** Offsets and size of a struct, in bytes.
  * @example
@@ -451,15 +452,10 @@ export interface InetAddress {
  * ```
  */
 export function parseIPv4(text: string): Uint8Array {
-  const parts = text.split(".");
-  if (parts.length !== 4) throw new TypeError(`not an IPv4 address: ${JSON.stringify(text)}`);
   const out = new Uint8Array(4);
-  parts.forEach((p, i) => {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) {
-      throw new TypeError(`not an IPv4 address: ${JSON.stringify(text)}`);
-    }
-    out[i] = Number(p);
-  });
+  if (!parseIPv4Into(text, out)) {
+    throw new TypeError(`not an IPv4 address: ${JSON.stringify(text)}`);
+  }
   return out;
 }
 
@@ -474,43 +470,18 @@ export function parseIPv4(text: string): Uint8Array {
  * ```
  */
 export function parseIPv6(text: string): Uint8Array {
-  const bad = () => new TypeError(`not an IPv6 address: ${JSON.stringify(text)}`);
-  let s = text;
-  const lastColon = s.lastIndexOf(":");
-  if (lastColon < 0) throw bad();
-  if (s.slice(lastColon + 1).includes(".")) {
-    const q = parseIPv4(s.slice(lastColon + 1));
-    s = `${s.slice(0, lastColon + 1)}${((q[0] << 8) | q[1]).toString(16)}:${
-      ((q[2] << 8) | q[3]).toString(16)
-    }`;
-  }
-  const halves = s.split("::");
-  if (halves.length > 2) throw bad();
-  const group = (h: string) =>
-    (h === "" ? [] : h.split(":")).map((g) => {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw bad();
-      return parseInt(g, 16);
-    });
-  const head = group(halves[0]);
-  const rest = halves.length === 2 ? group(halves[1]) : [];
-  const words = [...head];
-  const total = head.length + rest.length;
-  if (halves.length === 2) {
-    if (total > 7) throw bad();
-    for (let i = total; i < 8; i++) words.push(0);
-  } else if (total !== 8) throw bad();
-  words.push(...rest);
   const out = new Uint8Array(16);
-  words.forEach((w, i) => {
-    out[2 * i] = w >> 8;
-    out[2 * i + 1] = w & 0xff;
-  });
+  if (!parseIPv6Into(text, out)) {
+    throw new TypeError(`not an IPv6 address: ${JSON.stringify(text)}`);
+  }
   return out;
 }
 
 /**
  * The text of 16 IPv6 address bytes, RFC 5952 style (lower case, the
- * longest run of two or more zero groups as `::`).
+ * longest run of two or more zero groups as `::`), always in hex groups: unlike
+ * the seam's `formatIPv6`, an IPv4-mapped address is not shown dotted, so a
+ * struct dump shows the words as they are.
  *
  * @example
  * ```ts
