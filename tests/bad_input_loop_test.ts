@@ -25,6 +25,7 @@ import { openConnection, startServer } from "../streams/mod.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
 import { forEachLoop, selectorOf, type TestLoop } from "./_loops.ts";
 import { onLoop, portOf } from "./_stream_helpers.ts";
+import { fuzzSeed, mulberry32 } from "./_fuzz.ts";
 
 type ErrorCtor = new (...args: never[]) => Error;
 type Method = "addReader" | "addWriter" | "removeReader" | "removeWriter";
@@ -662,30 +663,6 @@ forEachLoop([], (lc, test) => {
 });
 
 // ---- the property test ------------------------------------------------------------------------
-
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function fuzzSeed(): number {
-  let env: string | undefined;
-  try {
-    env = Deno.env.get("AIO_FUZZ_SEED");
-  } catch {
-    env = undefined; // no --allow-env: the fixed seed
-  }
-  if (env === "random") return (Math.random() * 2 ** 32) >>> 0;
-  if (env !== undefined && /^\d+$/.test(env)) return Number(env) >>> 0;
-  return 0x15_15_15;
-}
 
 const SEED = fuzzSeed();
 /** Calls per loop: fd calls and sock* calls together. */

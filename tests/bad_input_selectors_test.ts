@@ -38,6 +38,7 @@ import { describe } from "../ffi/os_error.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
 import { SELECTORS } from "./_selector_factories.ts";
 import { KqueueEmulation } from "./_kqueue_emulation.ts";
+import { fuzzSeed, mulberry32 } from "./_fuzz.ts";
 
 const onLinux = Deno.build.os === "linux";
 type ErrorCtor = new (...args: never[]) => Error;
@@ -396,30 +397,6 @@ Deno.test({
 });
 
 // ---- the property test -------------------------------------------------------------------
-
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function fuzzSeed(): number {
-  let env: string | undefined;
-  try {
-    env = Deno.env.get("AIO_FUZZ_SEED");
-  } catch {
-    env = undefined; // no --allow-env: the fixed seed
-  }
-  if (env === "random") return (Math.random() * 2 ** 32) >>> 0;
-  if (env !== undefined && /^\d+$/.test(env)) return Number(env) >>> 0;
-  return 0x15_15_15;
-}
 
 const SEED = fuzzSeed();
 const CALLS = 4000;
