@@ -23,6 +23,9 @@ import type { AbstractEventLoop } from "./loop/abstract_event_loop.ts";
 import { _getRunningLoop } from "./loop/running.ts";
 import { notSupported } from "./loop/_platform_table.ts";
 import { UnixSelectorEventLoop } from "./loop/unix/unix_selector_event_loop.ts";
+import { WindowsSelectorEventLoop } from "./loop/windows/windows_selector_event_loop.ts";
+import type { BaseSelector } from "./selectors/base_selector.ts";
+import type { EventLoopOptions } from "./loop/abstract_event_loop.ts";
 import type { AbstractChildWatcher } from "./loop/unix/child_watcher.ts";
 
 /** The child-watcher type `getChildWatcher()` returns (the class is in `@aio/loop/unix`). */
@@ -30,10 +33,24 @@ export type { AbstractChildWatcher };
 import { _currentChildWatcher, _setChildWatcher } from "./loop/unix/subprocess.ts";
 import { describe } from "./ffi/os_error.ts";
 
+/** An instance of this platform's {@linkcode SelectorEventLoop}. */
+export type SelectorEventLoop = UnixSelectorEventLoop | WindowsSelectorEventLoop;
+
+/** What {@linkcode SelectorEventLoop} and {@linkcode EventLoop} are: this platform's loop class. */
+export interface SelectorEventLoopConstructor {
+  /** Makes a loop over a new `DefaultSelector`. */
+  new (options?: EventLoopOptions): SelectorEventLoop;
+  /** Makes a loop over `selector` (a new `DefaultSelector` when `null`). */
+  new (selector: BaseSelector | null | undefined, options?: EventLoopOptions): SelectorEventLoop;
+  /** For `instanceof`. */
+  readonly prototype: SelectorEventLoop;
+}
+
 /**
  * This platform's selector event loop (asyncio's `SelectorEventLoop`
- * alias): `UnixSelectorEventLoop` on Linux and macOS. Takes an optional
- * selector (`DefaultSelector` when omitted), then options.
+ * alias): `UnixSelectorEventLoop` on Linux and macOS,
+ * `WindowsSelectorEventLoop` (Winsock `select()`) on Windows. Takes an
+ * optional selector (`DefaultSelector` when omitted), then options.
  *
  * @example
  * ```ts
@@ -43,14 +60,15 @@ import { describe } from "./ffi/os_error.ts";
  * await loop.runForever();
  * ```
  */
-export const SelectorEventLoop: typeof UnixSelectorEventLoop = UnixSelectorEventLoop;
-/** An instance of this platform's {@linkcode SelectorEventLoop}. */
-export type SelectorEventLoop = UnixSelectorEventLoop;
+export const SelectorEventLoop: SelectorEventLoopConstructor = OS_FAMILY === "windows"
+  ? WindowsSelectorEventLoop
+  : UnixSelectorEventLoop;
 
 /**
  * This platform's default event loop class (asyncio 3.13's `EventLoop`):
- * `SelectorEventLoop` on Linux and macOS (on Windows it will be the
- * `ProactorEventLoop`). `newEventLoop()` makes one.
+ * `SelectorEventLoop` on Linux and macOS. On Windows asyncio's default is
+ * the ProactorEventLoop; until it exists here (decision W3) it is the
+ * Windows `SelectorEventLoop`. `newEventLoop()` makes one.
  *
  * @example
  * ```ts
@@ -59,9 +77,9 @@ export type SelectorEventLoop = UnixSelectorEventLoop;
  * console.log(await loop.runUntilComplete(async () => 42)); // 42
  * ```
  */
-export const EventLoop: typeof UnixSelectorEventLoop = SelectorEventLoop;
+export const EventLoop: SelectorEventLoopConstructor = SelectorEventLoop;
 /** An instance of this platform's {@linkcode EventLoop}. */
-export type EventLoop = UnixSelectorEventLoop;
+export type EventLoop = SelectorEventLoop;
 
 /** Makes a new event loop: what a policy's and `run()`'s `loopFactory` is. */
 export type EventLoopFactory = () => AbstractEventLoop;
@@ -89,14 +107,8 @@ function checkLoopOrNull(loop: unknown, what: string): void {
   }
 }
 
-/** This platform's default loop: `SelectorEventLoop`, and on Windows `ProactorEventLoop`. */
+/** This platform's default loop: `EventLoop` (on Windows the selector loop until the Proactor). */
 function defaultLoopFactory(): AbstractEventLoop {
-  if (OS_FAMILY === "windows") {
-    throw new Deno.errors.NotSupported(
-      "ProactorEventLoop is not implemented yet: DefaultEventLoopPolicy has no loop to make " +
-        "on windows",
-    );
-  }
   return new EventLoop();
 }
 
@@ -225,8 +237,8 @@ function refuseOnWindows(method: string): void {
 /**
  * The default policy (asyncio's `DefaultEventLoopPolicy`, as Python 3.14
  * has it): `newEventLoop()` makes this platform's default loop
- * (`SelectorEventLoop`; `ProactorEventLoop` on Windows, not implemented
- * yet) or calls `options.loopFactory`; `getEventLoop()` returns the loop set
+ * (`EventLoop`: the `SelectorEventLoop`, on Windows too until the
+ * ProactorEventLoop exists) or calls `options.loopFactory`; `getEventLoop()` returns the loop set
  * with `setEventLoop()` and throws when there is none: it never makes one.
  *
  * @example
@@ -318,44 +330,44 @@ export class DefaultEventLoopPolicy extends AbstractEventLoopPolicy {
   }
 }
 
-/** The factory of a Windows-only policy: refuses elsewhere, and is not written yet. */
-function windowsOnly(policy: string, loopClass: string): EventLoopFactory {
+/** The factory of a Windows-only policy: refuses elsewhere; `make` on Windows. */
+function windowsOnly(policy: string, make: () => AbstractEventLoop): EventLoopFactory {
   return () => {
-    const os = PLATFORM;
-    if (os !== "windows") {
+    if (OS_FAMILY !== "windows") {
       throw new Deno.errors.NotSupported(
-        `${policy} makes Windows loops only, and this is ${os}: ` +
+        `${policy} makes Windows loops only, and this is ${PLATFORM}: ` +
           "use DefaultEventLoopPolicy (the default policy) instead",
       );
     }
-    throw new Deno.errors.NotSupported(
-      `${loopClass} is not implemented yet: ${policy} cannot make a loop on windows`,
-    );
+    return make();
   };
 }
 
 /**
- * asyncio's `WindowsSelectorEventLoopPolicy`: its loops would be
- * `SelectorEventLoop`s over `SelectSelector` on Windows. The class exists on
- * every platform, but `newEventLoop()` throws `Deno.errors.NotSupported`:
- * elsewhere than Windows (use `DefaultEventLoopPolicy`), and on Windows too
- * for now (the Windows SelectorEventLoop is not implemented yet).
+ * asyncio's `WindowsSelectorEventLoopPolicy`: its loops are
+ * `SelectorEventLoop`s over `SelectSelector` (Winsock `select()`) on
+ * Windows. The class exists on every platform; elsewhere than Windows its
+ * `newEventLoop()` throws `Deno.errors.NotSupported` (use
+ * `DefaultEventLoopPolicy`).
  *
  * @example
  * ```ts
  * import { WindowsSelectorEventLoopPolicy } from "@aio/loop";
- * try {
- *   new WindowsSelectorEventLoopPolicy().newEventLoop();
- * } catch (e) {
- *   console.log(e instanceof Deno.errors.NotSupported); // true
+ * const policy = new WindowsSelectorEventLoopPolicy();
+ * if (Deno.build.os === "windows") {
+ *   using loop = policy.newEventLoop();
+ *   console.log(loop.constructor.name); // "WindowsSelectorEventLoop"
  * }
  * ```
  */
 export class WindowsSelectorEventLoopPolicy extends DefaultEventLoopPolicy {
-  /** Makes the policy; its `newEventLoop()` refuses, as the class JSDoc says. */
+  /** Makes the policy; its `newEventLoop()` makes a `WindowsSelectorEventLoop`. */
   constructor() {
     super({
-      loopFactory: windowsOnly("WindowsSelectorEventLoopPolicy", "The Windows SelectorEventLoop"),
+      loopFactory: windowsOnly(
+        "WindowsSelectorEventLoopPolicy",
+        () => new WindowsSelectorEventLoop(),
+      ),
     });
   }
 }
@@ -365,7 +377,8 @@ export class WindowsSelectorEventLoopPolicy extends DefaultEventLoopPolicy {
  * `ProactorEventLoop`s (IOCP). The class exists on every platform, but
  * `newEventLoop()` throws `Deno.errors.NotSupported`: elsewhere than Windows
  * (use `DefaultEventLoopPolicy`), and on Windows too for now
- * ("ProactorEventLoop is not implemented yet").
+ * ("ProactorEventLoop is not implemented yet": use
+ * `WindowsSelectorEventLoopPolicy`).
  *
  * @example
  * ```ts
@@ -380,7 +393,14 @@ export class WindowsSelectorEventLoopPolicy extends DefaultEventLoopPolicy {
 export class WindowsProactorEventLoopPolicy extends DefaultEventLoopPolicy {
   /** Makes the policy; its `newEventLoop()` refuses, as the class JSDoc says. */
   constructor() {
-    super({ loopFactory: windowsOnly("WindowsProactorEventLoopPolicy", "ProactorEventLoop") });
+    super({
+      loopFactory: windowsOnly("WindowsProactorEventLoopPolicy", () => {
+        throw new Deno.errors.NotSupported(
+          "ProactorEventLoop is not implemented yet: WindowsProactorEventLoopPolicy cannot " +
+            "make a loop on windows; use WindowsSelectorEventLoopPolicy",
+        );
+      }),
+    });
   }
 }
 

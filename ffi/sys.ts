@@ -25,13 +25,16 @@
  * - Addresses are Deno-shaped (`{ transport, hostname, port }`,
  *   `{ transport, path }`) on every OS.
  *
- * Today only the Unix implementation (`./unix/mod.ts`) exists. A Windows
- * one plugs in at the single switch below (`const os = ...`): a module with
- * the same exports (`typeof unix`), chosen by {@linkcode OS_FAMILY}.
+ * Two implementations plug in at the single switch below (`const os = ...`),
+ * chosen by {@linkcode OS_FAMILY}: `./unix/mod.ts` and `./windows/seam.ts`,
+ * each with the exports of `OsFamily` (the Unix module's shapes, its
+ * classes as the interfaces {@linkcode Waker} and {@linkcode IovecArray},
+ * its socket calls cut to those both families have).
  *
  * @module
  */
 import * as unix from "./unix/mod.ts";
+import * as windows from "./windows/seam.ts";
 
 export {
   describe,
@@ -69,9 +72,33 @@ export const PLATFORM: typeof Deno.build.os = Deno.build.os;
  */
 export const OS_FAMILY: "unix" | "windows" = PLATFORM === "windows" ? "windows" : "unix";
 
-// The one switch. A Windows implementation goes here:
-//   const os: typeof unix = OS_FAMILY === "windows" ? windows : unix;
-const os: typeof unix = unix;
+/** The members of `sock()` both OS families have, with the same parameters. */
+type CommonSocketCall =
+  | "socket"
+  | "bind"
+  | "listen"
+  | "accept"
+  | "accept4"
+  | "connect"
+  | "getsockname"
+  | "getpeername"
+  | "setsockopt"
+  | "getsockopt"
+  | "shutdown"
+  | "send"
+  | "recv"
+  | "sendto"
+  | "recvfrom";
+
+/** What an OS family's module must export: the Unix module's shapes, classes as interfaces. */
+interface OsFamily extends Omit<typeof unix, "sock" | "Waker" | "IovecArray"> {
+  sock(): SocketSymbols;
+  readonly Waker: new () => Waker;
+  readonly IovecArray: new (capacity?: number) => IovecArray;
+}
+
+// The one switch.
+const os: OsFamily = OS_FAMILY === "windows" ? windows : unix;
 
 /** Whether this OS has kqueue (macOS, FreeBSD): `KqueueSelector` can work. */
 export const HAS_KQUEUE: boolean = os.HAS_KQUEUE;
@@ -105,7 +132,8 @@ export const errno: typeof unix.errno = os.errno;
 
 /**
  * `checkFd(fd, what?)`: `fd` if it is a plausible descriptor number (an
- * integer from 0 to 2^31-1), else a `TypeError`/`RangeError` naming `what`.
+ * integer from 0 to 2^31-1 on Unix; a SOCKET or HANDLE value from 0 to
+ * 2^53-1 on Windows), else a `TypeError`/`RangeError` naming `what`.
  * Nothing reaches the OS before this check.
  */
 export const checkFd: typeof unix.checkFd = os.checkFd;
@@ -139,13 +167,22 @@ export const setCloseOnExec: typeof unix.setCloseOnExec = os.setCloseOnExec;
  * 64-bit parameters in no other form); byte counts come back as i32, so
  * never ask for more than 2^31-1 bytes.
  */
-export const sock: typeof unix.sock = os.sock;
-/** The symbols {@linkcode sock} returns. */
-export type SocketSymbols = unix.SocketSymbols;
+export const sock: () => SocketSymbols = os.sock;
+/**
+ * The socket calls {@linkcode sock} returns: those both OS families have,
+ * with the same parameters (a Windows SOCKET is passed as a number).
+ */
+export type SocketSymbols = Pick<unix.SocketSymbols, CommonSocketCall>;
 /** This OS's socket numbers (`AF_*`, `SOCK_*`, `SOL_*`, `SO_*`, `MSG_*`, `AI_*`, `NI_*`, `EAI`); 0 where absent. */
 export const SOCK: Readonly<unix.SocketConstants> = os.SOCK;
 /** The shape of {@linkcode SOCK}. */
 export type SocketConstants = unix.SocketConstants;
+/**
+ * `unixSocketPair(type?)`: two connected AF_UNIX sockets (`type` in
+ * {@linkcode SOCK}'s numbers, stream by default), nonblocking and
+ * close-on-exec; `NotSupported` on Windows (no AF_UNIX here).
+ */
+export const unixSocketPair: (type?: number) => [number, number] = os.unixSocketPair;
 /** The index of network interface `name` (for IPv6 scopes), or 0 when there is none. */
 export const ifNameToIndex: typeof unix.ifNameToIndex = os.ifNameToIndex;
 
@@ -206,9 +243,24 @@ export const IOV_MAX: number = os.IOV_MAX;
  * (`writev`/`sendmsg`): `push(data, start?)`, `writev(fd)`, `sendmsg(fd,
  * flags?)` (the bytes sent, or -1 when it would block), `clear()`.
  */
-export const IovecArray: typeof unix.IovecArray = os.IovecArray;
-/** An instance of {@linkcode IovecArray}. */
-export type IovecArray = unix.IovecArray;
+export const IovecArray: new (capacity?: number) => IovecArray = os.IovecArray;
+/** An instance of {@linkcode IovecArray}: a gather list over off-heap `iovec`s (`WSABUF`s on Windows). */
+export interface IovecArray {
+  /** How many buffers it holds at most. */
+  readonly capacity: number;
+  /** How many buffers it holds. */
+  readonly length: number;
+  /** The bytes it holds in all. */
+  readonly byteLength: number;
+  /** Adds `data` from `start`; `false` (nothing added) when full. */
+  push(data: Uint8Array, start?: number): boolean;
+  /** Forgets every buffer. */
+  clear(): void;
+  /** Sends them all on socket `fd`: the bytes sent, or -1 when it would block. */
+  sendmsg(fd: number, flags?: number): number;
+  /** Writes them all to `fd`: the bytes written, or -1 when it would block. */
+  writev(fd: number): number;
+}
 
 // ---- waker, clock, host yield --------------------------------------------------
 
@@ -217,15 +269,38 @@ export type IovecArray = unix.IovecArray;
  * one write outstanding) until `drain()`; `pending`, `close()`. An eventfd
  * on Linux, a pipe on macOS.
  */
-export const Waker: typeof unix.Waker = os.Waker;
+export const Waker: new () => Waker = os.Waker;
 /** An instance of {@linkcode Waker}. */
-export type Waker = unix.Waker;
+export interface Waker {
+  /** The fd (a SOCKET on Windows) that turns readable after `wake()`. */
+  readonly fd: number;
+  /** Whether a wake is outstanding (not drained yet). */
+  readonly pending: boolean;
+  /** Makes `fd` readable (at most one write outstanding). */
+  wake(): void;
+  /** Consumes the outstanding wake. */
+  drain(): void;
+  /** Closes the channel. */
+  close(): void;
+}
 /**
  * A reader of the OS monotonic clock that `performance.now()` reads, in ms
  * from an arbitrary origin, faster than `performance.now()`; `null` when FFI
  * is not granted (it never prompts) or the OS clock cannot be read.
  */
 export const osMonotonicClock: typeof unix.osMonotonicClock = os.osMonotonicClock;
+/**
+ * The monotonic clock's resolution in ms where the OS states one that holds
+ * (Windows: 1000 / QueryPerformanceFrequency); `null` where it must be
+ * measured (Unix).
+ */
+export const osClockResolution: () => number | null = os.osClockResolution;
+/**
+ * How finely a wait can end, in ms, where the OS says so (Windows: the
+ * system timer's current resolution, NtQueryTimerResolution); `null` where
+ * waits end as finely as the clock steps (Unix).
+ */
+export const osTimerResolution: () => number | null = os.osTimerResolution;
 /**
  * Gives Deno's own event loop a turn (its timers, I/O, promises) through an
  * off-thread call that returns at once.

@@ -33,6 +33,8 @@ import type {
   CreateServerOptions,
   CreateUnixConnectionOptions,
   CreateUnixServerOptions,
+  SSLOption,
+  StartTlsOptions,
 } from "./connection_options.ts";
 import type { AbstractServer } from "./abstract_server.ts";
 import type { SubprocessOptions } from "./subprocess_options.ts";
@@ -100,6 +102,11 @@ export interface EventLoopOptions {
   clock?: () => number;
   /** The clock's resolution in ms; measured for the default clock, 0.001 for an injected one. */
   clockResolution?: number;
+  /**
+   * How finely a wait can end, in ms; the OS's for the default clock (on
+   * Windows the system timer's), `clockResolution` for an injected one.
+   */
+  timerResolution?: number;
 }
 
 /**
@@ -215,6 +222,11 @@ export interface AbstractEventLoop extends Disposable {
   time(): number;
   /** The resolution of `time()`, in ms. */
   readonly clockResolution: number;
+  /**
+   * How finely a wait of the loop can end, in ms: on Windows the system
+   * timer's resolution (usually 15.625 ms); elsewhere `clockResolution`.
+   */
+  readonly timerResolution: number;
 
   /** Makes a `Future` bound to this loop. */
   createFuture<T = unknown>(): Future<T>;
@@ -304,6 +316,16 @@ export interface AbstractEventLoop extends Disposable {
     path?: string | null,
     options?: CreateUnixServerOptions,
   ): Promise<AbstractServer>;
+  /**
+   * Upgrades the open connection `transport` (whose protocol is `protocol`)
+   * to TLS: resolves to the new transport once the handshake completed.
+   */
+  startTls(
+    transport: Transport,
+    protocol: StreamProtocol,
+    ssl: SSLOption,
+    options?: StartTlsOptions,
+  ): Promise<Transport>;
   /** Wraps an accepted stream socket in a transport. */
   connectAcceptedSocket<P extends StreamProtocol>(
     protocolFactory: () => P,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { osMonotonicClock } from "../ffi/sys.ts";
+import { osClockResolution, osMonotonicClock, osTimerResolution } from "../ffi/sys.ts";
 
 /** A monotonic clock returning milliseconds (a float). */
 export type Clock = () => number;
@@ -56,9 +56,10 @@ export function monotonic(): number {
 let measured: number | undefined;
 
 /**
- * The smallest step {@linkcode monotonic} takes on this machine, in ms,
- * measured once (Deno may coarsen `performance.now()`, so the OS resolution
- * could lie).
+ * The smallest step {@linkcode monotonic} takes on this machine, in ms:
+ * on Windows QueryPerformanceCounter's (1000 / its frequency, as CPython
+ * reports it); elsewhere measured once (Deno may coarsen
+ * `performance.now()`, so the OS resolution could lie).
  *
  * @example
  * ```ts
@@ -68,6 +69,8 @@ let measured: number | undefined;
  */
 export function monotonicResolution(): number {
   if (measured === undefined) {
+    const stated = osClockResolution();
+    if (stated !== null) return measured = stated;
     let best = Infinity;
     let prev = monotonic();
     const limit = prev + 50;
@@ -83,4 +86,19 @@ export function monotonicResolution(): number {
     measured = best === Infinity ? 1 : best;
   }
   return measured;
+}
+
+/**
+ * How finely a wait of the loop can end, in ms (DESIGN decision 11): on
+ * Windows the system timer's resolution (NtQueryTimerResolution, usually
+ * 15.625 ms, 0.5 ms at best); elsewhere {@linkcode monotonicResolution}.
+ *
+ * @example
+ * ```ts
+ * import { monotonicResolution, timerResolution } from "@aio/loop";
+ * console.log(timerResolution() >= monotonicResolution() || Deno.build.os !== "windows"); // true
+ * ```
+ */
+export function timerResolution(): number {
+  return osTimerResolution() ?? monotonicResolution();
 }

@@ -39,6 +39,10 @@ export type {
   CreateUnixConnectionOptions,
   CreateUnixServerOptions,
   LocalAddress,
+  SSLContextOptions,
+  SSLOption,
+  SSLTimeoutOptions,
+  StartTlsOptions,
   TransportAndProtocol,
 } from "./connection_options.ts";
 export type { SubprocessOptions, SubprocessStdio } from "./subprocess_options.ts";
@@ -48,7 +52,7 @@ export { type DoneCallback, Future, type FutureOptions, isFuture } from "./futur
 export { Task, type TaskConstructorOptions } from "./task.ts";
 export { allTasks } from "./all_tasks.ts";
 export { getRunningLoop } from "./running.ts";
-export { type Clock, monotonic, monotonicResolution } from "./clock.ts";
+export { type Clock, monotonic, monotonicResolution, timerResolution } from "./clock.ts";
 export {
   CancelledError,
   IncompleteReadError,
@@ -59,6 +63,25 @@ export {
 export * from "./tasks/mod.ts";
 export { BaseEventLoop } from "./base/base_event_loop.ts";
 export { Server } from "./base/server.ts";
+export { SSLContext } from "./base/ssl_context.ts";
+export {
+  SSL_HANDSHAKE_TIMEOUT_MS,
+  SSL_SHUTDOWN_TIMEOUT_MS,
+  SSLObject,
+  SSLProtocol,
+  type SSLProtocolLoop,
+  type SSLProtocolOptions,
+  SSLProtocolTransport,
+  type SSLSessionFacts,
+} from "./base/ssl_protocol.ts";
+export {
+  type CipherInfo,
+  type NameAttribute,
+  type PeerCertificate,
+  SSLCertVerificationError,
+  SSLError,
+  type SSLErrorOptions,
+} from "./base/ssl_errors.ts";
 export { BaseSelectorEventLoop } from "./selector/selector_event_loop.ts";
 
 // The types this entry point's signatures name, from the layers it builds on, so that it

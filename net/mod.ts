@@ -1,7 +1,8 @@
 /**
  * Sockets and name resolution: {@linkcode Socket} (a nonblocking BSD socket
  * with Deno-shaped addresses), {@linkcode getaddrinfo} and
- * {@linkcode getnameinfo}. Linux and macOS.
+ * {@linkcode getnameinfo}, and {@linkcode socketpair}. Linux, macOS and
+ * Windows (Winsock: IPv4 and IPv6, no AF_UNIX).
  *
  * @example
  * ```ts
@@ -36,6 +37,7 @@ export {
   type SocketType,
   type UnixAddress,
 } from "./socket.ts";
+export { socketpair, type SocketPairOptions } from "./socketpair.ts";
 export {
   type AddrInfo,
   type AddrInfoError,

@@ -18,16 +18,19 @@ import {
   E,
   encodeAddress,
   errno,
+  errnoName,
   familyOf,
   fileKind,
   HOST_LAYOUT,
   ifNameToIndex,
   isNonBlocking,
   type NetAddress,
+  OS_FAMILY,
   type OSError,
   osError,
   parseIPv4,
   parseIPv6,
+  PLATFORM,
   rewordError,
   setCloseOnExec,
   setNonBlocking,
@@ -102,6 +105,13 @@ const EAGAIN = E.EAGAIN;
 const EINTR = E.EINTR;
 // SIGPIPE is suppressed per socket where the OS has SO_NOSIGPIPE (macOS), per call elsewhere.
 const PER_SOCKET_NOSIGPIPE = SOCK.SO_NOSIGPIPE !== 0;
+const CONNECT_WOULDBLOCK_IS_PROGRESS = OS_FAMILY === "windows";
+// Winsock fills the buffer with the head of a datagram longer than it, drops the rest (UDP)
+// and reports WSAEMSGSIZE; Unix truncates silently. The receive calls truncate on both.
+const TRUNCATION_FAILS = OS_FAMILY === "windows";
+const EMSGSIZE = E.EMSGSIZE;
+// Windows' struct linger is two u_shorts.
+const SHORT_LINGER = SOCK.LINGER_SIZE === 4;
 
 // One address and one option buffer serve every synchronous call: JS is single-threaded.
 const addrBuf = new Uint8Array(new ArrayBuffer(SOCKADDR_MAX));
@@ -307,7 +317,7 @@ function closedError(what: string): OSError {
   const err = new Deno.errors.BadResource(
     `${what}: the socket is closed`,
   ) as OSError;
-  err.code = "EBADF";
+  err.code = errnoName(E.EBADF); // "WSAENOTSOCK" on Windows, as a call on a closed SOCKET says
   err.errno = E.EBADF;
   err.syscall = what;
   return err;
@@ -391,7 +401,7 @@ export class Socket {
       throw osError(errno(), "socket", `${this.#family} ${this.#type}`);
     }
     this.#fd = newFd;
-    if (fl === 0) Socket.#darwinSetup(newFd);
+    if (fl === 0) Socket.#setupWithoutFlags(newFd);
   }
 
   /**
@@ -407,11 +417,12 @@ export class Socket {
     return new Socket({ ...options, fd });
   }
 
-  static #darwinSetup(fd: number): void {
+  // Where socket()/accept() take no SOCK_NONBLOCK | SOCK_CLOEXEC (macOS, Windows).
+  static #setupWithoutFlags(fd: number): void {
     try {
       setNonBlocking(fd);
       setCloseOnExec(fd);
-      setIntOpt(fd, SOCK.SOL_SOCKET, SOCK.SO_NOSIGPIPE, 1, `fd ${fd}`);
+      if (PER_SOCKET_NOSIGPIPE) setIntOpt(fd, SOCK.SOL_SOCKET, SOCK.SO_NOSIGPIPE, 1, `fd ${fd}`);
     } catch (e) {
       closeFd(fd);
       throw e;
@@ -559,7 +570,7 @@ export class Socket {
       const e = errno();
       if (e !== EINTR) throw osError(e, "accept", `fd ${fd}`);
     }
-    if (s.accept4 === null) Socket.#darwinSetup(conn);
+    if (s.accept4 === null) Socket.#setupWithoutFlags(conn);
     const addr = decodeAddress(addrBuf, addrLen[0], this.#type) ??
       { transport: this.#type === "seqpacket" ? "unixpacket" : "unix", path: "" };
     adopted = [conn, this.#family, this.#type];
@@ -586,8 +597,10 @@ export class Socket {
     this.#target = addressToString(addr);
     if (sock().connect(fd, addrBuf, len) === 0) return 0;
     const e = errno();
-    // POSIX: an interrupted connect goes on asynchronously, as EINPROGRESS.
-    return e === EINTR ? E.EINPROGRESS : e;
+    // POSIX: an interrupted connect goes on asynchronously, as EINPROGRESS; Winsock
+    // reports a connect under way as WSAEWOULDBLOCK (EAGAIN here means no free port on Linux).
+    if (e === EINTR || (CONNECT_WOULDBLOCK_IS_PROGRESS && e === EAGAIN)) return E.EINPROGRESS;
+    return e;
   }
 
   /**
@@ -687,7 +700,8 @@ export class Socket {
 
   /**
    * Receives into `buf` (at most `nbytes`, all of it by default). Returns the
-   * byte count (0 at end of stream), or **-1 when the call would block**.
+   * byte count (0 at end of stream), or **-1 when the call would block**. A
+   * datagram longer than that is cut to it, on every OS (as `recvfrom`).
    *
    * @example
    * ```ts ignore
@@ -710,6 +724,7 @@ export class Socket {
       if (n >= 0) return n;
       const e = errno();
       if (e === EAGAIN) return -1;
+      if (TRUNCATION_FAILS && e === EMSGSIZE) return size; // a datagram cut to the buffer
       if (e !== EINTR) throw osError(e, "recv", `fd ${fd}`);
     }
   }
@@ -748,10 +763,16 @@ export class Socket {
     let n: number;
     for (;;) {
       addrLen[0] = SOCKADDR_MAX;
+      // Winsock leaves the address untouched for a connected stream socket: no stale family.
+      addrBuf[0] = addrBuf[1] = 0;
       n = s.recvfrom(fd, buf, BigInt(size), flags, addrBuf, addrLen);
       if (n >= 0) break;
       const e = errno();
       if (e === EAGAIN) return null;
+      if (TRUNCATION_FAILS && e === EMSGSIZE) {
+        n = size; // a datagram cut to the buffer, with its sender's address
+        break;
+      }
       if (e !== EINTR) throw osError(e, "recvfrom", `fd ${fd}`);
     }
     const len = addrLen[0];
@@ -767,7 +788,9 @@ export class Socket {
 
   /**
    * Receives a datagram of up to `bufsize` bytes and its sender's address, or
-   * returns **`null` when the call would block**.
+   * returns **`null` when the call would block**. A longer datagram is cut to
+   * `bufsize` and the rest is dropped, on every OS (Winsock's WSAEMSGSIZE for
+   * it is not an error here).
    *
    * @example
    * ```ts ignore
@@ -973,9 +996,15 @@ export class Socket {
       }
       case "linger": {
         const v = objectValue(value, what, "{ onoff, linger }");
-        optView.setInt32(0, toBool(v.onoff, `${what} onoff`) ? 1 : 0, true);
-        optView.setInt32(4, checkSize(v.linger, 0x7fffffff, what, "linger"), true);
-        size = 8;
+        const on = toBool(v.onoff, `${what} onoff`) ? 1 : 0;
+        if (SHORT_LINGER) {
+          optView.setUint16(0, on, true);
+          optView.setUint16(2, checkSize(v.linger, 0xffff, what, "linger"), true);
+        } else {
+          optView.setInt32(0, on, true);
+          optView.setInt32(4, checkSize(v.linger, 0x7fffffff, what, "linger"), true);
+        }
+        size = SOCK.LINGER_SIZE;
         break;
       }
       case "mreq": {
@@ -1025,7 +1054,7 @@ export class Socket {
       throw new TypeError(`Socket.getsockopt(): ${name} can only be set`);
     }
     optBuf.fill(0);
-    optLen[0] = spec.kind === "linger" ? 8 : 4;
+    optLen[0] = spec.kind === "linger" ? SOCK.LINGER_SIZE : 4;
     if (sock().getsockopt(fd, spec.level, spec.name, optBuf, optLen) < 0) {
       throw optionError(errno(), "get", fd, this.#family, this.#type, name, spec);
     }
@@ -1033,7 +1062,9 @@ export class Socket {
     const int = optLen[0] === 1 ? optBuf[0] : optView.getInt32(0, true);
     let out: SocketOptionValues[GettableOption];
     if (spec.kind === "linger") {
-      out = { onoff: int !== 0, linger: optView.getInt32(4, true) };
+      out = SHORT_LINGER
+        ? { onoff: optView.getUint16(0, true) !== 0, linger: optView.getUint16(2, true) }
+        : { onoff: int !== 0, linger: optView.getInt32(4, true) };
     } else if (spec.kind === "bool") out = int !== 0;
     else out = int;
     return out as SocketOptionValues[K];
@@ -1044,7 +1075,18 @@ function lookup(name: unknown, what: string): OptionSpec {
   if (typeof name !== "string" || !Object.hasOwn(OPTIONS, name)) {
     throw new TypeError(`${what}: unknown option ${describe(name)}; known options: ${KNOWN}`);
   }
-  return OPTIONS[name];
+  const spec = OPTIONS[name];
+  // Every option this table names has a nonzero number where the OS has it.
+  if (spec.name === 0) {
+    throw new Deno.errors.NotSupported(
+      `${what}: ${name} does not exist on ${PLATFORM}` +
+        (name === "SO_REUSEPORT"
+          ? " (SO_REUSEADDR is the nearest; it also lets another " +
+            "socket take the port there)"
+          : ""),
+    );
+  }
+  return spec;
 }
 
 // Linux's answers when an option does not fit the socket: EPROTO (multicast

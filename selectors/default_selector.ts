@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { HAS_EPOLL, HAS_KQUEUE, PLATFORM } from "../ffi/sys.ts";
+import { HAS_EPOLL, HAS_KQUEUE, OS_FAMILY, PLATFORM } from "../ffi/sys.ts";
 import type { BaseSelector } from "./base_selector.ts";
 import { EpollSelector } from "./epoll_selector.ts";
 import { KqueueSelector } from "./kqueue_selector.ts";
 import { PollSelector } from "./poll_selector.ts";
-import { SelectSelector } from "./select_selector.ts";
+import { SelectSelector } from "./platform_select_selector.ts";
 
 /**
  * One candidate tried by the probe.
@@ -62,7 +62,12 @@ export function probeDefaultSelector(): DefaultSelectorProbe {
   const candidates: Array<[new () => BaseSelector, string | null]> = [
     [KqueueSelector, HAS_KQUEUE ? null : `no kqueue on ${PLATFORM}`],
     [EpollSelector, HAS_EPOLL ? null : `no epoll on ${PLATFORM}`],
-    [PollSelector, null],
+    [
+      PollSelector,
+      OS_FAMILY === "windows"
+        ? "no poll() on windows (WSAPoll misses failed connects; CPython does not use it)"
+        : null,
+    ],
     [SelectSelector, null],
   ];
   const tried: SelectorCandidate[] = [];

@@ -5,6 +5,7 @@
  */
 import { E, osError } from "../ffi/unix/errno.ts";
 import { rewordError } from "../ffi/os_error.ts";
+import { OS_FAMILY } from "../ffi/sys.ts";
 import { closeFd, errno } from "../ffi/unix/libc.ts";
 import {
   EPOLL_CLOEXEC,
@@ -53,8 +54,14 @@ export class EpollSelector extends BaseSelector {
   #capacity = 64;
   #async = evBuf(1);
 
-  /** Opens an epoll instance. */
+  /** Opens an epoll instance; `NotSupported` on Windows, before anything is opened. */
   constructor() {
+    if (OS_FAMILY === "windows") {
+      throw new Deno.errors.NotSupported(
+        "EpollSelector is for Linux (epoll); this is windows: use SelectSelector " +
+          "(Winsock select()) or DefaultSelector",
+      );
+    }
     super();
     try {
       const sys = linux();

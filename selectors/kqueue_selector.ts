@@ -5,6 +5,7 @@
  */
 import { E, osError } from "../ffi/unix/errno.ts";
 import { rewordError } from "../ffi/os_error.ts";
+import { OS_FAMILY } from "../ffi/sys.ts";
 import {
   EV_ADD,
   EV_DELETE,
@@ -69,8 +70,14 @@ export class KqueueSelector extends BaseSelector {
   #tsAsyncView = new DataView(this.#tsAsync.buffer);
   #merge = new Map<number, number>();
 
-  /** Opens a kqueue. */
+  /** Opens a kqueue; `NotSupported` on Windows (without `api`), before anything is opened. */
   constructor(options: KqueueSelectorOptions = {}) {
+    if (OS_FAMILY === "windows" && options.api === undefined) {
+      throw new Deno.errors.NotSupported(
+        "KqueueSelector is for macOS and the BSDs (kqueue); this is windows: use " +
+          "SelectSelector (Winsock select()) or DefaultSelector",
+      );
+    }
     super();
     try {
       this.#api = options.api ?? systemKqueue();

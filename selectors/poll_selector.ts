@@ -5,6 +5,7 @@
  */
 import { E, osError } from "../ffi/unix/errno.ts";
 import { rewordError } from "../ffi/os_error.ts";
+import { OS_FAMILY } from "../ffi/sys.ts";
 import { errno, libc, nfds } from "../ffi/unix/libc.ts";
 import {
   POLLFD_SIZE,
@@ -23,6 +24,8 @@ function toPoll(events: number): number {
 
 /**
  * `poll(2)`: no fd limit, cost grows with the number of registered fds.
+ * Unix only: on Windows the constructor throws `NotSupported` (CPython has
+ * no `PollSelector` there either: `WSAPoll` misses failed connects).
  *
  * @example
  * ```ts
@@ -42,8 +45,14 @@ export class PollSelector extends BaseSelector {
   #count = 1;
   #slot = new Map<number, number>();
 
-  /** Opens the selector. */
+  /** Opens the selector; `NotSupported` on Windows, before anything is opened. */
   constructor() {
+    if (OS_FAMILY === "windows") {
+      throw new Deno.errors.NotSupported(
+        "PollSelector is for Unix (poll(2)); this is windows: use SelectSelector " +
+          "(Winsock select()) or DefaultSelector",
+      );
+    }
     super();
     setPollfd(this.#view, 0, this.wakeupFd, POLLIN);
   }

@@ -4,6 +4,7 @@
  * @module
  */
 import { E, osError } from "../ffi/unix/errno.ts";
+import { OS_FAMILY } from "../ffi/sys.ts";
 import { errno, isOpenFd, libc } from "../ffi/unix/libc.ts";
 import { FD_SET_BYTES, FD_SETSIZE, fdClr, fdIsSet, fdSet } from "../ffi/unix/fd_set.ts";
 import { TIMEVAL_SIZE, writeTimeval } from "../ffi/unix/time.ts";
@@ -14,7 +15,9 @@ const fdSetBuf = () => new Uint8Array(new ArrayBuffer(FD_SET_BYTES));
 
 /**
  * The portable selector: `select(2)`. Watches fds below FD_SETSIZE (1024)
- * only, and its cost grows with the highest fd.
+ * only, and its cost grows with the highest fd. Unix only: on Windows the
+ * constructor throws `NotSupported`, and the `SelectSelector` the package
+ * exports there is the Winsock one (`./winsock_select_selector.ts`).
  *
  * @example
  * ```ts
@@ -40,8 +43,15 @@ export class SelectSelector extends BaseSelector {
   #tvAsyncView = new DataView(this.#tvAsync.buffer);
   #maxFd: number;
 
-  /** Opens the selector. */
+  /** Opens the selector; `NotSupported` on Windows, before anything is opened. */
   constructor() {
+    if (OS_FAMILY === "windows") {
+      throw new Deno.errors.NotSupported(
+        "the POSIX SelectSelector (select(2) over fd_set bitmaps) is for Unix; this is " +
+          "windows: use SelectSelector or DefaultSelector from the package, which are the " +
+          "Winsock one (WinsockSelectSelector) there",
+      );
+    }
     super();
     if (this.wakeupFd >= FD_SETSIZE) {
       const fd = this.wakeupFd;

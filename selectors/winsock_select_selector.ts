@@ -1,20 +1,12 @@
 /**
  * `WinsockSelectSelector`: Winsock `select()` over three counted fd_sets
  * (a SOCKET array, not a bitmap), at most 512 sockets, as CPython's
- * `SelectSelector` on Windows.
- *
- * Not exported yet (issue 10): it runs only once `ffi/sys.ts` picks
- * `ffi/windows/` (until then its constructor refuses), and `selectAsync()`
- * still polls `select(0)` every 10 ms instead of waiting off the JS thread
- * (that needs a buffer-taking wrapper of the nonblocking `select` in
- * `ffi/windows/ws2_32.ts`).
+ * `SelectSelector` on Windows. On Windows, `SelectSelector` and
+ * `DefaultSelector` are this class (`./mod.ts`).
  *
  * @module
  */
-import { describe, PLATFORM, Waker as SeamWaker } from "../ffi/sys.ts";
-import { fileKind } from "../ffi/windows/socket.ts";
-import { Waker as WindowsWaker } from "../ffi/windows/waker.ts";
-import { kernel32 } from "../ffi/windows/kernel32.ts";
+import { fileKind, PLATFORM } from "../ffi/sys.ts";
 import { ws2_32, wsaLastError } from "../ffi/windows/ws2_32.ts";
 import {
   FD_SETSIZE,
@@ -31,25 +23,24 @@ import { EVENT_READ, EVENT_WRITE, type SelectResult } from "./selector_key.ts";
 const MAX_SOCKETS = FD_SETSIZE;
 /** Each set also has room for the wakeup socket. */
 const SET_BYTES = fdSetSize(MAX_SOCKETS + 1);
-/** Between two `select(timeout 0)` of `selectAsync()`: see {@linkcode WinsockSelectSelector}. */
-const POLL_MS = 10;
-const INFINITE = 0xFFFF_FFFF;
 
 const setBuf = () => new Uint8Array(new ArrayBuffer(SET_BYTES));
 
 /**
  * The Windows selector: Winsock `select()`. Watches sockets only (at most
- * 512, FD_SETSIZE); a writer is also watched in the except set, where
- * Windows reports a failed connect, and is then reported writable (read
- * `SO_ERROR` to learn why). The wakeup socket (one end of a loopback TCP
- * pair) is always in the read set, so the sets are never empty; were they,
- * the wait would sleep, as Winsock refuses empty sets (WSAEINVAL).
+ * 512, FD_SETSIZE): the 513th registration is refused with a `RangeError`
+ * naming 512 and the ways past it, a pipe, console or other handle with
+ * `NotSupported`, and a disk file with the `TypeError` naming Deno's file
+ * APIs that Unix selectors give. A writer is also watched in the except
+ * set, where Windows reports a failed connect, and is then reported
+ * writable (read `SO_ERROR` to learn why).
  *
- * `selectAsync()` polls: `select()` with a zero timeout, then a 10 ms timer,
- * until something is ready, `wakeup()` is called or the time is up. The
- * nonblocking twin `selectNB` of `ffi/windows/ws2_32.ts` takes pointers,
- * which code outside `ffi/` may not make (decision O3); an off-thread wait
- * needs a buffer-taking wrapper there.
+ * The wakeup socket (one end of a loopback TCP pair, as CPython's
+ * `socketpair()` on Windows) is always first in the read set, so the sets
+ * are never empty (Winsock refuses empty sets with WSAEINVAL): a wait with
+ * nothing registered is a sleep that `wakeup()` ends. `selectAsync()` runs
+ * the same `select()` off the JS thread on a copy of the sets, and
+ * `wakeup()` ends it by writing a byte to the pair.
  *
  * On any other OS the constructor throws `NotSupported`.
  *
@@ -71,8 +62,12 @@ export class WinsockSelectSelector extends BaseSelector {
   #wrOut = setBuf();
   #exOut = setBuf();
   #tv = new Uint8Array(new ArrayBuffer(TIMEVAL.SIZE));
+  // The off-thread wait's own copies: the JS thread may rebuild the sets meanwhile.
+  #rdAsync = setBuf();
+  #wrAsync = setBuf();
+  #exAsync = setBuf();
+  #tvAsync = new Uint8Array(new ArrayBuffer(TIMEVAL.SIZE));
   #dirty = true;
-  #count = 0;
 
   /** Opens the selector (its wakeup socket pair). `NotSupported` off Windows. */
   constructor() {
@@ -82,35 +77,39 @@ export class WinsockSelectSelector extends BaseSelector {
           `use SelectSelector, PollSelector or DefaultSelector`,
       );
     }
-    if ((SeamWaker as unknown) !== WindowsWaker) {
-      throw new Deno.errors.NotSupported(
-        "WinsockSelectSelector needs the Windows seam: ffi/sys.ts does not pick " +
-          "ffi/windows/ yet, so its wakeup channel would be the Unix one",
-      );
-    }
     super();
   }
 
-  /** Refuses the 513th socket, and anything that is not an open socket. */
+  /**
+   * Refuses the 513th socket, and any handle that is not a socket; a disk
+   * file is left to `BaseSelector`, whose `TypeError` names Deno's file APIs
+   * as on Unix.
+   */
   protected override checkBackendFd(fd: number): void {
     if (this.fdMap.size >= MAX_SOCKETS) {
       throw new RangeError(
-        `WinsockSelectSelector cannot watch socket ${fd}: Winsock select() takes at most ` +
+        `WinsockSelectSelector cannot watch fd ${fd}: Winsock select() takes at most ` +
           `${MAX_SOCKETS} sockets (FD_SETSIZE), and ${this.fdMap.size} are registered; for more ` +
           `use the ProactorEventLoop (I/O completion ports) or the AfdSelector`,
       );
     }
+    let kind: string;
     try {
-      fileKind(fd);
+      kind = fileKind(fd);
     } catch (e) {
-      if ((e as { code?: string })?.code !== "WSAENOTSOCK") throw e;
       throw new Deno.errors.BadResource(
-        `${describe(fd)} is not an open socket (a closed SOCKET, or a handle that is not a ` +
-          `socket): Winsock select() watches sockets only; pipes, files and consoles need the ` +
-          `ProactorEventLoop`,
+        `WinsockSelectSelector cannot watch fd ${fd}: it is not an open socket or ` +
+          `handle (closed already?)`,
         { cause: e },
       );
     }
+    if (kind === "socket" || kind === "file" || kind === "directory") return;
+    const what = kind === "fifo" ? "pipe" : kind;
+    throw new Deno.errors.NotSupported(
+      `WinsockSelectSelector cannot watch fd ${fd} (${/^[aeiou]/.test(what) ? "an" : "a"} ` +
+        `${what} handle): Winsock select() watches sockets only; for pipes use the ` +
+        `ProactorEventLoop (connectReadPipe/connectWritePipe)`,
+    );
   }
 
   /** False: a change reaches `select()` at the next wait. */
@@ -145,40 +144,43 @@ export class WinsockSelectSelector extends BaseSelector {
     }
     writeFdSet(this.#rd, 0, rd);
     writeFdSet(this.#wr, 0, wr);
-    this.#count = rd.length + wr.length;
     this.#dirty = false;
   }
 
-  /** One synchronous wait; -1 after WSAEINTR. */
+  /**
+   * One synchronous wait; -1 after WSAEINTR, and after a timeout that ended
+   * early (Windows' waits end on the timer tick, up to one early), so that
+   * `BaseSelector.select()` waits out the rest.
+   */
   protected wait(timeoutMs: number): number {
     this.#rebuild();
-    if (this.#count === 0) {
-      kernel32().Sleep(timeoutMs < 0 ? INFINITE : Math.ceil(timeoutMs));
-      writeFdSet(this.#rdOut, 0, []);
-      writeFdSet(this.#wrOut, 0, []);
-      writeFdSet(this.#exOut, 0, []);
-      return 0;
-    }
     this.#rdOut.set(this.#rd);
     this.#wrOut.set(this.#wr);
     this.#exOut.set(this.#wr);
     let tv: Uint8Array | null = null;
+    let end = 0;
     if (timeoutMs >= 0) {
       writeTimeval(this.#tv, 0, timeoutMs / 1000);
       tv = this.#tv;
+      if (timeoutMs > 0) end = performance.now() + timeoutMs;
     }
     const n = ws2_32().select(0, this.#rdOut, this.#wrOut, this.#exOut, tv);
+    if (n === 0 && end > 0 && performance.now() < end) return -1;
     if (n >= 0) return n;
     const e = wsaLastError("select");
     if (e.code === "WSAEINTR") return -1;
     if (e.code === "WSAENOTSOCK") {
       for (const fd of this.fdMap.keys()) {
+        let open: boolean;
         try {
-          fileKind(fd);
+          open = fileKind(fd) === "socket";
         } catch {
+          open = false;
+        }
+        if (!open) {
           throw new Deno.errors.BadResource(
-            `socket ${fd} was closed while registered in WinsockSelectSelector: unregister it ` +
-              `before closing it`,
+            `fd ${fd} (a socket) was closed while registered in WinsockSelectSelector: ` +
+              `unregister it before closing it`,
             { cause: e },
           );
         }
@@ -210,24 +212,22 @@ export class WinsockSelectSelector extends BaseSelector {
   }
 
   /**
-   * Waits until something may be ready, `wakeup()` is called or `timeoutMs`
-   * passes (-1: no limit), keeping the JS thread free: `select()` with a
-   * zero timeout every 10 ms. Results are taken by the caller's `select(0)`.
+   * The same `select()` off the JS thread, on copies of the sets: returns
+   * when something is ready, `wakeup()` writes to the pair, or `timeoutMs`
+   * passes (-1: no limit). The caller's `select(0)` then takes the results
+   * (and reports a failure, whose WSAGetLastError stayed on the other thread).
    */
-  protected async waitAsync(timeoutMs: number): Promise<number> {
-    const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
-    for (;;) {
-      let n: number;
-      try {
-        n = this.wait(0);
-      } catch {
-        return -1; // select(0) afterwards reports it
-      }
-      if (n !== 0) return n;
-      const left = deadline - performance.now();
-      if (left <= 0) return 0;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(left, POLL_MS)));
+  protected waitAsync(timeoutMs: number): Promise<number> {
+    this.#rebuild();
+    this.#rdAsync.set(this.#rd);
+    this.#wrAsync.set(this.#wr);
+    this.#exAsync.set(this.#wr);
+    let tv: Uint8Array | null = null;
+    if (timeoutMs >= 0) {
+      writeTimeval(this.#tvAsync, 0, timeoutMs / 1000);
+      tv = this.#tvAsync;
     }
+    return ws2_32().selectAsync(0, this.#rdAsync, this.#wrAsync, this.#exAsync, tv);
   }
 
   /** Nothing of its own: the wakeup pair is closed by `BaseSelector`. */

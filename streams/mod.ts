@@ -35,6 +35,7 @@ export {
   type StreamReaderOptions,
 } from "./stream_reader.ts";
 export {
+  type StreamStartTlsOptions,
   StreamWriter,
   type StreamWriterOptions,
   type StreamWriterProtocol,
@@ -85,6 +86,10 @@ export type {
   PipeFileObj,
   ServeForeverOptions,
   SockOptions,
+  SSLContextOptions,
+  SSLOption,
+  SSLTimeoutOptions,
+  StartTlsOptions,
   SubprocessOptions,
   SubprocessStdio,
   Task,

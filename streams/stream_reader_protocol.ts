@@ -61,6 +61,7 @@ export class StreamReaderProtocol extends FlowControlMixin {
   #closed = Promise.withResolvers<void>();
   #eofReceived = false;
   #closeOnEof = false;
+  #overSsl = false;
 
   /** Makes the protocol for `streamReader` (or `null` for a write-only stream). */
   constructor(streamReader: StreamReader | null, options: StreamReaderProtocolOptions = {}) {
@@ -91,6 +92,7 @@ export class StreamReaderProtocol extends FlowControlMixin {
   override connectionMade(transport: BaseTransport): void {
     const t = transport as Transport;
     this.#transport = t;
+    this.#overSsl = t.getExtraInfo("sslObject") !== undefined;
     const reader = this.#reader;
     reader?.setTransport(t);
     const cb = this.#clientConnected;
@@ -113,6 +115,33 @@ export class StreamReaderProtocol extends FlowControlMixin {
         t.close();
       }
     });
+  }
+
+  /**
+   * The connection goes on over `transport` (a TLS transport after
+   * `StreamWriter.startTls()`; asyncio's `_replace_transport`).
+   *
+   * @example
+   * ```ts ignore
+   * protocol._replaceTransport(tlsTransport);
+   * ```
+   */
+  _replaceTransport(transport: Transport): void {
+    this.#transport = transport;
+    this.#overSsl = transport.getExtraInfo("sslObject") !== undefined;
+  }
+
+  /**
+   * Whether this protocol serves a server's connection (it has a
+   * `clientConnected` callback): `StreamWriter.startTls()` then accepts.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(protocol._isServerSide());
+   * ```
+   */
+  _isServerSide(): boolean {
+    return this.#clientConnected !== null;
   }
 
   /**
@@ -164,7 +193,8 @@ export class StreamReaderProtocol extends FlowControlMixin {
   override eofReceived(): boolean {
     this.#reader?.feedEof();
     this.#eofReceived = true;
-    return !this.#closeOnEof;
+    // TLS has no half-close: asyncio returns false there (the TLS layer would only warn).
+    return !this.#closeOnEof && !this.#overSsl;
   }
 
   /**

@@ -6,13 +6,24 @@
  * @module
  */
 import type { AbstractEventLoop } from "../loop/abstract_event_loop.ts";
+import type { SSLOption, SSLTimeoutOptions } from "../loop/connection_options.ts";
 import type { Transport, TransportExtraInfo } from "../transports/base_transport.ts";
 import { getEventLoop } from "../policy.ts";
 import type { DrainOptions } from "./flow_control_mixin.ts";
 import type { StreamReader } from "./stream_reader.ts";
 
+/** Options of {@linkcode StreamWriter.startTls}. */
+export interface StreamStartTlsOptions extends SSLTimeoutOptions {
+  /** The host name for SNI and the certificate check (clients). */
+  serverHostname?: string;
+}
+
 /** What a `StreamWriter` needs of its protocol (a `StreamReaderProtocol` has it). */
 export interface StreamWriterProtocol {
+  /** The connection now goes through `transport` (after `startTls()`). */
+  _replaceTransport?(transport: Transport): void;
+  /** Whether this is a server's connection (it has a `clientConnected` callback). */
+  _isServerSide?(): boolean;
   /** Resolves when writing is not paused; rejects once the connection is lost. */
   _drainHelper(options?: DrainOptions): Promise<void>;
   /** Settles when the connection is lost. */
@@ -192,6 +203,35 @@ export class StreamWriter implements AsyncDisposable {
   getExtraInfo(name: string, defaultValue?: unknown): unknown;
   getExtraInfo(name: string, defaultValue?: unknown): unknown {
     return this.#transport.getExtraInfo(name, defaultValue);
+  }
+
+  /**
+   * Upgrades the connection to TLS (asyncio's `StreamWriter.start_tls()`):
+   * drains, runs the handshake (as the server on a `startServer()`
+   * connection, else as the client), then reads and writes go through TLS.
+   *
+   * @example STARTTLS from a client
+   * ```ts ignore
+   * writer.write(new TextEncoder().encode("STARTTLS\r\n"));
+   * await reader.readline(); // the server agreed
+   * await writer.startTls({ caCerts: [ca] }, { serverHostname: "mail.example" });
+   * ```
+   */
+  async startTls(ssl: SSLOption, options: StreamStartTlsOptions = {}): Promise<void> {
+    if (options === null || typeof options !== "object") {
+      throw new TypeError("StreamWriter.startTls(): options must be an object");
+    }
+    const protocol = this.#protocol;
+    const serverSide = protocol._isServerSide?.() ?? false;
+    await this.drain();
+    const transport = await this.#loop.startTls(
+      this.#transport,
+      protocol as unknown as Parameters<AbstractEventLoop["startTls"]>[1],
+      ssl,
+      { ...options, serverSide },
+    );
+    this.#transport = transport;
+    protocol._replaceTransport?.(transport);
   }
 
   /**

@@ -493,6 +493,7 @@ export const FFI_ALLOWED: ReadonlyMap<string, ReadonlySet<string>> = new Map([
   ["linux", new Set(["linux", "unix", "root", "os_error"])],
   ["darwin", new Set(["darwin", "unix", "root", "os_error"])],
   ["windows", new Set(["windows", "root", "os_error"])],
+  ["openssl", new Set(["openssl", "root", "os_error"])],
   ["sys", new Set(["os_error", "unix", "windows"])],
 ]);
 
@@ -500,7 +501,7 @@ export const FFI_ALLOWED: ReadonlyMap<string, ReadonlySet<string>> = new Map([
 export const SYS_TARGETS: ReadonlySet<string> = new Set([
   "ffi/os_error.ts",
   "ffi/unix/mod.ts",
-  "ffi/windows/mod.ts",
+  "ffi/windows/seam.ts",
 ]);
 
 /**

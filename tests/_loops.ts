@@ -7,8 +7,10 @@
  * tests on every loop.
  *
  * On Linux and macOS the list is `SelectorEventLoop` over each selector of
- * `_selector_factories.ts`; a ProactorEventLoop (Windows) joins with its own
- * capabilities.
+ * `_selector_factories.ts`; on Windows `SelectorEventLoop` (the Windows one)
+ * over its selectors, without pipes, subprocesses, AF_UNIX, signals and child
+ * watchers (the platform table's refusals are checked instead); a
+ * ProactorEventLoop joins with its own capabilities.
  *
  * @module
  */
@@ -18,6 +20,7 @@ import {
   BaseSelectorEventLoop,
   createSubprocessExec,
   createSubprocessShell,
+  DatagramProtocol,
   getEventLoopPolicy,
   openUnixConnection,
   Protocol,
@@ -38,7 +41,10 @@ import { SELECTORS } from "./_selector_factories.ts";
  *   (`getChildWatcher`/`setChildWatcher`);
  * - `highFds`: fds >= 1024 (FD_SETSIZE) can be watched;
  * - `selector`: the loop is a `BaseSelectorEventLoop` whose `selector` the
- *   test inspects (no platform error: a loop without one skips such tests).
+ *   test inspects (no platform error: a loop without one skips such tests);
+ * - `unixFds`: the test makes Unix fds through libc (pipes, ptys, AF_UNIX
+ *   socketpairs, `fcntl`): nothing of the kind exists on Windows, so such a
+ *   test is reported as ignored there, with the reason in its name.
  */
 export type Cap =
   | "readers"
@@ -48,7 +54,8 @@ export type Cap =
   | "signals"
   | "childWatchers"
   | "highFds"
-  | "selector";
+  | "selector"
+  | "unixFds";
 
 /** Every capability, in a fixed order. */
 export const CAPS: readonly Cap[] = [
@@ -60,6 +67,7 @@ export const CAPS: readonly Cap[] = [
   "childWatchers",
   "highFds",
   "selector",
+  "unixFds",
 ];
 
 /** The loop a conformance test gets: asyncio's `AbstractEventLoop`. */
@@ -81,6 +89,8 @@ export interface LoopCase {
   readonly caps: Readonly<Record<Cap, boolean>>;
 }
 
+const unix = Deno.build.os !== "windows";
+
 /** Every loop the conformance suites run against here. */
 export const LOOPS: readonly LoopCase[] = SELECTORS.map((s) => ({
   name: `SelectorEventLoop(${s.name})`,
@@ -88,13 +98,14 @@ export const LOOPS: readonly LoopCase[] = SELECTORS.map((s) => ({
   make: (options?: EventLoopOptions): TestLoop => new SelectorEventLoop(s.make(), options),
   caps: {
     readers: true,
-    unixSockets: true,
-    pipes: true,
-    subprocesses: true,
-    signals: true,
-    childWatchers: true,
+    unixSockets: unix,
+    pipes: unix,
+    subprocesses: unix,
+    signals: unix,
+    childWatchers: unix,
     highFds: s.highFds,
     selector: true,
+    unixFds: unix,
   },
 }));
 
@@ -252,6 +263,20 @@ const REFUSALS: Partial<Record<Cap, readonly Refusal[]>> = {
     ["createUnixServer", (l) => l.createUnixServer(() => new Protocol(), "/nonexistent")],
     ["createUnixConnection", (l) => onIt(l, () => openUnixConnection("/nonexistent"))],
     ["createUnixServer", (l) => onIt(l, () => startUnixServer(() => {}, "/nonexistent"))],
+    // AF_UNIX datagrams are shared code: refused where the OS has no AF_UNIX (Windows) only.
+    ...(unix ? [] : [
+      [
+        "createDatagramEndpoint",
+        (l) => l.createDatagramEndpoint(() => new DatagramProtocol(), { family: "unix" }),
+      ],
+      [
+        "createDatagramEndpoint",
+        (l) =>
+          l.createDatagramEndpoint(() => new DatagramProtocol(), {
+            localAddr: { transport: "unix", path: "/nonexistent/x" },
+          }),
+      ],
+    ] satisfies Refusal[]),
   ],
   pipes: [
     ["connectReadPipe", (l) => l.connectReadPipe(() => new Protocol(), 0)],

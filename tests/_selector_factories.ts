@@ -20,16 +20,26 @@ export interface SelectorFactory {
 }
 
 const onLinux = Deno.build.os === "linux";
+const onWindows = Deno.build.os === "windows";
 
-/** The selectors to test on this machine (kqueue through the emulation on Linux). */
-export const SELECTORS: SelectorFactory[] = [
-  { name: "SelectSelector", make: () => new SelectSelector(), highFds: false },
-  { name: "PollSelector", make: () => new PollSelector(), highFds: true },
-  ...(onLinux ? [{ name: "EpollSelector", make: () => new EpollSelector(), highFds: true }] : []),
-  {
-    name: onLinux ? "KqueueSelector (emulated)" : "KqueueSelector",
-    make: () => new KqueueSelector(onLinux ? { api: new KqueueEmulation() } : {}),
-    highFds: true,
-  },
-  { name: "DefaultSelector", make: () => new DefaultSelector(), highFds: true },
-];
+/**
+ * Every selector of this platform. On Windows: `SelectSelector` (Winsock
+ * `select()`, whose SOCKET values are handles, so "high fds" mean nothing
+ * there) and `DefaultSelector` (the same class).
+ */
+export const SELECTORS: SelectorFactory[] = onWindows
+  ? [
+    { name: "SelectSelector", make: () => new SelectSelector(), highFds: true },
+    { name: "DefaultSelector", make: () => new DefaultSelector(), highFds: true },
+  ]
+  : [
+    { name: "SelectSelector", make: () => new SelectSelector(), highFds: false },
+    { name: "PollSelector", make: () => new PollSelector(), highFds: true },
+    ...(onLinux ? [{ name: "EpollSelector", make: () => new EpollSelector(), highFds: true }] : []),
+    {
+      name: onLinux ? "KqueueSelector (emulated)" : "KqueueSelector",
+      make: () => new KqueueSelector(onLinux ? { api: new KqueueEmulation() } : {}),
+      highFds: true,
+    },
+    { name: "DefaultSelector", make: () => new DefaultSelector(), highFds: true },
+  ];

@@ -4,7 +4,7 @@
  * on order or counts, never on durations.
  */
 import { assert, assertEquals, assertGreater } from "@std/assert";
-import { DEVNULL, SelectorEventLoop } from "../mod.ts";
+import { DEVNULL, Protocol, SelectorEventLoop, type Transport } from "../mod.ts";
 import { Recorder } from "./_subprocess_helpers.ts";
 
 /** Keeps `loop` busy with a callSoon chain until `until()` holds (or a hop cap is reached). */
@@ -125,7 +125,15 @@ Deno.test("setTimeout callbacks run while the loop is parked on a long timer", a
   far.cancel();
 });
 
-Deno.test("Deno timers keep firing while a trickle of I/O keeps the loop waiting on its thread", async () => {
+// A python3 child through subprocessExec: the Windows selector loop has no subprocesses (the
+// platform table's refusal is checked by the LOOPS suites); the TCP variant below runs there.
+Deno.test({
+  name: "Deno timers keep firing while a trickle of I/O keeps the loop waiting on its thread",
+  ignore: Deno.build.os === "windows",
+  fn: trickleFromChild,
+});
+
+async function trickleFromChild(): Promise<void> {
   // A child writes a byte every ~0.3 ms: each read leaves the loop "hot", so it
   // waits for the next byte on the JS thread (BRIEF_WAIT_MS) instead of parking.
   using loop = new SelectorEventLoop();
@@ -155,4 +163,78 @@ Deno.test("Deno timers keep firing while a trickle of I/O keeps the loop waiting
   transport.kill();
   await loop.runUntilComplete(proto.done.promise);
   transport.close();
+}
+
+// The worker: connects to the port it is sent and writes a byte every ~0.3 ms (Atomics.wait
+// sleeps its own thread) until the main thread sets the flag, then says "done".
+const TRICKLE_WORKER = `
+self.onmessage = async ({ data: { port, flag } }) => {
+  const stop = new Int32Array(flag);
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const x = new Uint8Array([120]);
+  while (Atomics.load(stop, 0) === 0) {
+    await conn.write(x);
+    Atomics.wait(nap, 0, 0, 0.3);
+  }
+  conn.close();
+  self.postMessage("done");
+};
+`;
+
+Deno.test("Deno timers keep firing while a trickle of TCP bytes from a worker keeps the loop waiting on its thread", async () => {
+  // As above, with the bytes coming over loopback TCP from a Worker's thread: the loop
+  // accepts them on its own socket (this runs on Windows too).
+  using loop = new SelectorEventLoop();
+  let fired = 0, bytes = 0, armed = false, transport: Transport | undefined;
+  let lost!: () => void;
+  const closed = new Promise<void>((resolve) => lost = resolve);
+  class Sink extends Protocol {
+    override connectionMade(t: Transport): void {
+      transport = t;
+      loop.stop();
+    }
+    override dataReceived(data: Uint8Array): void {
+      bytes += data.byteLength;
+      if (armed && fired >= 3) loop.stop();
+    }
+    override connectionLost(): void {
+      lost();
+    }
+  }
+  const server = await loop.runUntilComplete(() =>
+    loop.createServer(() => new Sink(), { host: "127.0.0.1", port: 0 })
+  );
+  const port = (server.sockets[0].getsockname() as { port: number }).port;
+  const flag = new SharedArrayBuffer(4);
+  const url = URL.createObjectURL(new Blob([TRICKLE_WORKER], { type: "text/javascript" }));
+  const worker = new Worker(url, { type: "module" });
+  const done = new Promise((resolve) => {
+    worker.onmessage = resolve;
+    worker.onerror = (e) => {
+      e.preventDefault();
+      resolve(e);
+    };
+  });
+  try {
+    worker.postMessage({ port, flag });
+    await loop.runForever(); // until the connection is made
+    assert(transport !== undefined, "the worker connected");
+    const id = setInterval(() => fired++, 1);
+    fired = bytes = 0;
+    armed = true;
+    await loop.runForever();
+    armed = false;
+    clearInterval(id);
+    assert(fired >= 3, `the interval fired ${fired} times`);
+    assertGreater(bytes, 0);
+  } finally {
+    Atomics.store(new Int32Array(flag), 0, 1);
+    await done;
+    worker.terminate();
+    URL.revokeObjectURL(url);
+  }
+  await loop.runUntilComplete(closed);
+  server.close();
+  await loop.runUntilComplete(() => server.waitClosed());
 });

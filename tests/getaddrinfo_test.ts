@@ -7,8 +7,7 @@ import {
   assertStringIncludes,
   assertThrows,
 } from "@std/assert";
-import { libc } from "../ffi/unix/libc.ts";
-import { sock } from "../ffi/unix/socket.ts";
+import { sock } from "../ffi/sys.ts";
 import {
   type AddrInfoError,
   AI_CANONNAME,
@@ -21,12 +20,16 @@ import {
 } from "../net/mod.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
 
-libc();
+// Open the socket library before any test, so no test is charged with it.
 sock();
 
+// The services database: /etc/services, or on Windows %SystemRoot%\System32\drivers\etc\services.
+const SERVICES_FILE = Deno.build.os === "windows"
+  ? `${Deno.env.get("SystemRoot") ?? "C:\\Windows"}\\System32\\drivers\\etc\\services`
+  : "/etc/services";
 const HAS_SERVICES = (() => {
   try {
-    return /^http\s+80\/tcp/m.test(Deno.readTextFileSync("/etc/services"));
+    return /^http\s+80\/tcp/m.test(Deno.readTextFileSync(SERVICES_FILE));
   } catch {
     return false;
   }

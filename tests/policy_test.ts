@@ -10,9 +10,14 @@ import {
 } from "@std/assert";
 import {
   type AbstractEventLoop,
+  type BaseSelector,
+  EventLoop,
   PollSelector,
   probeDefaultSelector,
   SelectorEventLoop,
+  SelectSelector,
+  WindowsSelectorEventLoop,
+  WinsockSelectSelector,
 } from "../mod.ts";
 import {
   AbstractEventLoopPolicy,
@@ -26,6 +31,15 @@ import {
   WindowsSelectorEventLoopPolicy,
 } from "../policy.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
+
+/**
+ * A selector class that is not `DefaultSelector`'s choice where there is one
+ * (PollSelector on Unix); on Windows, whose one selector is Winsock's
+ * `select()`, that one.
+ */
+const OtherSelector: new () => BaseSelector = Deno.build.os === "windows"
+  ? SelectSelector
+  : PollSelector;
 
 /** Runs `fn` and puts a fresh default policy back afterwards, whatever `fn` changed. */
 async function withFreshPolicy(fn: () => unknown): Promise<void> {
@@ -124,13 +138,15 @@ Deno.test("DefaultEventLoopPolicy({ loopFactory }) makes its loops with the fact
       new DefaultEventLoopPolicy({
         loopFactory: () => {
           made++;
-          return new SelectorEventLoop(new PollSelector());
+          return new SelectorEventLoop(selector = new OtherSelector());
         },
       }),
     );
+    let selector: BaseSelector | undefined;
     await assertNoFdLeak(() => {
       using loop = newEventLoop() as SelectorEventLoop;
-      assertInstanceOf(loop.selector, PollSelector);
+      assertInstanceOf(loop.selector, OtherSelector);
+      assertStrictEquals(loop.selector, selector);
       assertEquals(made, 1);
     });
   }));
@@ -160,7 +176,7 @@ Deno.test("a subclass of AbstractEventLoopPolicy serves get/set/newEventLoop()",
       }
       newEventLoop(): AbstractEventLoop {
         calls.push("new");
-        return new SelectorEventLoop(new PollSelector());
+        return new SelectorEventLoop(new OtherSelector());
       }
     }
     setEventLoopPolicy(new CountingPolicy());
@@ -224,23 +240,33 @@ Deno.test({
 });
 
 Deno.test({
-  name: "Windows policies say their loops are not implemented yet on Windows",
+  name:
+    "Windows policies on Windows: the selector policy and the default make WindowsSelectorEventLoop; the Proactor is not implemented yet",
   ignore: Deno.build.os !== "windows",
-  fn: () => {
-    assertThrows(
-      () => new WindowsProactorEventLoopPolicy().newEventLoop(),
-      Deno.errors.NotSupported,
-      "ProactorEventLoop is not implemented yet",
-    );
-    assertThrows(
-      () => new WindowsSelectorEventLoopPolicy().newEventLoop(),
-      Deno.errors.NotSupported,
-      "not implemented yet",
-    );
-    assertThrows(
-      () => new DefaultEventLoopPolicy().newEventLoop(),
-      Deno.errors.NotSupported,
-      "ProactorEventLoop is not implemented yet",
-    );
-  },
+  fn: () =>
+    withFreshPolicy(async () => {
+      await assertNoFdLeak(async () => {
+        for (const Policy of [WindowsSelectorEventLoopPolicy, DefaultEventLoopPolicy]) {
+          using loop = new Policy().newEventLoop();
+          assertInstanceOf(loop, WindowsSelectorEventLoop, Policy.name);
+          assertInstanceOf(loop, SelectorEventLoop, Policy.name);
+          assertInstanceOf(loop, EventLoop, Policy.name);
+          assertInstanceOf(loop.selector, WinsockSelectSelector, Policy.name);
+          assertEquals(await loop.runUntilComplete(async () => Policy.name), Policy.name);
+        }
+        // Set as the policy, the selector policy serves newEventLoop() and the current loop.
+        setEventLoopPolicy(new WindowsSelectorEventLoopPolicy());
+        using loop = newEventLoop();
+        assertInstanceOf(loop, WindowsSelectorEventLoop);
+        setEventLoop(loop);
+        assertStrictEquals(getEventLoop(), loop);
+        setEventLoop(null);
+        const e = assertThrows(
+          () => new WindowsProactorEventLoopPolicy().newEventLoop(),
+          Deno.errors.NotSupported,
+          "ProactorEventLoop is not implemented yet",
+        );
+        assertStringIncludes(e.message, "WindowsSelectorEventLoopPolicy");
+      });
+    }),
 });

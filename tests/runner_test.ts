@@ -17,6 +17,7 @@ import {
   getRunningLoop,
   PollSelector,
   SelectorEventLoop,
+  SelectSelector,
   sleep,
   type Task,
 } from "../mod.ts";
@@ -30,7 +31,12 @@ import {
 } from "../policy.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
 
-const pollLoop = (): SelectorEventLoop => new SelectorEventLoop(new PollSelector());
+/**
+ * The selector of the factory-made loops: PollSelector, not DefaultSelector's choice, on Unix;
+ * on Windows, whose one selector is Winsock's `select()`, that one.
+ */
+const FactorySelector = Deno.build.os === "windows" ? SelectSelector : PollSelector;
+const pollLoop = (): SelectorEventLoop => new SelectorEventLoop(new FactorySelector());
 
 /** Runs `fn` with a fresh default policy, and puts one back afterwards. */
 async function withFreshPolicy(fn: () => unknown): Promise<void> {
@@ -178,7 +184,7 @@ Deno.test("run() uses loopFactory and does not make its loop the current one", (
       await run(async () => {
         const loop = getRunningLoop() as SelectorEventLoop;
         assertStrictEquals(loop, made);
-        assertInstanceOf(loop.selector, PollSelector);
+        assertInstanceOf(loop.selector, FactorySelector);
         // asyncio sets the current loop only when it comes from the policy.
         assertThrows(() => getEventLoopPolicy().getEventLoop(), Error, "no current event loop");
       }, { loopFactory: () => made = pollLoop() });

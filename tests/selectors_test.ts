@@ -1,4 +1,7 @@
-// The conformance suite of the selectors: every test runs against every selector.
+// The conformance suite of the selectors: every test runs against every selector of this
+// platform (on Windows: SelectSelector and DefaultSelector, both the Winsock one, over loopback
+// TCP pairs). Tests of what Windows has no counterpart for (pipes, POSIX signals, RLIMIT_NOFILE
+// and fd_set bitmaps) are ignored there, each saying why.
 import {
   assert,
   assertEquals,
@@ -11,19 +14,67 @@ import {
   assertThrows,
 } from "@std/assert";
 import { type BaseSelector, EVENT_READ, EVENT_WRITE, type SelectResult } from "../selectors/mod.ts";
-import {
-  closeFd,
-  getNofileLimit,
-  makePipe,
-  makeSocketPair,
-  readFd,
-  setNofileSoftLimit,
-  writeFd,
-} from "../ffi/unix/libc.ts";
+import { closeFd, getNofileLimit, makePipe, setNofileSoftLimit } from "../ffi/unix/libc.ts";
+import { kernel32 } from "../ffi/windows/kernel32.ts";
 import { assertNoFdLeak, fdOpenedBy } from "./_fd_leak.ts";
 import { SELECTORS } from "./_selector_factories.ts";
+import { closeSocketFd, recvFd, sendDelivered, sendFd, socketPairFds } from "./_sockets.ts";
 
 const BYTE = new Uint8Array([42]);
+const onWindows = Deno.build.os === "windows";
+
+// Each end's peer, for the pairs made here.
+const peers = new Map<number, number>();
+
+/** A connected socket pair (see `socketPairFds`), its ends known to `writeFd`. */
+function pairFds(): [number, number] {
+  const [a, b] = socketPairFds();
+  peers.set(a, b);
+  peers.set(b, a);
+  return [a, b];
+}
+
+/**
+ * Sends `data` on a socket fd (it must not block). On Windows, where a
+ * loopback TCP send reaches the peer asynchronously, it then waits (up to
+ * 10 s) until the peer is readable, so that a `select(0)` after it sees the
+ * data, as it does at once over an AF_UNIX pair.
+ */
+function writeFd(fd: number, data: Uint8Array): void {
+  const peer = peers.get(fd);
+  if (peer === undefined) assertEquals(sendFd(fd, data), data.byteLength, `send on fd ${fd}`);
+  else assert(sendDelivered(fd, data, peer), `send on fd ${fd} did not reach fd ${peer}`);
+}
+
+/** Reads what is waiting on a socket fd. */
+function readFd(fd: number, buf: Uint8Array): number {
+  const n = recvFd(fd, buf);
+  assert(n >= 0, `recv on fd ${fd} failed`);
+  return n;
+}
+
+/**
+ * A Windows handle opened with CreateFileW (read access, shared): Deno does
+ * not give out the handle of a `Deno.FsFile`. `close()` closes it.
+ */
+function openWindowsHandle(path: string): { fd: number; close(): void } {
+  const k = kernel32();
+  const name = new Uint16Array(path.length + 1);
+  for (let i = 0; i < path.length; i++) name[i] = path.charCodeAt(i);
+  const FILE_SHARE_ALL = 7; // read | write | delete
+  const h = k.CreateFileW(
+    new Uint8Array(name.buffer),
+    0x8000_0000, // GENERIC_READ
+    FILE_SHARE_ALL,
+    null,
+    3, // OPEN_EXISTING
+    0,
+    null,
+  );
+  const v = Deno.UnsafePointer.value(h);
+  assert(h !== null && v !== 0xFFFF_FFFF_FFFF_FFFFn, `CreateFileW(${path}) failed`);
+  return { fd: Number(v), close: () => void k.CloseHandle(h) };
+}
 
 function fds(ready: SelectResult): Array<[number, number]> {
   return ready.map(([k, ev]) => [k.fd, ev] as [number, number]).sort((a, b) => a[0] - b[0]);
@@ -36,35 +87,54 @@ async function withPairs(
 ): Promise<void> {
   const pairs: Array<[number, number]> = [];
   try {
-    for (let i = 0; i < n; i++) pairs.push(makeSocketPair());
+    for (let i = 0; i < n; i++) pairs.push(pairFds());
     await fn(pairs);
   } finally {
     for (const [a, b] of pairs) {
-      closeFd(a);
-      closeFd(b);
+      closeSocketFd(a);
+      closeSocketFd(b);
     }
   }
 }
 
-/** A regular file's real fd: Deno hides fds, so find the one Deno.openSync opened. */
-function regularFileFd(): { fd: number; file: Deno.FsFile; path: string } {
+/**
+ * A regular file's real fd: Deno hides fds, so find the one Deno.openSync
+ * opened (on Windows: a handle of the file opened with CreateFileW).
+ */
+function regularFileFd(): { fd: number; file: { close(): void }; path: string } {
   const path = Deno.makeTempFileSync();
+  if (onWindows) {
+    const h = openWindowsHandle(path);
+    return { fd: h.fd, file: h, path };
+  }
   let file: Deno.FsFile | undefined;
   const fd = fdOpenedBy(() => file = Deno.openSync(path, { read: true }));
   return { fd, file: file!, path };
 }
 
-function suite(name: string, fn: (sel: BaseSelector) => unknown | Promise<unknown>) {
+/**
+ * Registers `name` on every selector. `ignore` (with the reason in a
+ * comment at the call) skips it where the OS has nothing of the kind.
+ */
+function suite(
+  name: string,
+  fn: (sel: BaseSelector) => unknown | Promise<unknown>,
+  options: { ignore?: boolean } = {},
+) {
   for (const f of SELECTORS) {
-    Deno.test(`${f.name}: ${name}`, () =>
-      assertNoFdLeak(async () => {
-        const sel = f.make();
-        try {
-          await fn(sel);
-        } finally {
-          sel.close();
-        }
-      }));
+    Deno.test({
+      name: `${f.name}: ${name}`,
+      ignore: options.ignore ?? false,
+      fn: () =>
+        assertNoFdLeak(async () => {
+          const sel = f.make();
+          try {
+            await fn(sel);
+          } finally {
+            sel.close();
+          }
+        }),
+    });
   }
 }
 
@@ -138,6 +208,7 @@ suite("select() reports only the events asked for", (sel) =>
     assertEquals(sel.select(0), []);
   }));
 
+// Pipes are Unix fds: Windows' select() watches sockets only (a socket's hang-up is below).
 suite("select() sees a hang-up as readable", (sel) =>
   withPairs(1, ([[a, b]]) => {
     sel.register(a, EVENT_READ);
@@ -151,7 +222,27 @@ suite("select() sees a hang-up as readable", (sel) =>
     );
     sel.unregister(c);
     closeFd(c);
-  }));
+  }), { ignore: onWindows });
+
+suite("select() sees a socket peer's close as readable, and only that socket", (sel) => {
+  const [a, b] = pairFds();
+  const [c, d] = pairFds();
+  try {
+    sel.register(a, EVENT_READ, "a");
+    sel.register(c, EVENT_READ, "c");
+    assertEquals(sel.select(0), []);
+    closeSocketFd(b);
+    // A loopback close reaches the peer at once on Unix; on Windows the FIN may take a moment.
+    let ready: SelectResult = [];
+    for (let i = 0; i < 50 && ready.length === 0; i++) ready = sel.select(100);
+    assertEquals(fds(ready), [[a, EVENT_READ]]);
+    assertEquals(readFd(a, new Uint8Array(8)), 0, "end of stream");
+  } finally {
+    closeSocketFd(a);
+    closeSocketFd(c);
+    closeSocketFd(d);
+  }
+});
 
 suite("select(0), select(<0) and an empty selector return [] at once", (sel) => {
   assertEquals(sel.select(0), []);
@@ -192,7 +283,7 @@ suite("12 socket pairs at once", (sel) =>
   }));
 
 suite("unregister() works after the fd was closed", (sel) => {
-  const [a, b] = makeSocketPair();
+  const [a, b] = pairFds();
   let open = true;
   const obj = {
     fileno: () => {
@@ -201,12 +292,12 @@ suite("unregister() works after the fd was closed", (sel) => {
     },
   };
   sel.register(obj, EVENT_READ | EVENT_WRITE);
-  closeFd(a);
+  closeSocketFd(a);
   open = false;
   const key = sel.unregister(obj); // found by identity, no OS error escapes
   assertEquals(key.fd, a);
   assertEquals(sel.getMap().size, 0);
-  closeFd(b);
+  closeSocketFd(b);
 });
 
 suite(
@@ -264,7 +355,9 @@ suite("bad fds are refused: negative, non-integer, strings, null, junk objects",
     [{ fileno: () => "3" }, TypeError],
     [{ fileno: () => -1 }, RangeError],
     [{ fileno: () => NaN }, TypeError],
-    [2 ** 40, RangeError],
+    [2 ** 53, RangeError],
+    // Past 2^31 - 1 no Unix fd; on Windows a plausible SOCKET (pointer-sized), no junk there.
+    ...(onWindows ? [] : [[2 ** 40, RangeError]] as Array<[unknown, RangeErrorConstructor]>),
   ];
   for (const [v, cls] of bad) {
     assertThrows(() => sel.register(v as number, EVENT_READ), cls);
@@ -292,9 +385,9 @@ suite("a double registration is refused and keeps the first", (sel) =>
   }));
 
 suite("a closed fd is refused with BadResource, and nothing is registered", (sel) => {
-  const [a, b] = makeSocketPair();
-  closeFd(a);
-  closeFd(b);
+  const [a, b] = pairFds();
+  closeSocketFd(a);
+  closeSocketFd(b);
   assertThrows(() => sel.register(a, EVENT_READ), Deno.errors.BadResource, `fd ${a}`);
   assertEquals(sel.getMap().size, 0);
 });
@@ -313,10 +406,22 @@ suite("a regular file and a directory are refused, naming Deno's file APIs", asy
 });
 
 suite("a registration the kernel refuses is rolled back", (sel) => {
-  let dev: Deno.FsFile | undefined;
-  const fd = fdOpenedBy(() => dev = Deno.openSync("/dev/null", { read: true }));
+  let dev: { close(): void } | undefined;
+  const fd = onWindows
+    ? (dev = openWindowsHandle("NUL")).fd
+    : fdOpenedBy(() => dev = Deno.openSync("/dev/null", { read: true }));
   try {
-    if (sel.name === "epoll") {
+    if (onWindows) {
+      // Winsock select() takes sockets only: the NUL device is refused before any call.
+      const e = assertThrows(
+        () => sel.register(fd, EVENT_READ),
+        Deno.errors.NotSupported,
+        `fd ${fd}`,
+      );
+      assertStringIncludes(e.message, "sockets only");
+      assertEquals(sel.getMap().size, 0);
+      assertEquals(sel.select(0), []);
+    } else if (sel.name === "epoll") {
       // /dev/null has no poll support: epoll_ctl fails with EPERM.
       const e = assertThrows(
         () => sel.register(fd, EVENT_READ),
@@ -410,6 +515,7 @@ suite("fetch() to Deno.serve completes while selectAsync() waits", async (sel) =
   await server.finished;
 });
 
+// POSIX signals: Windows has none (and no EINTR from select()).
 suite("select() retries an interrupted wait (EINTR) with the remaining time", async (sel) => {
   let got = 0;
   const onSignal = () => got++;
@@ -427,25 +533,31 @@ suite("select() retries an interrupted wait (EINTR) with the remaining time", as
   } finally {
     Deno.removeSignalListener("SIGUSR1", onSignal);
   }
-});
+}, { ignore: onWindows });
 
 const FD_SETSIZE = 1024;
 
-/** Opens socket pairs until one fd is >= 1024, raising RLIMIT_NOFILE if needed. */
+/**
+ * Opens socket pairs until one fd is >= 1024, raising RLIMIT_NOFILE if
+ * needed (on Windows, where SOCKETs are handle numbers, until one is).
+ */
 async function withHighFd(fn: (fd: number, peer: number) => unknown): Promise<void> {
-  const { soft, hard } = getNofileLimit();
-  if (soft < 2048) setNofileSoftLimit(Math.min(hard, 4096));
+  if (!onWindows) {
+    const { soft, hard } = getNofileLimit();
+    if (soft < 2048) setNofileSoftLimit(Math.min(hard, 4096));
+  }
   const pairs: Array<[number, number]> = [];
   try {
     while (pairs.length === 0 || pairs[pairs.length - 1][0] < FD_SETSIZE + 10) {
-      pairs.push(makeSocketPair());
+      assert(pairs.length < 2000, "2000 socket pairs and no fd above 1034");
+      pairs.push(pairFds());
     }
     const [a, b] = pairs[pairs.length - 1];
     await fn(a, b);
   } finally {
     for (const [a, b] of pairs) {
-      closeFd(a);
-      closeFd(b);
+      closeSocketFd(a);
+      closeSocketFd(b);
     }
   }
 }
@@ -479,21 +591,51 @@ Deno.test("SelectSelector: a closed but registered fd is named by select()", asy
   const { SelectSelector } = await import("../selectors/mod.ts");
   await assertNoFdLeak(() => {
     using sel = new SelectSelector();
-    const [a, b] = makeSocketPair();
+    const [a, b] = pairFds();
     sel.register(a, EVENT_READ);
-    closeFd(a);
+    closeSocketFd(a);
     const e = assertThrows(() => sel.select(0), Deno.errors.BadResource, `fd ${a}`);
     assertInstanceOf(e, Error);
     sel.unregister(a);
-    closeFd(b);
+    closeSocketFd(b);
   });
 });
 
-Deno.test("SelectSelector: refuses to start when its wakeup fd would be >= 1024", () =>
-  assertNoFdLeak(async () => {
-    const { SelectSelector } = await import("../selectors/mod.ts");
-    await withHighFd(() => {
-      const e = assertThrows(() => new SelectSelector(), RangeError, "FD_SETSIZE");
-      assertStringIncludes(e.message, "PollSelector");
-    });
-  }));
+// fd_set bitmaps of FD_SETSIZE bits are POSIX: Winsock's fd_set is a counted SOCKET array, so
+// no SOCKET value is too high (checked by "watches fds above 1024" above).
+Deno.test({
+  name: "SelectSelector: refuses to start when its wakeup fd would be >= 1024",
+  ignore: onWindows,
+  fn: () =>
+    assertNoFdLeak(async () => {
+      const { SelectSelector } = await import("../selectors/mod.ts");
+      await withHighFd(() => {
+        const e = assertThrows(() => new SelectSelector(), RangeError, "FD_SETSIZE");
+        assertStringIncludes(e.message, "PollSelector");
+      });
+    }),
+});
+
+Deno.test({
+  name: "on Windows the Unix selectors refuse at construction with NotSupported, opening nothing",
+  ignore: !onWindows,
+  fn: () =>
+    assertNoFdLeak(async () => {
+      const { EpollSelector, KqueueSelector, PollSelector } = await import("../selectors/mod.ts");
+      const { SelectSelector: PosixSelectSelector } = await import(
+        "../selectors/select_selector.ts"
+      );
+      const cases: Array<[string, new () => BaseSelector, string]> = [
+        ["PollSelector", PollSelector, "PollSelector is for Unix"],
+        ["SelectSelector (POSIX)", PosixSelectSelector, "POSIX SelectSelector"],
+        ["EpollSelector", EpollSelector, "EpollSelector is for Linux"],
+        ["KqueueSelector", KqueueSelector, "KqueueSelector is for macOS"],
+      ];
+      for (const [name, cls, words] of cases) {
+        const e = assertThrows(() => new cls(), Deno.errors.NotSupported, words);
+        // Each names this platform and what to use instead (never another Unix selector).
+        assertStringIncludes(e.message, "windows", name);
+        assertStringIncludes(e.message, "DefaultSelector", name);
+      }
+    }),
+});

@@ -74,6 +74,14 @@ if [ ! -e "$R/.stamp-wine" ] || [ ! -x "$R/usr/lib/wine/wine64" ]; then
   chroot "$R" apt-get clean
   touch "$R/.stamp-wine"
 fi
+# The services database (/etc/services), which Wine's GetAddrInfoW/GetNameInfoW read for
+# service names ("http" -> 80), as Windows reads its own drivers\etc\services.
+if [ ! -s "$R/etc/services" ]; then
+  step "apt-get install netbase (inside the chroot)"
+  chroot "$R" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends netbase >/dev/null ||
+    { chroot "$R" apt-get update -qq && chroot "$R" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends netbase >/dev/null; }
+  chroot "$R" apt-get clean
+fi
 
 # 4. deno.exe of the pinned version
 mkdir -p "$R/wine" "$R/src"

@@ -156,6 +156,7 @@ export const DARWIN_SOCKET: Readonly<SocketConstants> = {
   SO_KEEPALIVE: 0x8,
   // SO_LINGER_SEC: plain SO_LINGER (0x80) counts in clock ticks on xnu.
   SO_LINGER: 0x1080,
+  LINGER_SIZE: 8,
   SO_REUSEPORT: 0x200,
   SO_NOSIGPIPE: 0x1022,
   IPPROTO_IP: 0,

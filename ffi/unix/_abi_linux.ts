@@ -185,6 +185,7 @@ export const LINUX_SOCKET: Readonly<SocketConstants> = {
   SO_RCVBUF: 8,
   SO_KEEPALIVE: 9,
   SO_LINGER: 13,
+  LINGER_SIZE: 8,
   SO_REUSEPORT: 15,
   SO_NOSIGPIPE: 0,
   IPPROTO_IP: 0,

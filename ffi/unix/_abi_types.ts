@@ -26,6 +26,8 @@ export interface SocketConstants {
   SO_RCVBUF: number;
   SO_KEEPALIVE: number;
   SO_LINGER: number;
+  /** The size of `struct linger`: 8 (two ints) on Unix, 4 (two u_shorts) on Windows. */
+  LINGER_SIZE: number;
   SO_REUSEPORT: number;
   SO_NOSIGPIPE: number;
   IPPROTO_IP: number;

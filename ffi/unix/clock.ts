@@ -49,3 +49,33 @@ export function osMonotonicClock(): (() => number) | null {
     return null;
   }
 }
+
+/**
+ * How finely a wait (`epoll_wait`, `poll`, a timer) can end, in ms, where
+ * the OS says so: `null` on Unix, where waits end as finely as the clock
+ * steps (callers use the clock's resolution, DESIGN decision 11).
+ *
+ * @example
+ * ```ts
+ * import { osTimerResolution } from "./clock.ts";
+ * console.log(osTimerResolution()); // null
+ * ```
+ */
+export function osTimerResolution(): number | null {
+  return null;
+}
+
+/**
+ * The monotonic clock's resolution in ms where the OS states one that
+ * holds: `null` on Unix, where `clock_getres` may claim 1 ns while Deno
+ * coarsens `performance.now()` (callers measure instead).
+ *
+ * @example
+ * ```ts
+ * import { osClockResolution } from "./clock.ts";
+ * console.log(osClockResolution()); // null
+ * ```
+ */
+export function osClockResolution(): number | null {
+  return null;
+}

@@ -15,6 +15,7 @@ export {
   fileKind,
   isNonBlocking,
   isOpenFd,
+  makeSocketPair as unixSocketPair,
   setCloseOnExec,
   setNonBlocking,
 } from "./libc.ts";
@@ -38,7 +39,7 @@ export {
 } from "./sockaddr.ts";
 export { IOV_MAX, IovecArray } from "./iovec.ts";
 export { Waker } from "./waker.ts";
-export { osMonotonicClock } from "./clock.ts";
+export { osClockResolution, osMonotonicClock, osTimerResolution } from "./clock.ts";
 export { hostYield } from "./host_yield.ts";
 export {
   type AddrInfoEntry,

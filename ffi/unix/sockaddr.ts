@@ -187,6 +187,7 @@ export function decodeAddress(
   const inet = decodeNetAddress(buf, len, type, layout);
   if (inet !== null) return inet;
   const family = familyAt(buf, layout);
+  if (family === 0) return null; // AF_UNSPEC: no address was written
   if (family === AF_UNIX) {
     const end = Math.min(len, 2 + layout.sunPathSize);
     let path: string;

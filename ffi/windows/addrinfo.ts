@@ -245,7 +245,14 @@ async function resolve(
       out.push({
         family: f.family === SOCK.AF_INET ? "inet" : "inet6",
         socktype: f.socktype,
-        protocol: f.protocol,
+        // Windows leaves ai_protocol 0 when the hints do; glibc and macOS name it: do so too.
+        protocol: f.protocol !== 0
+          ? f.protocol
+          : f.socktype === SOCK.SOCK_STREAM
+          ? SOCK.IPPROTO_TCP
+          : f.socktype === SOCK.SOCK_DGRAM
+          ? SOCK.IPPROTO_UDP
+          : 0,
         canonname: readWide(Deno.UnsafePointer.create(f.canonname)),
         address,
       });

@@ -6,6 +6,7 @@
  * @module
  */
 import { kernel32 } from "./kernel32.ts";
+import { timerResolution } from "./ntdll.ts";
 
 /**
  * A reader of QueryPerformanceCounter in ms from an arbitrary origin (the
@@ -55,4 +56,52 @@ export function osMonotonicClock(): (() => number) | null {
  */
 export async function hostYield(): Promise<void> {
   await kernel32().SleepNB(0);
+}
+
+/**
+ * The resolution of QueryPerformanceCounter in ms (1000 / its frequency,
+ * as CPython 3.13 reports `time.get_clock_info("monotonic")`); `null` when
+ * FFI is not granted or not on Windows.
+ *
+ * @example
+ * ```ts
+ * import { osClockResolution } from "./clock.ts";
+ * const r = osClockResolution();
+ * if (r !== null) console.log(r > 0 && r <= 1); // true
+ * ```
+ */
+export function osClockResolution(): number | null {
+  if (Deno.build.os !== "windows") return null;
+  try {
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
+    const f = new Uint32Array(2);
+    if (kernel32().QueryPerformanceFrequency(f) === 0) return null;
+    const freq = f[0] + f[1] * 4294967296;
+    return freq > 0 ? 1000 / freq : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * How finely a wait can end, in ms: the system timer's current resolution
+ * (`NtQueryTimerResolution`, in 100 ns units: usually 15.625 ms, 0.5 ms at
+ * best); `null` when FFI is not granted or not on Windows.
+ *
+ * @example
+ * ```ts
+ * import { osTimerResolution } from "./clock.ts";
+ * const r = osTimerResolution();
+ * if (r !== null) console.log(r > 0); // true
+ * ```
+ */
+export function osTimerResolution(): number | null {
+  if (Deno.build.os !== "windows") return null;
+  try {
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
+    const current = timerResolution().current;
+    return current > 0 ? current / 10_000 : null;
+  } catch {
+    return null;
+  }
 }

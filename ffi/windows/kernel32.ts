@@ -61,6 +61,7 @@ export const KERNEL32_SYMBOLS = {
   SetLastError: { parameters: ["u32"], result: "void" },
   SetHandleInformation: { parameters: ["pointer", "u32", "u32"], result: "i32" },
   GetHandleInformation: { parameters: ["pointer", "buffer"], result: "i32" },
+  GetFileType: { parameters: ["pointer"], result: "u32" },
   DuplicateHandle: {
     parameters: ["pointer", "pointer", "pointer", "buffer", "u32", "i32", "u32"],
     result: "i32",
@@ -89,6 +90,7 @@ export const KERNEL32_SYMBOLS = {
   Sleep: { parameters: ["u32"], result: "void" },
   SleepNB: { name: "Sleep", parameters: ["u32"], result: "void", nonblocking: true },
   // files and named pipes
+  CreatePipe: { parameters: ["buffer", "buffer", "pointer", "u32"], result: "i32" },
   CreateNamedPipeW: {
     parameters: ["buffer", "u32", "u32", "u32", "u32", "u32", "u32", "pointer"],
     result: "pointer",
@@ -125,6 +127,10 @@ export const KERNEL32_SYMBOLS = {
   QueryPerformanceCounter: { parameters: ["buffer"], result: "i32" },
   QueryPerformanceFrequency: { parameters: ["buffer"], result: "i32" },
   GetTickCount64: { parameters: [], result: "u64" },
+  // off-heap memory (the proactor's OVERLAPPED slots and I/O buffers)
+  GetProcessHeap: { parameters: [], result: "pointer" },
+  HeapAlloc: { parameters: ["pointer", "u32", "usize"], result: "pointer" },
+  HeapFree: { parameters: ["pointer", "u32", "pointer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /**

@@ -1,10 +1,11 @@
 /**
- * The Windows implementation of the contract of `../sys.ts`, as far as it
- * goes: the members of `../unix/mod.ts` that have a Windows meaning, with the
- * same names and shapes (a SOCKET passed as a number). Not switched on yet:
- * `../sys.ts` still picks `../unix/mod.ts` everywhere. Missing here:
- * `isNonBlocking` (Winsock cannot report FIONBIO); `HAS_EPOLL` and
- * `HAS_KQUEUE` are `false`; `fileKind` tells sockets only.
+ * The Windows implementation of the contract of `../sys.ts`: the members
+ * of `../unix/mod.ts` that have a Windows meaning, with the same names and
+ * shapes (a SOCKET passed as a number); `../sys.ts` picks it on Windows.
+ * Where Windows differs: `isNonBlocking` reports the mode set through
+ * `setNonBlocking` (Winsock cannot read FIONBIO back); `fileKind` tells
+ * sockets, disk files, character devices and pipes; `HAS_EPOLL` and
+ * `HAS_KQUEUE` are `false`; `sock()` has no `accept4`.
  *
  * @example
  * ```ts
@@ -25,6 +26,7 @@ export {
   type FileKind,
   fileKind,
   ifNameToIndex,
+  isNonBlocking,
   isOpenFd,
   type OSError,
   osError,
@@ -35,6 +37,7 @@ export {
   type SocketConstants,
   socketNumber,
   type SocketSymbols,
+  unixSocketPair,
 } from "./socket.ts";
 export {
   type Address,
@@ -56,7 +59,7 @@ export {
 } from "./sockaddr.ts";
 export { IOV_MAX, IovecArray } from "./iovec.ts";
 export { loopbackSocketPair, Waker } from "./waker.ts";
-export { hostYield, osMonotonicClock } from "./clock.ts";
+export { hostYield, osClockResolution, osMonotonicClock, osTimerResolution } from "./clock.ts";
 export {
   type AddrInfoEntry,
   type AddrInfoError,

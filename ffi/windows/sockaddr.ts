@@ -184,6 +184,7 @@ export function decodeAddress(
   const inet = decodeNetAddress(buf, len, type, layout);
   if (inet !== null) return inet;
   const family = familyAt(buf, layout);
+  if (family === 0) return null; // AF_UNSPEC: no address was written
   if (family === AF_UNIX) throw new Deno.errors.NotSupported(NO_AF_UNIX);
   throw new Deno.errors.NotSupported(
     `unsupported address family ${family} (${len} bytes); only inet and inet6 are decoded on Windows`,

@@ -77,6 +77,8 @@ export interface SocketConstants {
   SO_KEEPALIVE: number;
   /** `SO_LINGER` in Windows's value (0 where Windows has none). */
   SO_LINGER: number;
+  /** The size of `struct linger`: two u_shorts (`l_onoff`, `l_linger`) on Windows. */
+  LINGER_SIZE: number;
   /** `SO_REUSEPORT` in Windows's value (0 where Windows has none). */
   SO_REUSEPORT: number;
   /** `SO_NOSIGPIPE` in Windows's value (0 where Windows has none). */
@@ -197,6 +199,7 @@ export const SOCK: Readonly<SocketConstants> = Object.freeze({
   SO_RCVBUF: 0x1002,
   SO_KEEPALIVE: 0x0008,
   SO_LINGER: 0x0080,
+  LINGER_SIZE: 4,
   SO_REUSEPORT: 0,
   SO_NOSIGPIPE: 0,
   IPPROTO_IP: 0,
@@ -325,6 +328,25 @@ export function errnoName(n: number): string {
 }
 
 const WSAENOTSOCK = WIN_ERRORS.WSAENOTSOCK ?? 10038;
+const WSAEINVAL = WIN_ERRORS.WSAEINVAL ?? 10022;
+// WSAPROTOCOL_INFOW (winsock2.h): 628 bytes, iAddressFamily at offset 76.
+const SO_PROTOCOL_INFOW = 0x2005;
+const PROTOCOL_INFO_SIZE = 628;
+const PROTOCOL_INFO_FAMILY = 76;
+const protocolInfo = new Uint8Array(PROTOCOL_INFO_SIZE);
+const protocolInfoLen = new Uint8Array(4);
+
+/** The address family of SOCKET `fd` from `SO_PROTOCOL_INFOW`, or -1. */
+function protocolFamily(
+  n: Pick<SocketSymbols, "getsockopt">,
+  fd: number,
+): number {
+  new DataView(protocolInfoLen.buffer).setInt32(0, PROTOCOL_INFO_SIZE, true);
+  if (n.getsockopt(fd, SOCK.SOL_SOCKET, SO_PROTOCOL_INFOW, protocolInfo, protocolInfoLen) !== 0) {
+    return -1;
+  }
+  return new DataView(protocolInfo.buffer).getInt32(PROTOCOL_INFO_FAMILY, true);
+}
 
 /**
  * The error for Windows error `errno` of the call `syscall` (a
@@ -549,11 +571,18 @@ function makeSymbols(): SocketSymbols {
     if (domain === SOCK.AF_UNIX || domain === 1) {
       throw new Deno.errors.NotSupported(AF_UNIX_UNSUPPORTED);
     }
-    return socketNumber(w.WSASocketW(domain, type, protocol, null, 0, flags), "WSASocketW");
+    const s = socketNumber(w.WSASocketW(domain, type, protocol, null, 0, flags), "WSASocketW");
+    if (s < 0) return s;
+    nonBlocking.delete(s); // a new SOCKET blocks; its number may be reused
+    live.add(s);
+    return s;
   };
   const accept = (fd: number, addr: Buf, addrlen: Buf): number => {
     const s = socketNumber(r.accept(BigInt(fd), addr, addrlen), "accept");
     if (s < 0) return s;
+    // An accepted SOCKET takes the listener's FIONBIO mode.
+    if (nonBlocking.has(fd)) nonBlocking.add(s);
+    else nonBlocking.delete(s);
     // Sockets from accept() are inheritable: clear it, as CPython does.
     const h = Deno.UnsafePointer.create(BigInt(s));
     if (kernel32().SetHandleInformation(h, K32.HANDLE_FLAG_INHERIT, 0) === 0) {
@@ -561,9 +590,43 @@ function makeSymbols(): SocketSymbols {
       n.closesocket(s);
       throw e;
     }
+    live.add(s);
     return s;
   };
-  return Object.freeze({ ...n, socket, accept, accept4: null });
+  // POSIX gives an unbound socket's family with a zero address and port; Winsock refuses
+  // (WSAEINVAL). Answer as POSIX does, the family read from SO_PROTOCOL_INFOW.
+  const getsockname = (fd: number, addr: Buf, addrlen: Buf): number => {
+    const rc = n.getsockname(fd, addr, addrlen);
+    if (
+      rc === 0 || errno() !== WSAEINVAL || !ArrayBuffer.isView(addr) || !ArrayBuffer.isView(addrlen)
+    ) {
+      return rc;
+    }
+    const af = protocolFamily(n, fd);
+    const size = af === SOCK.AF_INET ? 16 : af === SOCK.AF_INET6 ? 28 : -1;
+    const out = new Uint8Array(addr.buffer, addr.byteOffset, addr.byteLength);
+    const lenView = new DataView(addrlen.buffer, addrlen.byteOffset, addrlen.byteLength);
+    if (
+      size < 0 || lenView.byteLength < 4 || lenView.getInt32(0, true) < size ||
+      out.byteLength < size
+    ) {
+      w.WSASetLastError(WSAEINVAL);
+      return -1;
+    }
+    out.fill(0, 0, size);
+    new DataView(out.buffer, out.byteOffset, size).setUint16(0, af, true);
+    lenView.setInt32(0, size, true);
+    return 0;
+  };
+  const closesocket = (fd: number): number => {
+    const rc = n.closesocket(fd);
+    if (rc === 0) {
+      live.delete(fd);
+      nonBlocking.delete(fd);
+    }
+    return rc;
+  };
+  return Object.freeze({ ...n, socket, accept, accept4: null, closesocket, getsockname });
 }
 
 /**
@@ -599,12 +662,45 @@ export function closeFd(fd: number): void {
   if (sock().closesocket(fd) !== 0) throw osError(errno(), "closesocket", `socket ${fd}`);
 }
 
-const optBuf = new Uint8Array(4);
-const optLen = new Uint8Array(4);
+// The SOCKETs made through sock() (socket(), accept()) and not closed through it yet.
+const live = new Set<number>();
 
 /**
- * Whether `fd` is an open SOCKET (`getsockopt(SO_TYPE)` works): a closed
- * one, or a number that is no socket, is `false`.
+ * The SOCKETs this process made through {@linkcode sock} (`socket()`,
+ * `accept()`) that are still open, lowest first: what a leak check counts
+ * (walking the handle table would have to query pipe handles, which can
+ * block or, under Wine, disturb I/O another thread has pending on them).
+ *
+ * @example
+ * ```ts
+ * import { openSockets, SOCK, sock } from "./socket.ts";
+ * if (Deno.build.os === "windows") {
+ *   const fd = sock().socket(SOCK.AF_INET, SOCK.SOCK_STREAM, 0);
+ *   console.log(openSockets().includes(fd)); // true
+ *   sock().closesocket(fd);
+ *   console.log(openSockets().includes(fd)); // false
+ * }
+ * ```
+ */
+export function openSockets(): number[] {
+  const k = kernel32();
+  for (const fd of live) {
+    // Closed behind our back (a raw closesocket): its number is no longer ours.
+    if (k.GetHandleInformation(Deno.UnsafePointer.create(BigInt(fd)), handleFlags) === 0) {
+      live.delete(fd);
+    }
+  }
+  return [...live].sort((a, b) => a - b);
+}
+
+const optBuf = new Uint8Array(4);
+const optLen = new Uint8Array(4);
+const handleFlags = new Uint8Array(4);
+
+/**
+ * Whether `fd` is an open handle of this process, a SOCKET or any other
+ * (`GetHandleInformation` works): a closed one, or a number that is no
+ * handle, is `false`.
  *
  * @example
  * ```ts
@@ -614,14 +710,13 @@ const optLen = new Uint8Array(4);
  */
 export function isOpenFd(fd: number): boolean {
   checkFd(fd);
-  new DataView(optLen.buffer).setInt32(0, 4, true);
-  const s = sock();
-  return s.getsockopt(fd, SOCK.SOL_SOCKET, SOCK.SO_TYPE, optBuf, optLen) === 0 ||
-    errno() !== WSAENOTSOCK;
+  // Any handle: a socket call on a pipe handle is an ioctl on it (see fileKind).
+  return kernel32().GetHandleInformation(Deno.UnsafePointer.create(BigInt(fd)), handleFlags) !== 0;
 }
 
 /**
- * What an fd refers to, as the Unix `fileKind` names it; on Windows only sockets are told apart.
+ * What an fd refers to, as the Unix `fileKind` names it (on Windows: a
+ * socket, a disk file, a character device, a pipe, or unknown).
  *
  * @example
  * ```ts
@@ -640,10 +735,16 @@ export type FileKind =
   | "symlink"
   | "unknown";
 
+// GetFileType's answers (winbase.h); a SOCKET reads as a pipe there.
+const FILE_TYPE_PIPE = 3;
+const FILE_TYPES: Readonly<Record<number, FileKind>> = { 1: "file", 2: "character", 3: "fifo" };
+
 /**
- * `"socket"` for an open SOCKET; `BadResource` (WSAENOTSOCK) for a closed
- * one or any other number (Winsock cannot tell a closed SOCKET from a
- * handle of another kind, so a file or pipe handle is refused the same way).
+ * What handle `fd` is: `"socket"` for an open SOCKET (`getsockopt(SO_TYPE)`
+ * works), else what `GetFileType` says (`"file"` for a disk file,
+ * `"character"` for a console or other character device, `"fifo"` for a
+ * pipe, `"unknown"`); `BadResource` for a closed SOCKET or a number that is
+ * no handle of this process.
  *
  * @example
  * ```ts
@@ -657,14 +758,35 @@ export type FileKind =
  */
 export function fileKind(fd: number): FileKind {
   checkFd(fd);
-  new DataView(optLen.buffer).setInt32(0, 4, true);
-  if (sock().getsockopt(fd, SOCK.SOL_SOCKET, SOCK.SO_TYPE, optBuf, optLen) !== 0) {
-    throw osError(errno(), "getsockopt", `socket ${fd}, SO_TYPE`);
+  const k = kernel32();
+  const h = Deno.UnsafePointer.create(BigInt(fd));
+  k.SetLastError(0);
+  const t = k.GetFileType(h);
+  if (t === 0) {
+    const err = k.GetLastError();
+    // GetFileType fails on handles that are no file (an event, a process): still a handle.
+    if (err !== 0 && k.GetHandleInformation(h, handleFlags) === 0) {
+      throw winError(
+        err,
+        "GetFileType",
+        `${fd}: neither an open socket nor a handle of this process`,
+      );
+    }
+    return "unknown";
   }
-  return "socket";
+  if (t !== FILE_TYPE_PIPE) return FILE_TYPES[t] ?? "unknown";
+  // Sockets read as pipes too: only a socket call tells them apart. (On a pipe with
+  // synchronous I/O pending in another thread that call can wait, or under Wine disturb it.)
+  new DataView(optLen.buffer).setInt32(0, 4, true);
+  if (sock().getsockopt(fd, SOCK.SOL_SOCKET, SOCK.SO_TYPE, optBuf, optLen) === 0) return "socket";
+  const e = errno();
+  if (e !== WSAENOTSOCK) throw osError(e, "getsockopt", `socket ${fd}, SO_TYPE`);
+  return "fifo";
 }
 
 const fionbio = new Uint32Array(1);
+// Winsock cannot report FIONBIO: the mode of every SOCKET set through here is kept.
+const nonBlocking = new Set<number>();
 
 /**
  * `setNonBlocking(fd, on = true)`: sets or clears nonblocking mode
@@ -686,6 +808,30 @@ export function setNonBlocking(fd: number, on = true): void {
   if (sock().ioctlsocket(fd, WS.FIONBIO, new Uint8Array(fionbio.buffer)) !== 0) {
     throw osError(errno(), "ioctlsocket(FIONBIO)", `socket ${fd}`);
   }
+  if (on) nonBlocking.add(fd);
+  else nonBlocking.delete(fd);
+}
+
+/**
+ * Whether SOCKET `fd` is in nonblocking mode. Winsock cannot read FIONBIO
+ * back, so this reports the mode last set through {@linkcode setNonBlocking}
+ * (a SOCKET made elsewhere, e.g. by a C library, reads as blocking until
+ * then); `BadResource` for a closed one.
+ *
+ * @example
+ * ```ts
+ * import { isNonBlocking, SOCK, setNonBlocking, sock } from "./socket.ts";
+ * if (Deno.build.os === "windows") {
+ *   const fd = sock().socket(SOCK.AF_INET, SOCK.SOCK_STREAM, 0);
+ *   setNonBlocking(fd);
+ *   console.log(isNonBlocking(fd)); // true
+ *   sock().closesocket(fd);
+ * }
+ * ```
+ */
+export function isNonBlocking(fd: number): boolean {
+  fileKind(fd); // BadResource for a closed SOCKET, as Unix's EBADF
+  return nonBlocking.has(fd);
 }
 
 /**
@@ -734,4 +880,23 @@ export function ifNameToIndex(name: string): number {
   const c = new Uint8Array(bytes.length + 1);
   c.set(bytes);
   return iphlpapi().if_nametoindex(c);
+}
+
+/**
+ * `socketpair(AF_UNIX)`: Windows has none that Winsock `select()` and the
+ * rest of this package can use, so this always throws `NotSupported` (use a
+ * loopback TCP pair, as `net/socketpair.ts` makes on Windows).
+ *
+ * @example
+ * ```ts
+ * import { unixSocketPair } from "./socket.ts";
+ * try {
+ *   unixSocketPair();
+ * } catch (e) {
+ *   console.log(e instanceof Deno.errors.NotSupported); // true
+ * }
+ * ```
+ */
+export function unixSocketPair(_type?: number): [number, number] {
+  throw new Deno.errors.NotSupported(AF_UNIX_UNSUPPORTED);
 }

@@ -48,9 +48,10 @@ export const WS2_32_SYMBOLS = {
   recvfrom: { parameters: ["usize", "buffer", "i32", "i32", "buffer", "buffer"], result: "i32" },
   sendto: { parameters: ["usize", "buffer", "i32", "i32", "buffer", "i32"], result: "i32" },
   select: { parameters: ["i32", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
-  selectNB: {
+  // Off the JS thread: the four buffers must stay untouched until the promise settles.
+  selectAsync: {
     name: "select",
-    parameters: ["i32", "pointer", "pointer", "pointer", "pointer"],
+    parameters: ["i32", "buffer", "buffer", "buffer", "buffer"],
     result: "i32",
     nonblocking: true,
   },

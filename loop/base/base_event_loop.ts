@@ -44,10 +44,12 @@ import type {
   CreateServerOptions,
   CreateUnixConnectionOptions,
   CreateUnixServerOptions,
+  SSLOption,
+  StartTlsOptions,
 } from "../connection_options.ts";
 import type { SubprocessOptions } from "../subprocess_options.ts";
 import { hostYield } from "../../ffi/sys.ts";
-import { monotonic, monotonicResolution } from "../clock.ts";
+import { monotonic, monotonicResolution, timerResolution } from "../clock.ts";
 import { Future, isFuture } from "../future.ts";
 import { _runHandle, type Callback, Handle, TimerHandle } from "../handle.ts";
 import { notSupported } from "../_platform_table.ts";
@@ -58,6 +60,7 @@ import { TimerHeap } from "./_heap.ts";
 import { connectAcceptedSocket, createConnection } from "./create_connection.ts";
 import { createDatagramEndpoint } from "./create_datagram_endpoint.ts";
 import { createServer } from "./create_server.ts";
+import { startTls } from "./_ssl_connect.ts";
 import type {
   DatagramTransportOptions,
   LoopHooks,
@@ -148,6 +151,7 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
   #debug: boolean;
   #clock: () => number;
   #clockResolution: number;
+  #timerResolution: number;
   #exceptionHandler: ExceptionHandler | null = null;
   #currentHandle: Handle | null = null;
   // Reused for every handle made here: the constructors copy what they need.
@@ -183,6 +187,11 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
       throw new RangeError(`clockResolution must be a positive number of ms, got ${res}`);
     }
     this.#clockResolution = res;
+    const tres = options?.timerResolution ?? (clock === undefined ? timerResolution() : res);
+    if (typeof tres !== "number" || !(tres > 0)) {
+      throw new RangeError(`timerResolution must be a positive number of ms, got ${tres}`);
+    }
+    this.#timerResolution = Math.max(tres, res);
     // Written once more so V8 treats them as mutable from the first loop on: code
     // compiled while they looked constant (the timer path reads both) is thrown
     // away when the first loop closes or its runForever() ends.
@@ -635,6 +644,23 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
   }
 
   /**
+   * How finely a wait of this loop can end, in ms (never below
+   * `clockResolution`): on Windows the system timer's resolution (usually
+   * 15.625 ms, 0.5 ms at best); elsewhere the clock's. A timer never fires
+   * before its time: a wait that ends early is waited again.
+   *
+   * @example
+   * ```ts
+   * import { SelectorEventLoop } from "@aio/loop";
+   * using loop = new SelectorEventLoop();
+   * console.log(loop.timerResolution >= loop.clockResolution); // true
+   * ```
+   */
+  get timerResolution(): number {
+    return this.#timerResolution;
+  }
+
+  /**
    * Makes a pending `Future` on this loop.
    *
    * @example
@@ -878,7 +904,8 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
    * and `port` in `options`): resolves the host, tries each address in turn
    * (or staggered by `happyEyeballsDelay` ms), and resolves to
    * `[transport, protocol]` once the protocol's `connectionMade()` ran.
-   * `TCP_NODELAY` is set unless `noDelay: false`. `ssl` throws `NotSupported`.
+   * `TCP_NODELAY` is set unless `noDelay: false`. With `ssl` the connection
+   * speaks TLS (OpenSSL through FFI; `NotSupported` where it cannot be loaded).
    *
    * @example
    * ```ts ignore
@@ -914,6 +941,30 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
     options?: CreateServerOptions,
   ): Promise<Server> {
     return createServer(this, this.#hooks, protocolFactory, options);
+  }
+
+  /**
+   * Upgrades an open connection to TLS (asyncio's `loop.start_tls()`):
+   * `protocol` goes on receiving, now the decrypted data, and the returned
+   * transport replaces `transport`. Resolves once the handshake completed;
+   * on failure `transport` is closed. `options.serverSide` accepts instead.
+   *
+   * @example
+   * ```ts ignore
+   * import { Protocol, SelectorEventLoop } from "@aio/loop";
+   * const tls = await loop.startTls(transport, protocol, { caCerts: [ca] }, {
+   *   serverHostname: "localhost",
+   * });
+   * tls.write(new TextEncoder().encode("hello over TLS"));
+   * ```
+   */
+  startTls(
+    transport: Transport,
+    protocol: StreamProtocol,
+    ssl: SSLOption,
+    options?: StartTlsOptions,
+  ): Promise<Transport> {
+    return startTls(this, transport, protocol, ssl, options);
   }
 
   /**

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { PLATFORM } from "../../ffi/sys.ts";
 import { type AddrInfo, getaddrinfo, type GetaddrinfoOptions, Socket } from "../../net/mod.ts";
 import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import type { AbstractEventLoop } from "../abstract_event_loop.ts";
@@ -21,21 +20,23 @@ import { connectionFailure, errorText, rewordError } from "../_os_error.ts";
 import { staggeredRace } from "./_staggered.ts";
 import type { LoopHooks } from "./loop_hooks.ts";
 import { checkFactory, checkOptions } from "../_check.ts";
+import { planTls, type TlsPlan, tlsProtocol, tlsServerFactory } from "./_ssl_connect.ts";
+
+// For the unix sockets (loop/unix/), which cannot import this folder's private files.
+export { planTls, type TlsPlan, tlsServerFactory };
 
 /** What the connection calls need of a loop. */
 export type ConnectionLoop = Pick<
   AbstractEventLoop,
-  "createFuture" | "callLater" | "isClosed" | "sockConnect" | "getaddrinfo"
+  | "createFuture"
+  | "callLater"
+  | "callSoon"
+  | "callExceptionHandler"
+  | "getDebug"
+  | "isClosed"
+  | "sockConnect"
+  | "getaddrinfo"
 >;
-
-/** Throws `NotSupported` for a TLS request. */
-export function refuseSsl(ssl: unknown, what: string): void {
-  if (ssl === undefined || ssl === null || ssl === false) return;
-  throw new Deno.errors.NotSupported(
-    `${what}: TLS (ssl) is not supported by @aio/loop yet (on ${PLATFORM}); ` +
-      `use Deno.connectTls/Deno.listenTls for TLS connections`,
-  );
-}
 
 const cancelled = (signal: AbortSignal): CancelledError =>
   cancelledError(signal, "createConnection()");
@@ -100,19 +101,26 @@ export async function createConnectionTransport<P extends StreamProtocol>(
   hooks: LoopHooks,
   sock: Socket,
   protocolFactory: () => P,
-  options: { noDelay?: boolean; signal?: AbortSignal; own?: boolean } = {},
+  options: { noDelay?: boolean; signal?: AbortSignal; own?: boolean; tls?: TlsPlan | null } = {},
 ): Promise<TransportAndProtocol<P>> {
   const waiter = loop.createFuture<void>();
+  const tls = options.tls ?? null;
   let protocol: P, transport: TransportAndProtocol<P>[0];
+  let appTransport: TransportAndProtocol<P>[0] | null = null;
   try {
     if (sock.getBlocking()) sock.setBlocking(false);
     protocol = protocolFactory();
-    transport = hooks.makeSocketTransport(sock, protocol, {
-      waiter,
-      noDelay: options.noDelay,
-    });
+    if (tls === null) {
+      transport = hooks.makeSocketTransport(sock, protocol, { waiter, noDelay: options.noDelay });
+    } else {
+      // asyncio's _make_ssl_transport: the TLS layer is the socket transport's protocol.
+      const ssl = tlsProtocol(loop, protocol, tls, waiter, true, () => tls.ssl.release());
+      appTransport = ssl.appTransport;
+      transport = hooks.makeSocketTransport(sock, ssl, { waiter: null, noDelay: options.noDelay });
+    }
   } catch (e) {
     if (options.own) sock.close();
+    if (appTransport === null) tls?.ssl.release();
     throw e;
   }
   cancelOnAbort(waiter, options.signal);
@@ -122,7 +130,7 @@ export async function createConnectionTransport<P extends StreamProtocol>(
     transport.close();
     throw e;
   }
-  return [transport, protocol];
+  return [appTransport ?? transport, protocol];
 }
 
 /** One attempt (asyncio's `_connect_sock`): a socket bound as asked, then connected. */
@@ -191,10 +199,26 @@ export async function createConnection<P extends StreamProtocol>(
   const what = "createConnection()";
   checkFactory(protocolFactory, what);
   checkOptions(options, what);
-  const { host, port, sock: given, signal, noDelay } = options;
+  const { host, signal } = options;
   checkSignal(signal, "createConnection");
-  refuseSsl(options.ssl, what);
   if (signal?.aborted) throw cancelled(signal);
+  const tls = planTls(options, false, host ?? null, what);
+  try {
+    return await connect(loop, hooks, protocolFactory, options, tls);
+  } finally {
+    tls?.ssl.release(); // a connection made holds its own reference
+  }
+}
+
+async function connect<P extends StreamProtocol>(
+  loop: ConnectionLoop,
+  hooks: LoopHooks,
+  protocolFactory: () => P,
+  options: CreateConnectionOptions,
+  tls: TlsPlan | null,
+): Promise<TransportAndProtocol<P>> {
+  const what = "createConnection()";
+  const { host, port, sock: given, signal, noDelay } = options;
   if (host != null || port != null) {
     if (given !== undefined) {
       throw new TypeError(`${what}: host/port and sock can not be specified at the same time`);
@@ -256,6 +280,7 @@ export async function createConnection<P extends StreamProtocol>(
       noDelay,
       signal,
       own: true,
+      tls,
     });
   }
   if (given === undefined) {
@@ -264,7 +289,11 @@ export async function createConnection<P extends StreamProtocol>(
   if (!(given instanceof Socket) || given.type !== "stream") {
     throw new TypeError(`${what}: a stream Socket was expected`);
   }
-  return await createConnectionTransport(loop, hooks, given, protocolFactory, { noDelay, signal });
+  return await createConnectionTransport(loop, hooks, given, protocolFactory, {
+    noDelay,
+    signal,
+    tls,
+  });
 }
 
 /**
@@ -288,11 +317,13 @@ export async function connectAcceptedSocket<P extends StreamProtocol>(
   const what = "connectAcceptedSocket()";
   checkFactory(protocolFactory, what);
   checkOptions(options, what);
-  refuseSsl(options.ssl, what);
   if (!(sock instanceof Socket) || sock.type !== "stream") {
     throw new TypeError(`${what}: a stream Socket was expected`);
   }
+  // An accepted socket is the server's side (asyncio: server_side=True).
+  const tls = planTls(options, true, null, what);
   return await createConnectionTransport(loop, hooks, sock, protocolFactory, {
     noDelay: options.noDelay,
-  });
+    tls,
+  }).finally(() => tls?.ssl.release()); // the connection holds its own reference
 }

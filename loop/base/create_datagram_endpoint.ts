@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { describe, ipFamily, PLATFORM } from "../../ffi/sys.ts";
+import { describe, ipFamily, PLATFORM, SOCK } from "../../ffi/sys.ts";
+import { notSupported } from "../_platform_table.ts";
 import { removeStaleSocket } from "./_stale_socket.ts";
 import { type Address, type AddrInfo, Socket, type SocketFamily } from "../../net/mod.ts";
 import type { DatagramProtocol } from "../../transports/datagram_protocol.ts";
@@ -157,6 +158,17 @@ interface Candidate {
   remote: Address | null;
 }
 
+/** Unix datagram sockets where the OS has no AF_UNIX (Windows): the platform table's error. */
+function refuseUnixWithoutAfUnix(loop: DatagramEndpointLoop): void {
+  if (SOCK.AF_UNIX === 0) {
+    throw notSupported(
+      "createDatagramEndpoint",
+      loop,
+      "no AF_UNIX datagram sockets here: use UDP on loopback",
+    );
+  }
+}
+
 /** asyncio's pairing: local and remote addresses joined by (family, proto), in order. */
 async function candidates(
   loop: DatagramEndpointLoop,
@@ -172,6 +184,7 @@ async function candidates(
           `localAddr or remoteAddr`,
       );
     }
+    if (o.family === "unix") refuseUnixWithoutAfUnix(loop);
     return [{ family: o.family, proto, local: null, remote: null }];
   }
   const unix = (local ?? remote)!.unix;
@@ -182,6 +195,7 @@ async function candidates(
     if (o.family !== undefined && o.family !== "unix" && o.family !== "unspec") {
       throw new TypeError(`${WHAT}: a unix address needs family "unix", got "${o.family}"`);
     }
+    refuseUnixWithoutAfUnix(loop); // after the argument checks, as every refusal
     const toAddr = (p: Parsed | null): Address | null =>
       p === null ? null : { transport: "unix", path: (p as { path: string }).path };
     if (local !== null) removeStaleSocket(loop, (local as { path: string }).path);

@@ -9,7 +9,8 @@ import { type AddrInfo, AI_PASSIVE, Socket } from "../../net/mod.ts";
 import { OS_FAMILY } from "../../ffi/sys.ts";
 import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import type { CreateServerOptions } from "../connection_options.ts";
-import { refuseSsl, resolveWith } from "./create_connection.ts";
+import { resolveWith } from "./create_connection.ts";
+import { planTls, type TlsPlan, tlsServerFactory } from "./_ssl_connect.ts";
 import { errorText, rewordError } from "../_os_error.ts";
 import type { LoopHooks } from "./loop_hooks.ts";
 import { DEFAULT_BACKLOG, openServer, type Server, type ServerLoop } from "./server.ts";
@@ -37,7 +38,23 @@ export async function createServer<P extends StreamProtocol>(
   const what = "createServer()";
   checkFactory(protocolFactory, what);
   checkOptions(options, what);
-  refuseSsl(options.ssl, what);
+  const tls = planTls(options, true, null, what);
+  try {
+    return await listen(loop, hooks, protocolFactory, options, tls);
+  } catch (e) {
+    tls?.ssl.release();
+    throw e;
+  }
+}
+
+async function listen<P extends StreamProtocol>(
+  loop: ServerLoop,
+  hooks: LoopHooks,
+  protocolFactory: () => P,
+  options: CreateServerOptions,
+  tls: TlsPlan | null,
+): Promise<Server> {
+  const what = "createServer()";
   const { host, port, sock: given } = options;
   let sockets: Socket[];
   if (host != null || port != null) {
@@ -116,15 +133,20 @@ export async function createServer<P extends StreamProtocol>(
     sockets = [given];
   }
   for (const s of sockets) if (s.getBlocking()) s.setBlocking(false);
+  // With TLS, the server's context lives until its last listening socket is closed.
+  let open = sockets.length;
   return await openServer(
     loop,
     sockets,
-    protocolFactory,
+    tls === null ? protocolFactory : tlsServerFactory(loop, protocolFactory, tls),
     {
       backlog: options.backlog ?? DEFAULT_BACKLOG,
       acceptRetryDelay: options.acceptRetryDelay,
       noDelay: options.noDelay,
       serving: hooks,
+      onSocketClosed: tls === null ? undefined : () => {
+        if (--open === 0) tls.ssl.release();
+      },
     },
     options.startServing,
     () => {

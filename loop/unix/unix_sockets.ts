@@ -21,7 +21,9 @@ import type {
 import {
   type ConnectionLoop,
   createConnectionTransport,
-  refuseSsl,
+  planTls,
+  type TlsPlan,
+  tlsServerFactory,
 } from "../base/create_connection.ts";
 import type { LoopHooks } from "../base/loop_hooks.ts";
 import { DEFAULT_BACKLOG, openServer, type Server, type ServerLoop } from "../base/server.ts";
@@ -59,12 +61,30 @@ export async function createUnixConnection<P extends StreamProtocol>(
   const what = "createUnixConnection()";
   checkFactory(protocolFactory, what);
   checkPath(path, what);
-  refuseSsl(options.ssl, what);
   checkSignal(options.signal, "createUnixConnection");
   const { signal } = options;
   if (signal?.aborted) {
     throw cancelledError(signal, what);
   }
+  // asyncio: a unix connection has no host, so TLS needs serverHostname.
+  const tls = planTls(options, false, null, what);
+  try {
+    return await connectUnix(loop, hooks, protocolFactory, path, options, tls);
+  } finally {
+    tls?.ssl.release(); // a connection made holds its own reference
+  }
+}
+
+async function connectUnix<P extends StreamProtocol>(
+  loop: ConnectionLoop,
+  hooks: LoopHooks,
+  protocolFactory: () => P,
+  path: string | null | undefined,
+  options: CreateUnixConnectionOptions,
+  tls: TlsPlan | null,
+): Promise<TransportAndProtocol<P>> {
+  const what = "createUnixConnection()";
+  const { signal } = options;
   if (path != null) {
     if (options.sock !== undefined) {
       throw new TypeError(`${what}: path and sock can not be specified at the same time`);
@@ -79,6 +99,7 @@ export async function createUnixConnection<P extends StreamProtocol>(
     return await createConnectionTransport(loop, hooks, sock, protocolFactory, {
       signal,
       own: true,
+      tls,
     });
   }
   const sock = options.sock;
@@ -86,7 +107,7 @@ export async function createUnixConnection<P extends StreamProtocol>(
   if (!(sock instanceof Socket) || sock.family !== "unix" || sock.type !== "stream") {
     throw new TypeError(`${what}: a unix stream Socket was expected`);
   }
-  return await createConnectionTransport(loop, hooks, sock, protocolFactory, { signal });
+  return await createConnectionTransport(loop, hooks, sock, protocolFactory, { signal, tls });
 }
 
 /**
@@ -108,7 +129,24 @@ export async function createUnixServer<P extends StreamProtocol>(
   const what = "createUnixServer()";
   checkFactory(protocolFactory, what);
   checkPath(path, what);
-  refuseSsl(options.ssl, what);
+  const tls = planTls(options, true, null, what);
+  try {
+    return await listenUnix(loop, hooks, protocolFactory, path, options, tls);
+  } catch (e) {
+    tls?.ssl.release();
+    throw e;
+  }
+}
+
+async function listenUnix<P extends StreamProtocol>(
+  loop: ServerLoop,
+  hooks: LoopHooks,
+  protocolFactory: () => P,
+  path: string | null | undefined,
+  options: CreateUnixServerOptions,
+  tls: TlsPlan | null,
+): Promise<Server> {
+  const what = "createUnixServer()";
   let sock: Socket;
   const own = path != null;
   if (path != null) {
@@ -162,14 +200,18 @@ export async function createUnixServer<P extends StreamProtocol>(
     }
   }
   if (sock.getBlocking()) sock.setBlocking(false);
+  const cleanup = onSocketClosed;
   return await openServer(
     loop,
     [sock],
-    protocolFactory,
+    tls === null ? protocolFactory : tlsServerFactory(loop, protocolFactory, tls),
     {
       backlog: options.backlog ?? DEFAULT_BACKLOG,
       acceptRetryDelay: options.acceptRetryDelay,
-      onSocketClosed,
+      onSocketClosed: tls === null ? cleanup : (s) => {
+        cleanup?.(s);
+        tls.ssl.release();
+      },
       serving: hooks,
     },
     options.startServing,

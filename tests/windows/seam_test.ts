@@ -9,6 +9,7 @@ import { fdSetSize, readFdSet, writeFdSet, writeTimeval } from "../../ffi/window
 import { gaiError } from "../../ffi/windows/addrinfo.ts";
 import { kernel32 } from "../../ffi/windows/kernel32.ts";
 import { wineVersion } from "../../ffi/windows/ntdll.ts";
+import { OS_FUNCTIONS } from "../_seam_contract.ts";
 
 const onWindows = Deno.build.os === "windows";
 const ignore = !onWindows;
@@ -745,5 +746,86 @@ Deno.test({
     }
     assertEquals(handleCount(), before);
     win.closeFd(lst);
+  },
+});
+
+Deno.test({
+  name: "ffi/sys.ts picks ffi/windows/seam.ts on Windows: each export is the Windows one itself",
+  ignore,
+  async fn() {
+    const sys = await import("../../ffi/sys.ts");
+    assertEquals(sys.OS_FAMILY, "windows");
+    const names = ["E", "SOCK", "HOST_LAYOUT", ...OS_FUNCTIONS] as const;
+    for (const name of names) {
+      assert(
+        (sys as Record<string, unknown>)[name] === (win as Record<string, unknown>)[name],
+        name,
+      );
+    }
+    assertEquals([sys.HAS_EPOLL, sys.HAS_KQUEUE], [false, false]);
+  },
+});
+
+Deno.test({
+  name: "fileKind tells a socket, a pipe, a console-less event handle and a closed SOCKET apart; " +
+    "isNonBlocking follows setNonBlocking",
+  ignore,
+  fn() {
+    const k = kernel32();
+    const s = win.sock().socket(SOCK.AF_INET, SOCK.SOCK_STREAM, 0);
+    assert(s > 0);
+    assertEquals(win.fileKind(s), "socket");
+    assertEquals(win.isNonBlocking(s), false);
+    win.setNonBlocking(s);
+    assertEquals(win.isNonBlocking(s), true);
+    win.setNonBlocking(s, false);
+    assertEquals(win.isNonBlocking(s), false);
+    win.closeFd(s);
+    assertThrows(() => win.fileKind(s), Deno.errors.BadResource);
+    assertThrows(() => win.isNonBlocking(s), Deno.errors.BadResource);
+    assertEquals(win.isOpenFd(s), false);
+    const hs = new BigUint64Array(2);
+    assert(
+      k.CreatePipe(new Uint8Array(hs.buffer, 0, 8), new Uint8Array(hs.buffer, 8, 8), null, 0) !==
+        0,
+    );
+    const ev = k.CreateEventW(null, 1, 0, null);
+    assert(ev !== null);
+    try {
+      assertEquals(win.fileKind(Number(hs[0])), "fifo");
+      assertEquals(win.fileKind(Number(hs[1])), "fifo");
+      assertEquals(win.fileKind(Number(Deno.UnsafePointer.value(ev))), "unknown");
+      assertEquals(win.isOpenFd(Number(hs[0])), true);
+    } finally {
+      k.CloseHandle(Deno.UnsafePointer.create(hs[0]));
+      k.CloseHandle(Deno.UnsafePointer.create(hs[1]));
+      k.CloseHandle(ev);
+    }
+  },
+});
+
+Deno.test({
+  name: "getsockname of an unbound socket gives its family's wildcard, as POSIX does",
+  ignore,
+  fn() {
+    for (const [af, host] of [[SOCK.AF_INET, "0.0.0.0"], [SOCK.AF_INET6, "::"]] as const) {
+      const s = win.sock().socket(af, SOCK.SOCK_DGRAM, 0);
+      assert(s > 0);
+      try {
+        const buf = new Uint8Array(win.SOCKADDR_MAX);
+        const len = new Int32Array([win.SOCKADDR_MAX]);
+        assertEquals(win.sock().getsockname(s, buf, new Uint8Array(len.buffer)), 0);
+        assertEquals(win.decodeAddress(buf, len[0], "dgram"), {
+          transport: "udp",
+          hostname: host,
+          port: 0,
+        });
+        // Too small a buffer is still refused, as Winsock refuses it.
+        const small = new Int32Array([4]);
+        assertEquals(win.sock().getsockname(s, buf, new Uint8Array(small.buffer)), -1);
+      } finally {
+        win.closeFd(s);
+      }
+    }
   },
 });

@@ -1,20 +1,23 @@
 // WinsockSelectSelector (selectors/winsock_select_selector.ts) on real Winsock sockets.
 // Windows only: run under Wine with
 // `.ci/wine/run.sh . test --allow-all tests/windows/winsock_select_selector_test.ts`.
-// On other systems only the NotSupported test runs. The Windows tests also need
-// ffi/sys.ts to pick ffi/windows/ (BaseSelector takes its wakeup channel from the seam);
-// until it does, one test checks that the constructor says so, and the rest are ignored.
-import { assert, assertEquals, assertThrows } from "@std/assert";
+// On other systems only the NotSupported test runs.
+import { assert, assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
 import * as win from "../../ffi/windows/seam.ts";
 import { kernel32 } from "../../ffi/windows/kernel32.ts";
-import { Waker as SeamWaker } from "../../ffi/sys.ts";
-import { Waker as WindowsWaker } from "../../ffi/windows/waker.ts";
+import { ws2_32 } from "../../ffi/windows/ws2_32.ts";
+import {
+  fdSetSize,
+  readFdSet,
+  TIMEVAL,
+  writeFdSet,
+  writeTimeval,
+} from "../../ffi/windows/structs.ts";
 import { WinsockSelectSelector } from "../../selectors/winsock_select_selector.ts";
 import { EVENT_READ, EVENT_WRITE, type SelectResult } from "../../selectors/selector_key.ts";
 
 const onWindows = Deno.build.os === "windows";
-const seamIsWindows = (SeamWaker as unknown) === WindowsWaker;
-const ignore = !onWindows || !seamIsWindows;
+const ignore = !onWindows;
 const { SOCK } = win;
 
 /** Exposes the wakeup socket, to check that it is never reported and is closed by close(). */
@@ -48,14 +51,6 @@ Deno.test({
   ignore: onWindows,
   fn() {
     assertThrows(() => new WinsockSelectSelector(), Deno.errors.NotSupported, "Windows");
-  },
-});
-
-Deno.test({
-  name: "WinsockSelectSelector: before ffi/sys.ts picks ffi/windows/, the constructor says so",
-  ignore: !onWindows || seamIsWindows,
-  fn() {
-    assertThrows(() => new WinsockSelectSelector(), Deno.errors.NotSupported, "ffi/sys.ts");
   },
 });
 
@@ -121,7 +116,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "WinsockSelectSelector: a refused nonblocking connect is reported writable, SO_ERROR 10061",
+  name:
+    "WinsockSelectSelector: a refused nonblocking connect shows in the except set, is reported writable, SO_ERROR WSAECONNREFUSED",
   ignore,
   fn() {
     const s = win.sock();
@@ -145,15 +141,33 @@ Deno.test({
     win.setNonBlocking(cli);
     const rc = s.connect(cli, addr, n);
     if (rc < 0) assertEquals(win.errno(), win.E.EWOULDBLOCK);
+    // Winsock itself reports the failure in the except set only, never in the write set.
+    const wr = new Uint8Array(fdSetSize(1));
+    const ex = new Uint8Array(fdSetSize(1));
+    const tv = new Uint8Array(TIMEVAL.SIZE);
+    let got = 0;
+    for (let i = 0; i < 10 && got === 0; i++) {
+      writeFdSet(wr, 0, [BigInt(cli)]);
+      writeFdSet(ex, 0, [BigInt(cli)]);
+      writeTimeval(tv, 0, 1);
+      got = ws2_32().select(0, null, wr, ex, tv);
+    }
+    assertEquals(got, 1, "the failed connect shows in one set");
+    assertEquals(readFdSet(wr, 0), [], "not in the write set");
+    assertEquals(readFdSet(ex, 0), [BigInt(cli)], "in the except set");
+    // The selector watches writers in the except set too, and reports that as writable.
     using sel = new WinsockSelectSelector();
     sel.register(cli, EVENT_WRITE, "cli");
-    let ready: SelectResult = [];
-    for (let i = 0; i < 10 && ready.length === 0; i++) ready = sel.select(1000);
+    const ready = sel.select(0);
     assertEquals(summary(ready), [[cli, EVENT_WRITE]]);
+    assertEquals(ready[0][0].data, "cli");
     const opt = new Uint8Array(4);
     const optLen = new Uint8Array(new Int32Array([4]).buffer);
     check(s.getsockopt(cli, SOCK.SOL_SOCKET, SOCK.SO_ERROR, opt, optLen), "getsockopt");
-    assertEquals(new DataView(opt.buffer).getInt32(0, true), 10061);
+    const soError = new DataView(opt.buffer).getInt32(0, true);
+    assertEquals(soError, 10061);
+    assertEquals(win.errnoName(soError), "WSAECONNREFUSED");
+    sel.unregister(cli);
     win.closeFd(cli);
   },
 });
@@ -167,11 +181,14 @@ Deno.test({
       using sel = new WinsockSelectSelector();
       for (const fd of fds.slice(0, 512)) sel.register(fd, EVENT_READ | EVENT_WRITE);
       assertEquals(sel.getMap().size, 512);
+      const before = [...sel.getMap().keys()];
       const e = assertThrows(() => sel.register(fds[512], EVENT_READ), RangeError);
-      for (const word of ["512", "ProactorEventLoop", "AfdSelector"]) {
+      for (const word of ["at most 512 sockets", "ProactorEventLoop", "AfdSelector"]) {
         assert(e.message.includes(word), `"${word}" missing from: ${e.message}`);
       }
+      assertStringIncludes(e.message, `fd ${fds[512]}`);
       assertEquals(sel.getMap().size, 512);
+      assertEquals([...sel.getMap().keys()], before, "the registrations are unchanged");
       assertThrows(() => sel.getKey(fds[512]), Deno.errors.NotFound);
       // All 512 (and the wakeup socket) go to select(): unconnected sockets are not writable.
       assertEquals(sel.select(0), []);
@@ -281,13 +298,14 @@ Deno.test({
     win.closeFd(fd);
     using sel = new WinsockSelectSelector();
     assertThrows(() => sel.register(fd, EVENT_READ), Deno.errors.BadResource, "not an open socket");
-    assertThrows(() => sel.register(0x7777, EVENT_READ), Deno.errors.BadResource, "sockets only");
+    assertThrows(() => sel.register(0x7777, EVENT_READ), Deno.errors.BadResource, "not an open");
     assertEquals(sel.getMap().size, 0);
   },
 });
 
 Deno.test({
-  name: "WinsockSelectSelector: a handle that is not a socket (an event) is refused",
+  name:
+    "WinsockSelectSelector: a handle that is not a socket (an event) is refused with NotSupported",
   ignore,
   fn() {
     const k = kernel32();
@@ -296,11 +314,100 @@ Deno.test({
     try {
       const fd = Number(Deno.UnsafePointer.value(h));
       using sel = new WinsockSelectSelector();
-      // Winsock cannot tell a non-socket handle from a closed SOCKET (both WSAENOTSOCK).
-      assertThrows(() => sel.register(fd, EVENT_READ), Deno.errors.BadResource, "sockets only");
+      const e = assertThrows(() => sel.register(fd, EVENT_READ), Deno.errors.NotSupported);
+      assertStringIncludes(e.message, `fd ${fd} (an unknown handle)`);
+      assertStringIncludes(e.message, "sockets only");
+      assertStringIncludes(e.message, "ProactorEventLoop");
       assertEquals(sel.getMap().size, 0);
     } finally {
       k.CloseHandle(h);
+    }
+  },
+});
+
+Deno.test({
+  name: "WinsockSelectSelector: an anonymous pipe (CreatePipe) is refused with NotSupported",
+  ignore,
+  fn() {
+    const k = kernel32();
+    const rd = new BigUint64Array(1), wr = new BigUint64Array(1);
+    assert(
+      k.CreatePipe(new Uint8Array(rd.buffer), new Uint8Array(wr.buffer), null, 0) !== 0,
+      "CreatePipe failed",
+    );
+    try {
+      using sel = new WinsockSelectSelector();
+      for (const h of [rd[0], wr[0]]) {
+        const fd = Number(h);
+        assertEquals(win.fileKind(fd), "fifo");
+        for (const ev of [EVENT_READ, EVENT_WRITE]) {
+          const e = assertThrows(() => sel.register(fd, ev), Deno.errors.NotSupported);
+          assertStringIncludes(e.message, `fd ${fd} (a pipe handle)`);
+          assertStringIncludes(e.message, "sockets only");
+          assertStringIncludes(e.message, "ProactorEventLoop");
+        }
+        assertThrows(() => sel.getKey(fd), Deno.errors.NotFound);
+      }
+      assertEquals(sel.getMap().size, 0);
+      assertEquals(sel.select(0), []);
+    } finally {
+      k.CloseHandle(Deno.UnsafePointer.create(rd[0]));
+      k.CloseHandle(Deno.UnsafePointer.create(wr[0]));
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "WinsockSelectSelector: selectAsync(60 s) parked off the JS thread is woken by wakeup() from a timer",
+  ignore,
+  async fn() {
+    const [a, b] = pair();
+    try {
+      using sel = new WinsockSelectSelector();
+      sel.register(b, EVENT_READ);
+      let settled = false;
+      let pendingWhenWoken: boolean | undefined;
+      // The timer can only run while the wait is off the JS thread.
+      const t = setTimeout(() => {
+        pendingWhenWoken = !settled;
+        sel.wakeup();
+      }, 20);
+      const waiting = sel.selectAsync(60_000).finally(() => settled = true);
+      assertEquals(await waiting, []);
+      clearTimeout(t);
+      assertEquals(pendingWhenWoken, true, "selectAsync() returned before the timer woke it");
+      // The wake was drained: nothing is reported, and the next poll is empty.
+      assertEquals(sel.select(0), []);
+    } finally {
+      win.closeFd(a);
+      win.closeFd(b);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "WinsockSelectSelector: selectAsync() returns a socket made readable by a write from a timer",
+  ignore,
+  async fn() {
+    const [a, b] = pair();
+    const [c, d] = pair();
+    try {
+      using sel = new WinsockSelectSelector();
+      sel.register(b, EVENT_READ, "b");
+      sel.register(d, EVENT_READ, "d");
+      const t = setTimeout(() => win.sock().send(a, new Uint8Array([7]), 1n, 0), 20);
+      const ready = await sel.selectAsync(60_000);
+      clearTimeout(t);
+      assertEquals(summary(ready), [[b, EVENT_READ]]);
+      assertEquals(ready[0][0].data, "b");
+      const buf = new Uint8Array(4);
+      assertEquals(win.sock().recv(b, buf, 4n, 0), 1);
+      assertEquals(buf[0], 7);
+      assertEquals(sel.select(0), []);
+    } finally {
+      for (const fd of [a, b, c, d]) win.closeFd(fd);
     }
   },
 });
