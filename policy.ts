@@ -24,6 +24,7 @@ import { _getRunningLoop } from "./loop/running.ts";
 import { notSupported } from "./loop/_platform_table.ts";
 import { UnixSelectorEventLoop } from "./loop/unix/unix_selector_event_loop.ts";
 import { WindowsSelectorEventLoop } from "./loop/windows/windows_selector_event_loop.ts";
+import { ProactorEventLoop } from "./loop/windows/proactor_event_loop.ts";
 import type { BaseSelector } from "./selectors/base_selector.ts";
 import type { EventLoopOptions } from "./loop/abstract_event_loop.ts";
 import type { AbstractChildWatcher } from "./loop/unix/child_watcher.ts";
@@ -373,33 +374,26 @@ export class WindowsSelectorEventLoopPolicy extends DefaultEventLoopPolicy {
 }
 
 /**
- * asyncio's `WindowsProactorEventLoopPolicy`: its loops would be
- * `ProactorEventLoop`s (IOCP). The class exists on every platform, but
- * `newEventLoop()` throws `Deno.errors.NotSupported`: elsewhere than Windows
- * (use `DefaultEventLoopPolicy`), and on Windows too for now
- * ("ProactorEventLoop is not implemented yet": use
- * `WindowsSelectorEventLoopPolicy`).
+ * asyncio's `WindowsProactorEventLoopPolicy`: its loops are
+ * `ProactorEventLoop`s (I/O completion ports) on Windows. The class exists
+ * on every platform; elsewhere than Windows its `newEventLoop()` throws
+ * `Deno.errors.NotSupported` (use `DefaultEventLoopPolicy`).
  *
  * @example
  * ```ts
  * import { WindowsProactorEventLoopPolicy } from "@aio/loop";
- * try {
- *   new WindowsProactorEventLoopPolicy().newEventLoop();
- * } catch (e) {
- *   console.log((e as Error).message);
+ * const policy = new WindowsProactorEventLoopPolicy();
+ * if (Deno.build.os === "windows") {
+ *   using loop = policy.newEventLoop();
+ *   console.log(loop.constructor.name); // "ProactorEventLoop"
  * }
  * ```
  */
 export class WindowsProactorEventLoopPolicy extends DefaultEventLoopPolicy {
-  /** Makes the policy; its `newEventLoop()` refuses, as the class JSDoc says. */
+  /** Makes the policy; its `newEventLoop()` makes a `ProactorEventLoop` on Windows. */
   constructor() {
     super({
-      loopFactory: windowsOnly("WindowsProactorEventLoopPolicy", () => {
-        throw new Deno.errors.NotSupported(
-          "ProactorEventLoop is not implemented yet: WindowsProactorEventLoopPolicy cannot " +
-            "make a loop on windows; use WindowsSelectorEventLoopPolicy",
-        );
-      }),
+      loopFactory: windowsOnly("WindowsProactorEventLoopPolicy", () => new ProactorEventLoop()),
     });
   }
 }

@@ -46,6 +46,14 @@ const ALTERNATIVE: Record<LoopFeature, string> = {
     "with no child watcher to choose",
 };
 
+// Where a loop kind will have a feature but does not yet, its own alternative.
+const NOT_YET: Readonly<Record<string, Partial<Record<LoopFeature, string>>>> = {
+  ProactorEventLoop: {
+    pipes: "named pipes on the ProactorEventLoop are not implemented yet",
+    subprocesses: "subprocesses on the ProactorEventLoop are not implemented yet: use Deno.Command",
+  },
+};
+
 /** The feature `method` belongs to, or `undefined`. */
 export function featureOf(method: string): LoopFeature | undefined {
   for (const f of Object.keys(METHODS) as LoopFeature[]) {
@@ -65,7 +73,8 @@ export function notSupported(
 ): Deno.errors.NotSupported {
   const name = typeof loop === "string" ? loop : loop.constructor.name;
   const feature = featureOf(method);
-  const alt = alternative ?? (feature === undefined ? "" : ALTERNATIVE[feature]);
+  const alt = alternative ??
+    (feature === undefined ? "" : NOT_YET[name]?.[feature] ?? ALTERNATIVE[feature]);
   return new Deno.errors.NotSupported(
     `${method}() is not supported by ${name} on ${PLATFORM}${alt === "" ? "" : `: ${alt}`}`,
   );

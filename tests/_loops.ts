@@ -23,6 +23,7 @@ import {
   DatagramProtocol,
   getEventLoopPolicy,
   openUnixConnection,
+  ProactorEventLoop,
   Protocol,
   SelectorEventLoop,
   startUnixServer,
@@ -91,23 +92,47 @@ export interface LoopCase {
 
 const unix = Deno.build.os !== "windows";
 
-/** Every loop the conformance suites run against here. */
-export const LOOPS: readonly LoopCase[] = SELECTORS.map((s) => ({
-  name: `SelectorEventLoop(${s.name})`,
-  tag: s.name,
-  make: (options?: EventLoopOptions): TestLoop => new SelectorEventLoop(s.make(), options),
+/**
+ * Windows' ProactorEventLoop (I/O completion ports): no selector to inspect,
+ * and (for now) no pipes or subprocesses: their refusals are checked instead.
+ */
+const PROACTOR: LoopCase = {
+  name: "ProactorEventLoop",
+  tag: "ProactorEventLoop",
+  make: (options?: EventLoopOptions): TestLoop => new ProactorEventLoop(options),
   caps: {
-    readers: true,
-    unixSockets: unix,
-    pipes: unix,
-    subprocesses: unix,
-    signals: unix,
-    childWatchers: unix,
-    highFds: s.highFds,
-    selector: true,
-    unixFds: unix,
+    readers: false,
+    unixSockets: false,
+    pipes: false,
+    subprocesses: false,
+    signals: false,
+    childWatchers: false,
+    highFds: true,
+    selector: false,
+    unixFds: false,
   },
-}));
+};
+
+/** Every loop the conformance suites run against here. */
+export const LOOPS: readonly LoopCase[] = [
+  ...SELECTORS.map((s) => ({
+    name: `SelectorEventLoop(${s.name})`,
+    tag: s.name,
+    make: (options?: EventLoopOptions): TestLoop => new SelectorEventLoop(s.make(), options),
+    caps: {
+      readers: true,
+      unixSockets: unix,
+      pipes: unix,
+      subprocesses: unix,
+      signals: unix,
+      childWatchers: unix,
+      highFds: s.highFds,
+      selector: true,
+      unixFds: unix,
+    },
+  })),
+  ...(unix ? [] : [PROACTOR]),
+];
 
 /** The capabilities of `needs` that `lc` lacks. */
 export function missingCaps(lc: LoopCase, needs: readonly Cap[]): Cap[] {

@@ -13,6 +13,7 @@ import {
   type BaseSelector,
   EventLoop,
   PollSelector,
+  ProactorEventLoop,
   probeDefaultSelector,
   SelectorEventLoop,
   SelectSelector,
@@ -241,7 +242,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "Windows policies on Windows: the selector policy and the default make WindowsSelectorEventLoop; the Proactor is not implemented yet",
+    "Windows policies on Windows: the selector policy and the default make WindowsSelectorEventLoop; the Proactor policy a ProactorEventLoop",
   ignore: Deno.build.os !== "windows",
   fn: () =>
     withFreshPolicy(async () => {
@@ -261,12 +262,10 @@ Deno.test({
         setEventLoop(loop);
         assertStrictEquals(getEventLoop(), loop);
         setEventLoop(null);
-        const e = assertThrows(
-          () => new WindowsProactorEventLoopPolicy().newEventLoop(),
-          Deno.errors.NotSupported,
-          "ProactorEventLoop is not implemented yet",
-        );
-        assertStringIncludes(e.message, "WindowsSelectorEventLoopPolicy");
+        // The Proactor policy makes the ProactorEventLoop, which runs as any loop does.
+        using proactor = new WindowsProactorEventLoopPolicy().newEventLoop();
+        assertInstanceOf(proactor, ProactorEventLoop);
+        assertEquals(await proactor.runUntilComplete(async () => "iocp"), "iocp");
       });
     }),
 });

@@ -1,7 +1,7 @@
 /**
- * The Windows parts (the `./windows` sub-export): `WindowsSelectorEventLoop`,
- * the `SelectorEventLoop` of Windows (asyncio's `windows_events`). The
- * ProactorEventLoop (I/O completion ports) joins it here.
+ * The Windows parts (the `./windows` sub-export, asyncio's `windows_events`):
+ * `WindowsSelectorEventLoop`, the `SelectorEventLoop` of Windows, and the
+ * `ProactorEventLoop` on I/O completion ports with its base class.
  *
  * @example
  * ```ts
@@ -14,6 +14,8 @@
  * @module
  */
 export { WindowsSelectorEventLoop } from "./windows_selector_event_loop.ts";
+export { ProactorEventLoop } from "./proactor_event_loop.ts";
+export { BaseProactorEventLoop } from "../proactor/proactor_event_loop.ts";
 
 // The types this entry point's signatures name, from the layers it builds on, so that it
 // documents on its own (`deno doc --lint`); each is the same binding as in its own entry point.
