@@ -128,7 +128,8 @@ Deno.test("setTimeout callbacks run while the loop is parked on a long timer", a
 // A python3 child through subprocessExec: the Windows selector loop has no subprocesses (the
 // platform table's refusal is checked by the LOOPS suites); the TCP variant below runs there.
 Deno.test({
-  name: "Deno timers keep firing while a trickle of I/O keeps the loop waiting on its thread",
+  name: "Deno timers keep firing while a trickle of I/O keeps the loop waiting on its thread" +
+    (Deno.build.os === "windows" ? " [a python3 child's pipe: no subprocesses on this loop]" : ""),
   ignore: Deno.build.os === "windows",
   fn: trickleFromChild,
 });

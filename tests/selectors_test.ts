@@ -119,12 +119,13 @@ function regularFileFd(): { fd: number; file: { close(): void }; path: string } 
 function suite(
   name: string,
   fn: (sel: BaseSelector) => unknown | Promise<unknown>,
-  options: { ignore?: boolean } = {},
+  options: { ignore?: boolean; why?: string } = {},
 ) {
   for (const f of SELECTORS) {
+    const ignore = options.ignore ?? false;
     Deno.test({
-      name: `${f.name}: ${name}`,
-      ignore: options.ignore ?? false,
+      name: `${f.name}: ${name}${ignore && options.why ? ` [${options.why}: ignored here]` : ""}`,
+      ignore,
       fn: () =>
         assertNoFdLeak(async () => {
           const sel = f.make();
@@ -222,7 +223,7 @@ suite("select() sees a hang-up as readable", (sel) =>
     );
     sel.unregister(c);
     closeFd(c);
-  }), { ignore: onWindows });
+  }), { ignore: onWindows, why: "pipes: Winsock select() watches sockets only" });
 
 suite("select() sees a socket peer's close as readable, and only that socket", (sel) => {
   const [a, b] = pairFds();
@@ -533,7 +534,7 @@ suite("select() retries an interrupted wait (EINTR) with the remaining time", as
   } finally {
     Deno.removeSignalListener("SIGUSR1", onSignal);
   }
-}, { ignore: onWindows });
+}, { ignore: onWindows, why: "POSIX signals: Windows has none" });
 
 const FD_SETSIZE = 1024;
 
@@ -604,7 +605,8 @@ Deno.test("SelectSelector: a closed but registered fd is named by select()", asy
 // fd_set bitmaps of FD_SETSIZE bits are POSIX: Winsock's fd_set is a counted SOCKET array, so
 // no SOCKET value is too high (checked by "watches fds above 1024" above).
 Deno.test({
-  name: "SelectSelector: refuses to start when its wakeup fd would be >= 1024",
+  name: "SelectSelector: refuses to start when its wakeup fd would be >= 1024" +
+    (onWindows ? " [POSIX fd_set bitmaps: ignored on Windows]" : ""),
   ignore: onWindows,
   fn: () =>
     assertNoFdLeak(async () => {
