@@ -19,7 +19,12 @@ export * from "./transports/mod.ts";
 export * from "./loop/mod.ts";
 export { UnixSelectorEventLoop } from "./loop/unix/unix_selector_event_loop.ts";
 export { WindowsSelectorEventLoop } from "./loop/windows/windows_selector_event_loop.ts";
-export { ProactorEventLoop } from "./loop/windows/proactor_event_loop.ts";
+export {
+  type CreatePipeConnectionOptions,
+  ProactorEventLoop,
+} from "./loop/windows/proactor_event_loop.ts";
+export { pipe, PipeHandle, type PipeOptions } from "./loop/windows/pipe_handle.ts";
+export { PipeServer } from "./loop/windows/pipe_server.ts";
 export { BaseProactorEventLoop } from "./loop/proactor/proactor_event_loop.ts";
 export * from "./policy.ts";
 export { run, Runner, type RunnerOptions, type RunOptions } from "./runner.ts";

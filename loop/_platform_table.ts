@@ -49,7 +49,6 @@ const ALTERNATIVE: Record<LoopFeature, string> = {
 // Where a loop kind will have a feature but does not yet, its own alternative.
 const NOT_YET: Readonly<Record<string, Partial<Record<LoopFeature, string>>>> = {
   ProactorEventLoop: {
-    pipes: "named pipes on the ProactorEventLoop are not implemented yet",
     subprocesses: "subprocesses on the ProactorEventLoop are not implemented yet: use Deno.Command",
   },
 };

@@ -93,8 +93,9 @@ export interface LoopCase {
 const unix = Deno.build.os !== "windows";
 
 /**
- * Windows' ProactorEventLoop (I/O completion ports): no selector to inspect,
- * and (for now) no pipes or subprocesses: their refusals are checked instead.
+ * Windows' ProactorEventLoop (I/O completion ports): named pipes, no
+ * selector to inspect, and (for now) no subprocesses: their refusals are
+ * checked instead.
  */
 const PROACTOR: LoopCase = {
   name: "ProactorEventLoop",
@@ -103,7 +104,7 @@ const PROACTOR: LoopCase = {
   caps: {
     readers: false,
     unixSockets: false,
-    pipes: false,
+    pipes: true,
     subprocesses: false,
     signals: false,
     childWatchers: false,

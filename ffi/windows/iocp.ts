@@ -2,7 +2,8 @@
  * The pointer-level half of the IOCP proactor (DESIGN.md decision 8): an I/O
  * completion port, the off-heap slots its overlapped operations live in, the
  * starting calls (WSARecv, WSASend, WSARecvFrom, WSASendTo, AcceptEx,
- * ConnectEx) and the dequeuing of their packets. Everything here that the
+ * ConnectEx; ReadFile, WriteFile and ConnectNamedPipe on pipe handles) and
+ * the dequeuing of their packets. Everything here that the
  * kernel may touch after a call returns (each OVERLAPPED, its WSABUF, the
  * data buffer, the address and its length, the entry array of a wait) is
  * off-heap memory from `HeapAlloc`, owned by one {@linkcode Overlapped} and
@@ -46,6 +47,7 @@ export const SEND_MAX = 16 * 1024 * 1024;
 
 const ERROR_IO_PENDING = 997;
 const ERROR_MORE_DATA = 234;
+const ERROR_PIPE_CONNECTED = 535;
 const WSAEMSGSIZE = 10040;
 const ERROR_INVALID_PARAMETER = 87;
 const STATUS_SUCCESS = 0;
@@ -193,7 +195,10 @@ export type OverlappedKind =
   | "WSARecvFrom"
   | "WSASendTo"
   | "AcceptEx"
-  | "ConnectEx";
+  | "ConnectEx"
+  | "ReadFile"
+  | "WriteFile"
+  | "ConnectNamedPipe";
 
 /** Where an operation is: started (its packet not dequeued yet), completing (in its callback), freed. */
 export type OverlappedState = "pending" | "completing" | "freed";
@@ -234,7 +239,7 @@ export class Overlapped {
   /** @internal */
   constructor(
     readonly kind: OverlappedKind,
-    /** The SOCKET the operation runs on (and CancelIoEx targets). */
+    /** The SOCKET or pipe HANDLE the operation runs on (and CancelIoEx targets). */
     readonly handle: number,
     /** What the caller hung on it (the proactor's op record). */
     readonly owner: unknown,
@@ -443,7 +448,7 @@ export class CompletionPort {
   }
 
   /**
-   * Associates SOCKET `fd` with the port. A handle belongs to one port
+   * Associates SOCKET (or pipe HANDLE) `fd` with the port. A handle belongs to one port
    * forever: one already associated elsewhere throws (ERROR_INVALID_PARAMETER).
    */
   associate(fd: number): void {
@@ -463,9 +468,9 @@ export class CompletionPort {
   }
 
   // Registers a started operation, or frees it and throws the starting call's error.
-  #started(op: Overlapped, ok: boolean, syscall: string): Overlapped {
+  #started(op: Overlapped, ok: boolean, syscall: string, lastErr?: number): Overlapped {
     if (!ok) {
-      const e = ws2_32().WSAGetLastError();
+      const e = lastErr ?? ws2_32().WSAGetLastError();
       // A datagram larger than the buffer, already queued: the call fails with WSAEMSGSIZE,
       // but the request completed with STATUS_BUFFER_OVERFLOW, a warning, not an error:
       // NT queues a packet for it as for a success (checked under Wine), so the slot waits.
@@ -473,7 +478,7 @@ export class CompletionPort {
         op.view.getUint32(SLOT.overlapped + OVERLAPPED.Internal, true) === STATUS_BUFFER_OVERFLOW;
       if (e !== ERROR_IO_PENDING && !warned) {
         op.release(); // no packet comes
-        throw osError(e, syscall, `socket ${op.handle}`);
+        throw osError(e, syscall, `${lastErr === undefined ? "socket" : "HANDLE"} ${op.handle}`);
       }
     }
     // Done at once or pending: a packet comes either way.
@@ -615,6 +620,63 @@ export class CompletionPort {
       op.ptr(SLOT.overlapped, OVERLAPPED.SIZE),
     );
     return this.#started(op, ok !== 0, "ConnectEx");
+  }
+
+  /**
+   * Overlapped ReadFile of up to `size` bytes (at most {@linkcode RECV_MAX})
+   * on the pipe HANDLE `h`. A pipe whose writer is gone fails at once with
+   * ERROR_BROKEN_PIPE (109) and no packet (the caller's EOF); its completion
+   * may also carry 109 (end of file) or ERROR_MORE_DATA (a message-mode read).
+   */
+  readFile(h: number, size: number, owner: unknown): Overlapped {
+    const n = checkLen(size, RECV_MAX, "ReadFile");
+    const op = this.#make("ReadFile", h, owner, Math.max(n, 1));
+    const k = kernel32();
+    const ok = k.ReadFile(
+      toPointer(BigInt(h)),
+      toPointer(BigInt(op.view.getBigUint64(SLOT.wsabuf + WSABUF.buf, true))),
+      n,
+      null,
+      op.ptr(SLOT.overlapped, OVERLAPPED.SIZE),
+    );
+    return this.#started(op, ok !== 0, "ReadFile", ok !== 0 ? 0 : k.GetLastError());
+  }
+
+  /**
+   * Overlapped WriteFile of `data` (at most {@linkcode SEND_MAX} bytes,
+   * copied off-heap) on the pipe HANDLE `h`. A pipe whose reader is gone
+   * fails at once with ERROR_NO_DATA (232) or ERROR_BROKEN_PIPE (109).
+   */
+  writeFile(h: number, data: Uint8Array, owner: unknown): Overlapped {
+    const n = checkLen(data.byteLength, SEND_MAX, "WriteFile");
+    const op = this.#make("WriteFile", h, owner, Math.max(n, 1));
+    op.buffer!.set(data);
+    const k = kernel32();
+    const ok = k.WriteFile(
+      toPointer(BigInt(h)),
+      toPointer(BigInt(op.view.getBigUint64(SLOT.wsabuf + WSABUF.buf, true))),
+      n,
+      null,
+      op.ptr(SLOT.overlapped, OVERLAPPED.SIZE),
+    );
+    return this.#started(op, ok !== 0, "WriteFile", ok !== 0 ? 0 : k.GetLastError());
+  }
+
+  /**
+   * Overlapped ConnectNamedPipe on the server instance `h`: its packet
+   * comes when a client opened it. Returns `null` when a client was there
+   * first (ERROR_PIPE_CONNECTED, 535: connected, and no packet comes).
+   */
+  connectPipe(h: number, owner: unknown): Overlapped | null {
+    const op = this.#make("ConnectNamedPipe", h, owner, 0);
+    const k = kernel32();
+    const ok = k.ConnectNamedPipe(toPointer(BigInt(h)), op.ptr(SLOT.overlapped, OVERLAPPED.SIZE));
+    const e = ok !== 0 ? 0 : k.GetLastError();
+    if (e === ERROR_PIPE_CONNECTED) {
+      op.release(); // no packet comes
+      return null;
+    }
+    return this.#started(op, ok !== 0, "ConnectNamedPipe", e);
   }
 
   /**

@@ -123,6 +123,15 @@ export const KERNEL32_SYMBOLS = {
   GetExitCodeProcess: { parameters: ["pointer", "buffer"], result: "i32" },
   TerminateProcess: { parameters: ["pointer", "u32"], result: "i32" },
   GetProcessId: { parameters: ["pointer"], result: "u32" },
+  InitializeProcThreadAttributeList: {
+    parameters: ["pointer", "u32", "u32", "buffer"],
+    result: "i32",
+  },
+  UpdateProcThreadAttribute: {
+    parameters: ["pointer", "u32", "usize", "pointer", "usize", "pointer", "pointer"],
+    result: "i32",
+  },
+  DeleteProcThreadAttributeList: { parameters: ["pointer"], result: "void" },
   // clocks
   QueryPerformanceCounter: { parameters: ["buffer"], result: "i32" },
   QueryPerformanceFrequency: { parameters: ["buffer"], result: "i32" },

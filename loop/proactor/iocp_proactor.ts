@@ -106,7 +106,7 @@ function onCompletion(ov: Overlapped): void {
 export class IocpProactor {
   #port: CompletionPort;
   // A handle belongs to one port forever; tracked by object (handle values are reused).
-  #associated = new WeakSet<Socket>();
+  #associated = new WeakSet<object>();
   #closed = false;
   // Operations whose promise is pending (the port keeps every started one until its packet).
   #live = new Set<Op>();
@@ -143,11 +143,11 @@ export class IocpProactor {
     if (this.#closed) throw new Error("the proactor is closed");
   }
 
-  /** Associates `sock` with the port once. */
-  #register(sock: Socket): number {
+  /** Associates `sock` (a Socket or a pipe handle object) with the port once. */
+  #register(sock: { fileno(): number }, kind = "socket"): number {
     const fd = sock.fileno();
     if (fd < 0) {
-      const e = new Deno.errors.BadResource("the socket is closed");
+      const e = new Deno.errors.BadResource(`the ${kind} is closed`);
       throw e;
     }
     if (!this.#associated.has(sock)) {
@@ -201,7 +201,9 @@ export class IocpProactor {
       return;
     }
     if (!ov.ok) {
-      op.settle(op.fail !== null ? op.fail(ov) : ov.error());
+      const r = op.fail !== null ? op.fail(ov) : ov.error();
+      if (r instanceof Resolve) op.settle(undefined, r.value);
+      else op.settle(r);
       return;
     }
     let value: unknown;
@@ -446,6 +448,88 @@ export class IocpProactor {
     });
   }
 
+  // ---- named pipes -------------------------------------------------------------------
+
+  /**
+   * Overlapped ReadFile of up to `nbytes` (at most 256 KiB) on the pipe
+   * `pipe`; an empty array at end of file (ERROR_BROKEN_PIPE, at once or
+   * in the completion, as CPython's `recv` on a pipe).
+   */
+  readFile(
+    pipe: { fileno(): number },
+    nbytes: number,
+    signal?: AbortSignal,
+    what = "readFile()",
+  ): Promise<Uint8Array> {
+    const op = new Op<Uint8Array>(this, what, signal, (ov) => ov.read(), null, (ov) => {
+      if (PIPE_EOF.has(ov.win32Error)) return new Resolve(new Uint8Array(0));
+      return pipeError(ov);
+    });
+    try {
+      this.#check();
+      if (signal?.aborted) throw cancelledError(signal, what);
+      const h = this.#register(pipe, "pipe");
+      op.ov = this.#port.readFile(h, Math.min(nbytes, RECV_MAX), op);
+    } catch (e) {
+      // A pipe whose writer is gone fails at once, and no packet comes: end of file.
+      if (PIPE_EOF.has((e as { errno?: number })?.errno ?? 0)) {
+        op.settle(undefined, new Uint8Array(0));
+      } else op.settle(e);
+      return op.promise;
+    }
+    this.#live.add(op);
+    signal?.addEventListener("abort", op);
+    return op.promise;
+  }
+
+  /** One overlapped WriteFile of `data` (at most 16 MiB) on `pipe`; resolves to the bytes written. */
+  writeFile(
+    pipe: { fileno(): number },
+    data: Uint8Array,
+    signal?: AbortSignal,
+    what = "writeFile()",
+  ): Promise<number> {
+    const op = new Op<number>(this, what, signal, (ov) => ov.bytes, null, pipeError);
+    return this.#start(op, () => {
+      const h = this.#register(pipe, "pipe");
+      return this.#port.writeFile(
+        h,
+        data.byteLength > SEND_MAX ? data.subarray(0, SEND_MAX) : data,
+        op,
+      );
+    });
+  }
+
+  /**
+   * Overlapped ConnectNamedPipe on the server instance `pipe`: resolves once
+   * a client opened it (at once when one was there first: ERROR_PIPE_CONNECTED).
+   * A client that came and went already rejects with `BrokenPipe` (ERROR_NO_DATA).
+   */
+  connectPipe(
+    pipe: { fileno(): number },
+    signal?: AbortSignal,
+    what = "acceptPipe()",
+  ): Promise<void> {
+    const op = new Op<void>(this, what, signal, () => {}, null, pipeError);
+    try {
+      this.#check();
+      if (signal?.aborted) throw cancelledError(signal, what);
+      const h = this.#register(pipe, "pipe");
+      const ov = this.#port.connectPipe(h, op);
+      if (ov === null) {
+        op.settle(undefined);
+        return op.promise;
+      }
+      op.ov = ov;
+    } catch (e) {
+      op.settle(e);
+      return op.promise;
+    }
+    this.#live.add(op);
+    signal?.addEventListener("abort", op);
+    return op.promise;
+  }
+
   // ---- waiting ---------------------------------------------------------------------
 
   /** Dequeues what is there without waiting; returns how many operations completed. */
@@ -506,6 +590,29 @@ export class IocpProactor {
     this.#closed = true;
     this.#port.close();
   }
+}
+
+/** What a failed completion resolves with instead of rejecting (end of file on a pipe). */
+class Resolve<T = unknown> {
+  constructor(readonly value: T) {}
+}
+
+/** ERROR_BROKEN_PIPE, ERROR_PIPE_NOT_CONNECTED: the other end of the pipe is gone (end of file). */
+const PIPE_EOF = new Set([109, 233]);
+
+// A pipe operation's failure; ERROR_OPERATION_ABORTED (the handle closed under it) is a reset.
+function pipeError(ov: Overlapped): unknown {
+  const err = ov.error(`HANDLE ${ov.handle}`);
+  if (ov.win32Error === ERROR_OPERATION_ABORTED) {
+    const e = new Deno.errors.ConnectionAborted(err?.message ?? "pipe closed", { cause: err });
+    Object.assign(e, {
+      code: (err as { code?: string })?.code,
+      errno: ov.win32Error,
+      syscall: ov.kind,
+    });
+    return e;
+  }
+  return err;
 }
 
 /** The error of an AcceptEx whose connection was reset while queued: retried. */

@@ -14,7 +14,15 @@
  * @module
  */
 export { WindowsSelectorEventLoop } from "./windows_selector_event_loop.ts";
-export { ProactorEventLoop } from "./proactor_event_loop.ts";
+export { type CreatePipeConnectionOptions, ProactorEventLoop } from "./proactor_event_loop.ts";
+export { pipe, PipeHandle, type PipeOptions } from "./pipe_handle.ts";
+export { PipeServer } from "./pipe_server.ts";
+export {
+  ProactorDuplexPipeTransport,
+  ProactorPipeTransport,
+  ProactorReadPipeTransport,
+  ProactorWritePipeTransport,
+} from "./pipe_transports.ts";
 export { BaseProactorEventLoop } from "../proactor/proactor_event_loop.ts";
 
 // The types this entry point's signatures name, from the layers it builds on, so that it

@@ -1,19 +1,42 @@
 /**
  * `ProactorEventLoop` (asyncio's `windows_events.ProactorEventLoop`): the
  * completion-port loop of Windows, `BaseProactorEventLoop` on an
- * `IocpProactor`. Named pipes and subprocesses join it here (issue 11);
- * until then they refuse with the platform table's `NotSupported`.
+ * `IocpProactor`, with named pipes: `connectReadPipe`/`connectWritePipe` on
+ * pipe handles, `startServingPipe` and `createPipeConnection`.
+ * Subprocesses join it here too (issue 11); until then they refuse with the
+ * platform table's `NotSupported`.
  *
  * @module
  */
+import type { PipeFileObj } from "../abstract_event_loop.ts";
 import { BaseProactorEventLoop } from "../proactor/proactor_event_loop.ts";
+import { checkFactory } from "../_check.ts";
+import { checkSignal } from "../_signal.ts";
+import type { BaseProtocol } from "../../transports/protocol.ts";
+import type { StreamProtocol } from "../../transports/stream_protocol.ts";
+import type { PipeHandle } from "./pipe_handle.ts";
+import {
+  connectReadPipe,
+  connectWritePipe,
+  duplexPipe,
+  openPipeClient,
+  PipeServer,
+  servePipe,
+} from "./pipe_server.ts";
+import type { ReadTransport, Transport, WriteTransport } from "../../transports/base_transport.ts";
+
+/** Options of `createPipeConnection()`. */
+export interface CreatePipeConnectionOptions {
+  /** Cancels the connect (while it retries a busy pipe) with `CancelledError`. */
+  signal?: AbortSignal;
+}
 
 /**
  * The ProactorEventLoop of Windows (asyncio's default there since 3.8):
- * TCP, UDP, servers and streams on I/O completion ports, with no socket
- * limit. Not yet: named pipes, subprocesses (`NotSupported` naming what to
- * use meanwhile) and `addReader`/`addWriter` (as in CPython). On any other
- * OS the constructor throws `NotSupported`.
+ * TCP, UDP, servers, streams and named pipes on I/O completion ports, with
+ * no socket limit. Not yet: subprocesses (`NotSupported` naming what to use
+ * meanwhile) and `addReader`/`addWriter` (as in CPython). On any other OS
+ * the constructor throws `NotSupported`.
  *
  * @example
  * ```ts
@@ -24,4 +47,113 @@ import { BaseProactorEventLoop } from "../proactor/proactor_event_loop.ts";
  * }
  * ```
  */
-export class ProactorEventLoop extends BaseProactorEventLoop {}
+export class ProactorEventLoop extends BaseProactorEventLoop {
+  #pipeServers = new Set<PipeServer>();
+
+  /** Closes the pipe servers (their unconnected instances), then the loop and its proactor. */
+  override close(): void {
+    if (this.isClosed()) return;
+    for (const s of this.#pipeServers) s.close();
+    this.#pipeServers.clear();
+    super.close();
+  }
+
+  #checkOpen(): void {
+    if (this.isClosed()) throw new Error("Event loop is closed");
+  }
+
+  /**
+   * Wraps the read end of a pipe (a `PipeHandle`, or a pipe HANDLE number
+   * the transport then owns) in a read transport; resolves once the
+   * protocol's `connectionMade()` ran. A handle that is not a pipe is a
+   * `TypeError` naming it; a closed `PipeHandle` is `BadResource`.
+   *
+   * @example
+   * ```ts ignore
+   * const [r, w] = pipe();
+   * const [transport, protocol] = await loop.connectReadPipe(() => new Collect(), r);
+   * ```
+   */
+  override async connectReadPipe<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    pipe: PipeFileObj | PipeHandle,
+  ): Promise<[ReadTransport, P]> {
+    this.#checkOpen();
+    return await connectReadPipe(this, protocolFactory, pipe);
+  }
+
+  /**
+   * Wraps the write end of a pipe in a write transport (`writeEof()`
+   * closes it once flushed); as {@linkcode connectReadPipe}.
+   *
+   * @example
+   * ```ts ignore
+   * const [transport] = await loop.connectWritePipe(() => new BaseProtocol(), w);
+   * transport.write(new TextEncoder().encode("hello"));
+   * ```
+   */
+  override async connectWritePipe<P extends BaseProtocol>(
+    protocolFactory: () => P,
+    pipe: PipeFileObj | PipeHandle,
+  ): Promise<[WriteTransport, P]> {
+    this.#checkOpen();
+    return await connectWritePipe(this, protocolFactory, pipe);
+  }
+
+  /**
+   * Serves the named pipe `address` (`\\.\pipe\<name>`): each client gets
+   * a duplex transport for a `protocolFactory()` protocol. The returned
+   * `PipeServer` keeps a spare instance until `close()`. On Windows a
+   * second server of the same name fails with `PermissionDenied`.
+   *
+   * @example
+   * ```ts ignore
+   * const server = await loop.startServingPipe(() => new Echo(), "\\\\.\\pipe\\echo");
+   * ```
+   */
+  startServingPipe(
+    protocolFactory: () => StreamProtocol,
+    address: string,
+  ): Promise<PipeServer> {
+    try {
+      this.#checkOpen();
+      checkFactory(protocolFactory, "startServingPipe()");
+      const server = new PipeServer(address);
+      this.#pipeServers.add(server);
+      server.signal.addEventListener("abort", () => this.#pipeServers.delete(server), {
+        once: true,
+      });
+      this.callSoon(() => {
+        servePipe(this, server, protocolFactory).catch((e) =>
+          this.callExceptionHandler({ message: "Pipe server failed", exception: e })
+        );
+      });
+      return Promise.resolve(server);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Connects to the named pipe `address` as a client: resolves to a duplex
+   * transport and its protocol once `connectionMade()` ran. Retries while
+   * every instance is busy (cancel with `options.signal`); `NotFound` when
+   * no server has the name.
+   *
+   * @example
+   * ```ts ignore
+   * const [transport, protocol] = await loop.createPipeConnection(() => new Client(), "\\\\.\\pipe\\echo");
+   * ```
+   */
+  async createPipeConnection<P extends StreamProtocol>(
+    protocolFactory: () => P,
+    address: string,
+    options: CreatePipeConnectionOptions = {},
+  ): Promise<[Transport, P]> {
+    this.#checkOpen();
+    checkFactory(protocolFactory, "createPipeConnection()");
+    const signal = checkSignal(options?.signal, "createPipeConnection");
+    const pipe = await openPipeClient(this, address, signal);
+    return await duplexPipe(this, protocolFactory, pipe, address);
+  }
+}

@@ -1,0 +1,503 @@
+/**
+ * The pipe transports of the ProactorEventLoop (asyncio's
+ * `proactor_events._ProactorReadPipeTransport`, `_ProactorWritePipeTransport`
+ * and `_ProactorDuplexPipeTransport`), on a {@linkcode PipeHandle}: the
+ * stream transport's rules on overlapped ReadFile/WriteFile. Reading keeps
+ * one read in flight, re-armed after each; pausing never cancels it (data
+ * read while paused is delivered on resume); end of file (the writer closed:
+ * ERROR_BROKEN_PIPE) calls `eofReceived()` then `connectionLost(null)`.
+ * Writing keeps one write in flight plus a buffer, with flow control
+ * counting both; `writeEof()` on a write pipe closes it once flushed;
+ * `close()` flushes first; `abort()` drops the buffer and cancels both
+ * operations. The handle is closed after `connectionLost()`.
+ *
+ * @module
+ */
+import {
+  Transport,
+  type WriteBufferLimits,
+  type WriteBufferLimitsOptions,
+} from "../../transports/base_transport.ts";
+import type { BufferedProtocol } from "../../transports/buffered_protocol.ts";
+import type { BaseProtocol, Protocol } from "../../transports/protocol.ts";
+import type { StreamProtocol } from "../../transports/stream_protocol.ts";
+import type { Future } from "../future.ts";
+import { CancelledError } from "../errors.ts";
+import { WriteFlowControl } from "../base/_flow_control.ts";
+import {
+  asError,
+  isBuffered,
+  isOSError,
+  readTarget,
+  reportError,
+  startProtocol,
+  toBytes,
+  warnWriteAfterLoss,
+  writelinesViews,
+} from "../base/_transport_util.ts";
+import type { ProactorTransportLoop } from "../proactor/socket_transport.ts";
+import type { PipeHandle } from "./pipe_handle.ts";
+
+/** The bytes one read of a pipe transport asks for. */
+export const PIPE_READ_SIZE = 64 * 1024;
+/** The most bytes one write carries (the buffer is coalesced up to this). */
+const WRITE_COALESCE = 1024 * 1024;
+
+/** What a pipe transport does: read, write, or both (a pipe server's connection). */
+export type PipeMode = "read" | "write" | "duplex";
+
+/** Options of the pipe transports' constructors. */
+export interface ProactorPipeTransportOptions {
+  /** Resolved (unless cancelled) once the protocol's `connectionMade()` ran. */
+  waiter?: Future<void> | null;
+  /** Extra information; `"pipe"` is always set to the handle. */
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * A transport over a pipe handle, made by the ProactorEventLoop's
+ * `connectReadPipe`, `connectWritePipe`, `startServingPipe` and
+ * `createPipeConnection` (use the mode-specific subclasses). It owns the
+ * handle: it is closed right after the protocol's `connectionLost()`.
+ *
+ * @example
+ * ```ts ignore
+ * const [transport] = await loop.connectWritePipe(() => new BaseProtocol(), handle);
+ * transport.write(new TextEncoder().encode("hello"));
+ * ```
+ */
+export class ProactorPipeTransport extends Transport {
+  #loop: ProactorTransportLoop;
+  #pipe: PipeHandle;
+  #mode: PipeMode;
+  #protocol!: StreamProtocol;
+  #buffered = false;
+  #closing = false;
+  #paused = false;
+  #connLost = 0;
+  #eof = false;
+  #lost = false; // connectionLost() ran
+  #reading: AbortController | null = null;
+  #stash: Uint8Array | null = null;
+  #writing: AbortController | null = null;
+  #inFlight = 0;
+  #chunks: Uint8Array[] = [];
+  #bufSize = 0;
+  #fc: WriteFlowControl;
+
+  /** Takes over `pipe` for `protocol`; `connectionMade()` follows on the loop's next turn. */
+  constructor(
+    loop: ProactorTransportLoop,
+    pipe: PipeHandle,
+    protocol: StreamProtocol | BaseProtocol,
+    mode: PipeMode,
+    options: ProactorPipeTransportOptions = {},
+  ) {
+    super({ ...options.extra, pipe });
+    this.#loop = loop;
+    this.#pipe = pipe;
+    this.#mode = mode;
+    const size = () => this.#bufSize + this.#inFlight;
+    this.#fc = new WriteFlowControl(loop, this, {
+      get size() {
+        return size();
+      },
+    });
+    this.setProtocol(protocol);
+    startProtocol(
+      loop,
+      () => this.#protocol.connectionMade(this),
+      mode === "write" ? () => this.#watchClose() : () => this.#read(),
+      options.waiter,
+    );
+  }
+
+  /** The pipe's HANDLE (−1 once closed). */
+  fileno(): number {
+    return this.#pipe.fileno();
+  }
+
+  /** Whether `close()` or `abort()` was called, or the connection was lost. */
+  isClosing(): boolean {
+    return this.#closing;
+  }
+
+  /** Stops reading, writes what is buffered, then closes; `connectionLost(null)` follows. */
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#reading?.abort();
+    this.#reading = null;
+    if (this.#writing === null && this.#bufSize === 0) {
+      this.#connLost++;
+      this.#loop.callSoon(() => this.#callConnectionLost(null));
+    }
+  }
+
+  /** Replaces the protocol (a `BufferedProtocol` gets its data through `getBuffer`). */
+  setProtocol(protocol: BaseProtocol): void {
+    this.#protocol = protocol as StreamProtocol;
+    this.#buffered = isBuffered(protocol);
+  }
+
+  /** The current protocol. */
+  getProtocol(): BaseProtocol {
+    return this.#protocol;
+  }
+
+  // ---- reading -------------------------------------------------------------------
+
+  /** Whether the transport is receiving (neither paused nor closing; never for a write pipe). */
+  isReading(): boolean {
+    return this.#mode !== "write" && !this.#paused && !this.#closing;
+  }
+
+  /** Stops delivering data until `resumeReading()`; the read in flight is not cancelled. */
+  pauseReading(): void {
+    if (this.#mode === "write" || this.#closing || this.#paused) return;
+    this.#paused = true;
+  }
+
+  /** Delivers what came while paused (on the next turn), then reads again. */
+  resumeReading(): void {
+    if (this.#mode === "write" || this.#closing || !this.#paused) return;
+    this.#paused = false;
+    this.#loop.callSoon(() => {
+      const stash = this.#stash;
+      this.#stash = null;
+      if (stash !== null) this.#deliver(stash);
+      this.#read();
+    });
+  }
+
+  #read(): void {
+    if (this.#reading !== null || this.#connLost || this.#closing) return;
+    if (this.#paused || this.#stash !== null) return;
+    const ac = new AbortController();
+    this.#reading = ac;
+    this.#loop._proactor.readFile(this.#pipe, PIPE_READ_SIZE, ac.signal, "read").then(
+      (data) => {
+        if (this.#reading === ac) this.#reading = null;
+        if (this.#connLost || this.#closing) return;
+        if (this.#paused) {
+          this.#stash = data;
+          return;
+        }
+        this.#deliver(data);
+        this.#read();
+      },
+      (e) => {
+        if (this.#reading === ac) this.#reading = null;
+        if (e instanceof CancelledError || this.#connLost) return;
+        if (this.#closing && e instanceof Deno.errors.ConnectionAborted) return;
+        if (e instanceof Deno.errors.ConnectionAborted || e instanceof Deno.errors.BrokenPipe) {
+          this.#forceClose(asError(e));
+          return;
+        }
+        this.#fatalError(e, "Fatal read error on pipe transport");
+      },
+    );
+  }
+
+  #deliver(data: Uint8Array): void {
+    if (data.length === 0) {
+      this.#onEof();
+      return;
+    }
+    if (this.#buffered) {
+      const protocol = this.#protocol as BufferedProtocol;
+      let off = 0;
+      while (off < data.length) {
+        let buf: Uint8Array;
+        try {
+          buf = readTarget(protocol.getBuffer(-1));
+        } catch (e) {
+          this.#fatalError(e, "Fatal error: protocol.getBuffer() call failed.");
+          return;
+        }
+        const n = Math.min(buf.length, data.length - off);
+        buf.set(data.subarray(off, off + n));
+        off += n;
+        try {
+          protocol.bufferUpdated(n);
+        } catch (e) {
+          this.#fatalError(e, "Fatal error: protocol.bufferUpdated() call failed.");
+          return;
+        }
+        if (this.#closing) return;
+      }
+      return;
+    }
+    try {
+      (this.#protocol as Protocol).dataReceived(data);
+    } catch (e) {
+      this.#fatalError(e, "Fatal error: protocol.dataReceived() call failed.");
+    }
+  }
+
+  // End of file: a pipe cannot stay half-open (eofReceived's answer is ignored, as asyncio's).
+  #onEof(): void {
+    try {
+      this.#protocol.eofReceived();
+    } catch (e) {
+      this.#fatalError(e, "Fatal error: protocol.eofReceived() call failed.");
+      return;
+    }
+    this.close();
+  }
+
+  // A write pipe learns that its reader went away only from a read (CPython's _pipe_closed):
+  // it completes with end of file then. A write-only handle refuses the read at once.
+  #watchClose(): void {
+    if (this.#connLost || this.#closing) return;
+    const ac = new AbortController();
+    this.#reading = ac;
+    this.#loop._proactor.readFile(this.#pipe, 16, ac.signal, "read").then(
+      (data) => {
+        if (this.#reading === ac) this.#reading = null;
+        if (this.#connLost || this.#closing) return;
+        if (data.length > 0) {
+          this.#fatalError(new Error("data on a write pipe"), "Fatal error on pipe transport");
+          return;
+        }
+        if (this.#writing !== null) {
+          this.#forceClose(new Deno.errors.BrokenPipe("the reading end of the pipe closed"));
+        } else this.close();
+      },
+      () => {
+        if (this.#reading === ac) this.#reading = null; // write-only, or cancelled: nothing to watch
+      },
+    );
+  }
+
+  // ---- writing -------------------------------------------------------------------
+
+  #checkWritable(what: string): void {
+    if (this.#mode === "read") {
+      throw new Deno.errors.NotSupported(`${what}: this is the read end of a pipe`);
+    }
+    if (this.#eof) throw new Error(`Cannot call ${what} after writeEof()`);
+  }
+
+  /** Writes `data` (a copy is kept until it went out). */
+  write(data: Uint8Array): void {
+    const view = toBytes(data, "write()");
+    this.#checkWritable("write()");
+    if (view.byteLength === 0) return;
+    if (this.#connLost) {
+      warnWriteAfterLoss(this.#connLost++, "pipe write raised exception.");
+      return;
+    }
+    this.#chunks.push(view.slice());
+    this.#bufSize += view.byteLength;
+    if (this.#writing === null) this.#send();
+    this.#fc.maybePause();
+  }
+
+  /** Writes the buffers of `list` in order. */
+  writelines(list: Iterable<Uint8Array>): void {
+    this.#checkWritable("writelines()");
+    const views = writelinesViews(list);
+    if (views.length === 0) return;
+    if (this.#connLost) {
+      warnWriteAfterLoss(this.#connLost++, "pipe write raised exception.");
+      return;
+    }
+    for (const v of views) {
+      this.#chunks.push(v.slice());
+      this.#bufSize += v.byteLength;
+    }
+    if (this.#writing === null) this.#send();
+    this.#fc.maybePause();
+  }
+
+  #take(): Uint8Array {
+    const first = this.#chunks[0];
+    if (first.byteLength >= WRITE_COALESCE || this.#chunks.length === 1) {
+      this.#chunks.shift();
+      this.#bufSize -= first.byteLength;
+      return first;
+    }
+    let n = 0, k = 0;
+    while (k < this.#chunks.length && n + this.#chunks[k].byteLength <= WRITE_COALESCE) {
+      n += this.#chunks[k++].byteLength;
+    }
+    const out = new Uint8Array(n);
+    let off = 0;
+    for (const c of this.#chunks.splice(0, k)) {
+      out.set(c, off);
+      off += c.byteLength;
+    }
+    this.#bufSize -= n;
+    return out;
+  }
+
+  #send(): void {
+    if (this.#bufSize === 0 || this.#connLost) return;
+    const data = this.#take();
+    const ac = new AbortController();
+    this.#writing = ac;
+    this.#inFlight = data.byteLength;
+    this.#loop._proactor.writeFile(this.#pipe, data, ac.signal, "write").then(
+      (n) => {
+        if (this.#writing !== ac) return;
+        this.#writing = null;
+        this.#inFlight = 0;
+        if (this.#connLost) return;
+        if (n < data.byteLength) {
+          const rest = data.subarray(n);
+          this.#chunks.unshift(rest);
+          this.#bufSize += rest.byteLength;
+        }
+        if (this.#bufSize > 0) {
+          this.#send();
+          this.#fc.maybeResume();
+          return;
+        }
+        this.#fc.maybeResume();
+        if (this.#closing) {
+          this.#connLost++;
+          this.#callConnectionLost(null);
+        } else if (this.#eof) this.close();
+      },
+      (e) => {
+        if (this.#writing !== ac) return;
+        this.#writing = null;
+        this.#inFlight = 0;
+        if (e instanceof CancelledError || this.#connLost) return;
+        if (e instanceof Deno.errors.BrokenPipe || e instanceof Deno.errors.ConnectionAborted) {
+          this.#forceClose(asError(e));
+          return;
+        }
+        this.#fatalError(e, "Fatal write error on pipe transport");
+      },
+    );
+  }
+
+  /** On a write pipe: closes once everything buffered went out. A duplex pipe cannot. */
+  writeEof(): void {
+    if (!this.canWriteEof()) {
+      throw new Deno.errors.NotSupported(
+        `writeEof(): a ${this.#mode} pipe cannot close only its writing side`,
+      );
+    }
+    if (this.#closing || this.#eof) return;
+    this.#eof = true;
+    if (this.#writing === null && this.#bufSize === 0) this.close();
+  }
+
+  /** `true` for a write pipe (writeEof closes it), `false` otherwise (asyncio's). */
+  canWriteEof(): boolean {
+    return this.#mode === "write";
+  }
+
+  /** Closes at once: the buffer is dropped, both operations cancelled. */
+  abort(): void {
+    this.#forceClose(null);
+  }
+
+  // ---- flow control --------------------------------------------------------------
+
+  /** Sets the write-buffer marks (defaults 64 KiB and 16 KiB); in-flight bytes count. */
+  setWriteBufferLimits(limits?: WriteBufferLimitsOptions): void {
+    this.#fc.setLimits(limits);
+  }
+
+  /** The bytes buffered plus those in flight. */
+  getWriteBufferSize(): number {
+    return this.#bufSize + this.#inFlight;
+  }
+
+  /** The marks, `{ low, high }`. */
+  getWriteBufferLimits(): WriteBufferLimits {
+    return this.#fc.limits();
+  }
+
+  // ---- the end -------------------------------------------------------------------
+
+  #fatalError(exc: unknown, message: string): void {
+    if (!isOSError(exc)) reportError(this.#loop, message, exc, this, this.#protocol);
+    this.#forceClose(asError(exc));
+  }
+
+  #forceClose(exc: Error | null): void {
+    if (this.#connLost) return;
+    this.#chunks.length = 0;
+    this.#bufSize = 0;
+    this.#writing?.abort();
+    this.#writing = null;
+    this.#inFlight = 0;
+    this.#reading?.abort();
+    this.#reading = null;
+    this.#closing = true;
+    this.#connLost++;
+    this.#loop.callSoon(() => this.#callConnectionLost(exc));
+  }
+
+  #callConnectionLost(exc: Error | null): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    // The watch read of a write pipe may still be in flight: closing the handle ends it.
+    this.#reading?.abort();
+    this.#reading = null;
+    try {
+      this.#protocol.connectionLost(exc);
+    } finally {
+      this.#pipe.close();
+    }
+  }
+
+  /** A short description: handle, mode, state and buffer size. */
+  override toString(): string {
+    const state = this.#pipe.closed
+      ? "closed"
+      : this.#closing
+      ? "closing"
+      : this.isReading()
+      ? "reading"
+      : this.#mode === "write"
+      ? "open"
+      : "paused";
+    return `<${this.constructor.name} handle=${this.#pipe.fileno()} ${state} ` +
+      `bufsize=${this.getWriteBufferSize()}>`;
+  }
+}
+
+/** The read end of a pipe (`connectReadPipe`). */
+export class ProactorReadPipeTransport extends ProactorPipeTransport {
+  /** Takes over `pipe` for reading. */
+  constructor(
+    loop: ProactorTransportLoop,
+    pipe: PipeHandle,
+    protocol: StreamProtocol,
+    options?: ProactorPipeTransportOptions,
+  ) {
+    super(loop, pipe, protocol, "read", options);
+  }
+}
+
+/** The write end of a pipe (`connectWritePipe`): learns its reader closed from a watch read. */
+export class ProactorWritePipeTransport extends ProactorPipeTransport {
+  /** Takes over `pipe` for writing. */
+  constructor(
+    loop: ProactorTransportLoop,
+    pipe: PipeHandle,
+    protocol: BaseProtocol,
+    options?: ProactorPipeTransportOptions,
+  ) {
+    super(loop, pipe, protocol, "write", options);
+  }
+}
+
+/** Both ends of a named-pipe connection (a pipe server's or `createPipeConnection`'s). */
+export class ProactorDuplexPipeTransport extends ProactorPipeTransport {
+  /** Takes over `pipe` for reading and writing. */
+  constructor(
+    loop: ProactorTransportLoop,
+    pipe: PipeHandle,
+    protocol: StreamProtocol,
+    options?: ProactorPipeTransportOptions,
+  ) {
+    super(loop, pipe, protocol, "duplex", options);
+  }
+}
