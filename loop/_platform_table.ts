@@ -46,12 +46,8 @@ const ALTERNATIVE: Record<LoopFeature, string> = {
     "with no child watcher to choose",
 };
 
-// Where a loop kind will have a feature but does not yet, its own alternative.
-const NOT_YET: Readonly<Record<string, Partial<Record<LoopFeature, string>>>> = {
-  ProactorEventLoop: {
-    subprocesses: "subprocesses on the ProactorEventLoop are not implemented yet: use Deno.Command",
-  },
-};
+// Where a loop kind will have a feature but does not yet, its own alternative (none today).
+const NOT_YET: Readonly<Record<string, Partial<Record<LoopFeature, string>>>> = {};
 
 /** The feature `method` belongs to, or `undefined`. */
 export function featureOf(method: string): LoopFeature | undefined {

@@ -93,9 +93,8 @@ export interface LoopCase {
 const unix = Deno.build.os !== "windows";
 
 /**
- * Windows' ProactorEventLoop (I/O completion ports): named pipes, no
- * selector to inspect, and (for now) no subprocesses: their refusals are
- * checked instead.
+ * Windows' ProactorEventLoop (I/O completion ports): named pipes and
+ * subprocesses, no readers (as in CPython), no selector to inspect.
  */
 const PROACTOR: LoopCase = {
   name: "ProactorEventLoop",
@@ -105,7 +104,7 @@ const PROACTOR: LoopCase = {
     readers: false,
     unixSockets: false,
     pipes: true,
-    subprocesses: false,
+    subprocesses: true,
     signals: false,
     childWatchers: false,
     highFds: true,

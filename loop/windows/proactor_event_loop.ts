@@ -23,7 +23,19 @@ import {
   PipeServer,
   servePipe,
 } from "./pipe_server.ts";
-import type { ReadTransport, Transport, WriteTransport } from "../../transports/base_transport.ts";
+import type {
+  ReadTransport,
+  SubprocessTransport,
+  Transport,
+  WriteTransport,
+} from "../../transports/base_transport.ts";
+import type { SubprocessProtocol } from "../../transports/subprocess_protocol.ts";
+import type { SubprocessOptions } from "../subprocess_options.ts";
+import {
+  _detachLoopFromChildren,
+  subprocessExec as windowsSubprocessExec,
+  subprocessShell as windowsSubprocessShell,
+} from "./windows_subprocess.ts";
 
 /** Options of `createPipeConnection()`. */
 export interface CreatePipeConnectionOptions {
@@ -33,10 +45,9 @@ export interface CreatePipeConnectionOptions {
 
 /**
  * The ProactorEventLoop of Windows (asyncio's default there since 3.8):
- * TCP, UDP, servers, streams and named pipes on I/O completion ports, with
- * no socket limit. Not yet: subprocesses (`NotSupported` naming what to use
- * meanwhile) and `addReader`/`addWriter` (as in CPython). On any other OS
- * the constructor throws `NotSupported`.
+ * TCP, UDP, servers, streams, named pipes and subprocesses on I/O
+ * completion ports, with no socket limit. No `addReader`/`addWriter` (as in
+ * CPython). On any other OS the constructor throws `NotSupported`.
  *
  * @example
  * ```ts
@@ -50,9 +61,13 @@ export interface CreatePipeConnectionOptions {
 export class ProactorEventLoop extends BaseProactorEventLoop {
   #pipeServers = new Set<PipeServer>();
 
-  /** Closes the pipe servers (their unconnected instances), then the loop and its proactor. */
+  /**
+   * Kills the children still running, closes the pipe servers (their
+   * unconnected instances), then the loop and its proactor.
+   */
   override close(): void {
     if (this.isClosed()) return;
+    _detachLoopFromChildren(this);
     for (const s of this.#pipeServers) s.close();
     this.#pipeServers.clear();
     super.close();
@@ -155,5 +170,38 @@ export class ProactorEventLoop extends BaseProactorEventLoop {
     const signal = checkSignal(options?.signal, "createPipeConnection");
     const pipe = await openPipeClient(this, address, signal);
     return await duplexPipe(this, protocolFactory, pipe, address);
+  }
+
+  /**
+   * Runs `args[0]` with `args` through CreateProcessW, the child getting
+   * exactly its stdio handles; overlapped named pipes for `"pipe"` stdio.
+   *
+   * @example
+   * ```ts ignore
+   * const [t, p] = await loop.subprocessExec(() => new SubprocessProtocol(), ["cmd", "/c", "exit 3"]);
+   * ```
+   */
+  override subprocessExec<P extends SubprocessProtocol>(
+    protocolFactory: () => P,
+    args: readonly string[],
+    options?: SubprocessOptions,
+  ): Promise<[SubprocessTransport, P]> {
+    return windowsSubprocessExec(this, protocolFactory, args, options);
+  }
+
+  /**
+   * Runs `cmd` through `%ComSpec% /c`.
+   *
+   * @example
+   * ```ts ignore
+   * const [t, p] = await loop.subprocessShell(() => new SubprocessProtocol(), "echo hi");
+   * ```
+   */
+  override subprocessShell<P extends SubprocessProtocol>(
+    protocolFactory: () => P,
+    cmd: string,
+    options?: SubprocessOptions,
+  ): Promise<[SubprocessTransport, P]> {
+    return windowsSubprocessShell(this, protocolFactory, cmd, options);
   }
 }
