@@ -65,11 +65,22 @@ export const SelectorEventLoop: SelectorEventLoopConstructor = OS_FAMILY === "wi
   ? WindowsSelectorEventLoop
   : UnixSelectorEventLoop;
 
+/** An instance of this platform's {@linkcode EventLoop}. */
+export type EventLoop = UnixSelectorEventLoop | ProactorEventLoop;
+
+/** What {@linkcode EventLoop} is: this platform's default loop class. */
+export interface EventLoopConstructor {
+  /** Makes a loop (with its selector or completion port). */
+  new (options?: EventLoopOptions): EventLoop;
+  /** For `instanceof`. */
+  readonly prototype: EventLoop;
+}
+
 /**
  * This platform's default event loop class (asyncio 3.13's `EventLoop`):
- * `SelectorEventLoop` on Linux and macOS. On Windows asyncio's default is
- * the ProactorEventLoop; until it exists here (decision W3) it is the
- * Windows `SelectorEventLoop`. `newEventLoop()` makes one.
+ * `SelectorEventLoop` on Linux and macOS, `ProactorEventLoop` (I/O
+ * completion ports) on Windows, as asyncio has it since 3.8.
+ * `newEventLoop()`, `run()` and `DefaultEventLoopPolicy` make one.
  *
  * @example
  * ```ts
@@ -78,9 +89,9 @@ export const SelectorEventLoop: SelectorEventLoopConstructor = OS_FAMILY === "wi
  * console.log(await loop.runUntilComplete(async () => 42)); // 42
  * ```
  */
-export const EventLoop: SelectorEventLoopConstructor = SelectorEventLoop;
-/** An instance of this platform's {@linkcode EventLoop}. */
-export type EventLoop = SelectorEventLoop;
+export const EventLoop: EventLoopConstructor = OS_FAMILY === "windows"
+  ? ProactorEventLoop
+  : UnixSelectorEventLoop;
 
 /** Makes a new event loop: what a policy's and `run()`'s `loopFactory` is. */
 export type EventLoopFactory = () => AbstractEventLoop;
@@ -108,7 +119,7 @@ function checkLoopOrNull(loop: unknown, what: string): void {
   }
 }
 
-/** This platform's default loop: `EventLoop` (on Windows the selector loop until the Proactor). */
+/** This platform's default loop: `EventLoop` (the ProactorEventLoop on Windows). */
 function defaultLoopFactory(): AbstractEventLoop {
   return new EventLoop();
 }
@@ -238,8 +249,8 @@ function refuseOnWindows(method: string): void {
 /**
  * The default policy (asyncio's `DefaultEventLoopPolicy`, as Python 3.14
  * has it): `newEventLoop()` makes this platform's default loop
- * (`EventLoop`: the `SelectorEventLoop`, on Windows too until the
- * ProactorEventLoop exists) or calls `options.loopFactory`; `getEventLoop()` returns the loop set
+ * (`EventLoop`: the `SelectorEventLoop`, on Windows the
+ * `ProactorEventLoop`) or calls `options.loopFactory`; `getEventLoop()` returns the loop set
  * with `setEventLoop()` and throws when there is none: it never makes one.
  *
  * @example

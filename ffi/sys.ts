@@ -91,7 +91,8 @@ type CommonSocketCall =
   | "recvfrom";
 
 /** What an OS family's module must export: the Unix module's shapes, classes as interfaces. */
-interface OsFamily extends Omit<typeof unix, "sock" | "Waker" | "IovecArray"> {
+interface OsFamily
+  extends Omit<typeof unix, "sock" | "Waker" | "IovecArray" | "DatagramBatch" | "HAS_RECVMMSG"> {
   sock(): SocketSymbols;
   readonly Waker: new () => Waker;
   readonly IovecArray: new (capacity?: number) => IovecArray;
@@ -234,6 +235,37 @@ export const lookupNameInfo: typeof unix.lookupNameInfo = os.lookupNameInfo;
 export const lookupsSettled: typeof unix.lookupsSettled = os.lookupsSettled;
 export type { AddrInfoEntry, AddrInfoError, AddrInfoHints } from "./unix/mod.ts";
 
+// ---- regular files (loop.sockSendfile) ---------------------------------------
+
+/**
+ * `openFileRead(path)`: opens a file for reading (`open(O_RDONLY|O_CLOEXEC)`;
+ * CreateFileW with FILE_FLAG_SEQUENTIAL_SCAN on Windows, where a directory
+ * throws `IsADirectory`): its fd (a HANDLE on Windows), closed with
+ * {@linkcode closeFile}.
+ */
+export const openFileRead: typeof unix.openFileRead = os.openFileRead;
+/** Closes an fd {@linkcode openFileRead} gave (`close`; `CloseHandle` on Windows). */
+export const closeFile: typeof unix.closeFile = os.closeFile;
+/** `fileInfo(fd)`: what the fd is (`"file"`, `"directory"`, ...) and its size. */
+export const fileInfo: typeof unix.fileInfo = os.fileInfo;
+/** What {@linkcode fileInfo} returns. */
+export type FileInfo = unix.FileInfo;
+/** `preadFd(fd, buf, offset)`: reads at `offset` (the position untouched); 0 at end of file. */
+export const preadFd: typeof unix.preadFd = os.preadFd;
+/** `seekFd(fd, pos)`: sets the file position. */
+export const seekFd: typeof unix.seekFd = os.seekFd;
+/** `tellFd(fd)`: the file position. */
+export const tellFd: typeof unix.tellFd = os.tellFd;
+/** Whether `sendfile(2)` exists (Linux, macOS; never Windows). */
+export const HAS_SENDFILE: boolean = os.HAS_SENDFILE;
+/** The most bytes one {@linkcode preadFd} or {@linkcode sendfileFd} moves. */
+export const FILE_IO_MAX: number = os.FILE_IO_MAX;
+/**
+ * `sendfileFd(sock, fd, offset, count)`: one `sendfile(2)`: the bytes sent,
+ * 0 at end of file, -1 when the socket's buffer is full (`NotSupported` on Windows).
+ */
+export const sendfileFd: typeof unix.sendfileFd = os.sendfileFd;
+
 // ---- gather buffers ----------------------------------------------------------
 
 /** The most buffers one gathered write takes. */
@@ -261,6 +293,24 @@ export interface IovecArray {
   /** Writes them all to `fd`: the bytes written, or -1 when it would block. */
   writev(fd: number): number;
 }
+
+// ---- batched datagram receive (Linux) ------------------------------------------
+
+/**
+ * Whether `recvmmsg(2)` exists here (Linux only: macOS and Windows keep one
+ * datagram per `recvfrom`).
+ */
+export const HAS_RECVMMSG: boolean = OS_FAMILY === "unix" && unix.HAS_RECVMMSG;
+/**
+ * A reusable off-heap `recvmmsg` batch (`new DatagramBatch(capacity,
+ * slotSize)`, `recv(fd)`: the datagrams received or -1 when it would block;
+ * `slot(i)`, `length(i)`, `truncated(i)`, `name(i)`, `nameLength(i)`).
+ * Constructing it throws `Deno.errors.NotSupported` where
+ * {@linkcode HAS_RECVMMSG} is false.
+ */
+export const DatagramBatch: typeof unix.DatagramBatch = unix.DatagramBatch;
+/** An instance of {@linkcode DatagramBatch}. */
+export type DatagramBatch = InstanceType<typeof unix.DatagramBatch>;
 
 // ---- waker, clock, host yield --------------------------------------------------
 

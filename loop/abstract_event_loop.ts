@@ -125,6 +125,37 @@ export interface SockOptions {
 }
 
 /**
+ * What `sockSendfile()` sends: a path (a string or a `file:` URL), opened
+ * for the call and closed after it, or an open fd (a file HANDLE on Windows)
+ * the caller owns, left open.
+ */
+export type SendfileFile = string | URL | number;
+
+/**
+ * Options of `sockSendfile()` (asyncio's `offset`, `count` and `fallback`).
+ *
+ * @example
+ * ```ts ignore
+ * const sent = await loop.sockSendfile(sock, "/var/www/index.html", {
+ *   offset: 0,
+ *   count: 4096,
+ *   fallback: true,
+ * } satisfies SendfileOptions);
+ * ```
+ */
+export interface SendfileOptions extends SockOptions {
+  /** Where in the file to start, in bytes (default 0; the fd's own position is not used). */
+  offset?: number;
+  /** How many bytes to send at most (default: up to the end of the file); a positive integer. */
+  count?: number | null;
+  /**
+   * Whether to read and send the file in chunks when the loop or the file has no native
+   * sendfile (default true); false makes that case reject with `NotSupported` saying why.
+   */
+  fallback?: boolean;
+}
+
+/**
  * A `localAddr`/`remoteAddr` of `createDatagramEndpoint()`: a Deno-shaped
  * address, or a host name and port to resolve (the `transport` may be
  * omitted: `{ hostname: "localhost", port: 53 }`).
@@ -281,6 +312,14 @@ export interface AbstractEventLoop extends Disposable {
   sockConnect(sock: Socket, address: Address, options?: SockOptions): Promise<void>;
   /** Accepts a connection on the listening `sock`: the new socket and the peer's address. */
   sockAccept(sock: Socket, options?: SockOptions): Promise<[Socket, Address]>;
+  /**
+   * Sends the regular file `file` (a path, or an open fd/HANDLE the caller
+   * owns) on the connected, nonblocking stream socket `sock`: natively
+   * (`sendfile(2)`, TransmitFile) where the loop can, else read and sent in
+   * chunks (unless `fallback` is false). Resolves to the bytes sent; an fd
+   * is left positioned at `offset` + the bytes sent.
+   */
+  sockSendfile(sock: Socket, file: SendfileFile, options?: SendfileOptions): Promise<number>;
   /** Resolves `host` and `port` off the JavaScript thread. */
   getaddrinfo(
     host: string | null,

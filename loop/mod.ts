@@ -28,6 +28,8 @@ export type {
   ExceptionContext,
   ExceptionHandler,
   PipeFileObj,
+  SendfileFile,
+  SendfileOptions,
   SockOptions,
   TaskOptions,
 } from "./abstract_event_loop.ts";
@@ -62,6 +64,7 @@ export {
 } from "./errors.ts";
 export * from "./tasks/mod.ts";
 export { BaseEventLoop } from "./base/base_event_loop.ts";
+export { SendfileNotAvailableError } from "./base/_sendfile.ts";
 export { Server } from "./base/server.ts";
 export { SSLContext } from "./base/ssl_context.ts";
 export {

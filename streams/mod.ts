@@ -84,6 +84,8 @@ export type {
   Handle,
   LocalAddress,
   PipeFileObj,
+  SendfileFile,
+  SendfileOptions,
   ServeForeverOptions,
   SockOptions,
   SSLContextOptions,

@@ -36,4 +36,11 @@ export const OS_FUNCTIONS = [
   "osClockResolution",
   "osTimerResolution",
   "hostYield",
+  "openFileRead",
+  "closeFile",
+  "fileInfo",
+  "preadFd",
+  "seekFd",
+  "tellFd",
+  "sendfileFd",
 ] as const;

@@ -99,6 +99,11 @@ const SEAM_EXCEPTIONS: readonly SeamException[] = [
     reason: "issue 14: the TLS layer's one door to the OpenSSL bindings (ffi/openssl/)",
   },
   {
+    path: "loop/windows/",
+    parts: ["windows"],
+    reason: "O1: the Windows loops' own calls (named pipes, processes) are Windows-only",
+  },
+  {
     path: "loop/proactor/",
     parts: ["windows"],
     reason: "O1: the Proactor is Windows' backend (IOCP slots, overlapped calls, the port's wait)",

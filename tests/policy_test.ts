@@ -94,13 +94,17 @@ Deno.test("setEventLoop() sets the current loop and setEventLoop(null) clears it
     assertEquals(loop.isClosed(), false, "unsetting a loop does not close it");
   }));
 
-Deno.test("newEventLoop() makes a new SelectorEventLoop that is not the current loop", () =>
+Deno.test("newEventLoop() makes a new EventLoop (SelectorEventLoop; ProactorEventLoop on Windows) that is not the current loop", () =>
   withFreshPolicy(async () => {
     await assertNoFdLeak(() => {
       using a = newEventLoop();
       using b = newEventLoop();
-      assertInstanceOf(a, SelectorEventLoop);
-      assertInstanceOf(a.selector, probeDefaultSelector().chosen);
+      assertInstanceOf(a, EventLoop);
+      if (Deno.build.os === "windows") assertInstanceOf(a, ProactorEventLoop);
+      else {
+        assertInstanceOf(a, SelectorEventLoop);
+        assertInstanceOf(a.selector, probeDefaultSelector().chosen);
+      }
       assert(a !== b);
       assertThrows(() => getEventLoop(), Error, "no current event loop");
     });
@@ -242,18 +246,24 @@ Deno.test({
 
 Deno.test({
   name:
-    "Windows policies on Windows: the selector policy and the default make WindowsSelectorEventLoop; the Proactor policy a ProactorEventLoop",
+    "Windows policies on Windows: the selector policy makes WindowsSelectorEventLoop; the default and the Proactor policy a ProactorEventLoop",
   ignore: Deno.build.os !== "windows",
   fn: () =>
     withFreshPolicy(async () => {
       await assertNoFdLeak(async () => {
-        for (const Policy of [WindowsSelectorEventLoopPolicy, DefaultEventLoopPolicy]) {
-          using loop = new Policy().newEventLoop();
-          assertInstanceOf(loop, WindowsSelectorEventLoop, Policy.name);
-          assertInstanceOf(loop, SelectorEventLoop, Policy.name);
-          assertInstanceOf(loop, EventLoop, Policy.name);
-          assertInstanceOf(loop.selector, WinsockSelectSelector, Policy.name);
-          assertEquals(await loop.runUntilComplete(async () => Policy.name), Policy.name);
+        {
+          using loop = new WindowsSelectorEventLoopPolicy().newEventLoop();
+          assertInstanceOf(loop, WindowsSelectorEventLoop);
+          assertInstanceOf(loop, SelectorEventLoop);
+          assertInstanceOf(loop.selector, WinsockSelectSelector);
+          assertEquals(await loop.runUntilComplete(async () => "select"), "select");
+        }
+        // The default policy makes EventLoop: the ProactorEventLoop, as asyncio's since 3.8.
+        {
+          using loop = new DefaultEventLoopPolicy().newEventLoop();
+          assertInstanceOf(loop, ProactorEventLoop);
+          assertInstanceOf(loop, EventLoop);
+          assertEquals(await loop.runUntilComplete(async () => "iocp"), "iocp");
         }
         // Set as the policy, the selector policy serves newEventLoop() and the current loop.
         setEventLoopPolicy(new WindowsSelectorEventLoopPolicy());

@@ -38,9 +38,22 @@ export {
   type UnixAddress,
 } from "./sockaddr.ts";
 export { IOV_MAX, IovecArray } from "./iovec.ts";
+export { DatagramBatch, HAS_RECVMMSG } from "./mmsg.ts";
 export { Waker } from "./waker.ts";
 export { osClockResolution, osMonotonicClock, osTimerResolution } from "./clock.ts";
 export { hostYield } from "./host_yield.ts";
+export {
+  closeFile,
+  FILE_IO_MAX,
+  type FileInfo,
+  fileInfo,
+  HAS_SENDFILE,
+  openFileRead,
+  preadFd,
+  seekFd,
+  sendfileFd,
+  tellFd,
+} from "./file.ts";
 export {
   type AddrInfoEntry,
   type AddrInfoError,

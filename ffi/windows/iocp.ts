@@ -25,10 +25,10 @@
  * @module
  */
 import { winError } from "./errors.ts";
-import { INVALID_HANDLE_VALUE, IS_WINDOWS, kernel32, lastError } from "./kernel32.ts";
+import { INVALID_HANDLE_VALUE, IS_WINDOWS, K32, kernel32, lastError } from "./kernel32.ts";
 import { ntdll } from "./ntdll.ts";
 import { osError } from "./socket.ts";
-import { OVERLAPPED, OVERLAPPED_ENTRY, WSABUF } from "./structs.ts";
+import { OVERLAPPED, OVERLAPPED_ENTRY, wideString, WSABUF } from "./structs.ts";
 import { mswsock, WS, ws2_32 } from "./ws2_32.ts";
 
 export { IS_WINDOWS };
@@ -44,6 +44,8 @@ export const ENTRIES_MAX = 128;
 export const RECV_MAX = 256 * 1024;
 /** The largest buffer one send gets: `sockSendall` sends more as several operations. */
 export const SEND_MAX = 16 * 1024 * 1024;
+/** The most bytes one TransmitFile sends (its documented limit, 2^31 - 2). */
+export const TRANSMIT_MAX = 0x7fff_fffe;
 
 const ERROR_IO_PENDING = 997;
 const ERROR_MORE_DATA = 234;
@@ -198,7 +200,8 @@ export type OverlappedKind =
   | "ConnectEx"
   | "ReadFile"
   | "WriteFile"
-  | "ConnectNamedPipe";
+  | "ConnectNamedPipe"
+  | "TransmitFile";
 
 /** Where an operation is: started (its packet not dequeued yet), completing (in its callback), freed. */
 export type OverlappedState = "pending" | "completing" | "freed";
@@ -680,6 +683,37 @@ export class CompletionPort {
   }
 
   /**
+   * TransmitFile of up to `count` bytes (1 to {@linkcode TRANSMIT_MAX}) of
+   * the file HANDLE `h` from file offset `offset` (in the OVERLAPPED's
+   * Offset/OffsetHigh) on the connected stream socket `fd`. The file needs
+   * no association with the port: the packet comes through the socket's.
+   */
+  transmitFile(fd: number, h: number, offset: number, count: number, owner: unknown): Overlapped {
+    if (!Number.isSafeInteger(h) || h <= 0) throw new RangeError(`bad file HANDLE ${h}`);
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new RangeError(`TransmitFile: bad offset ${offset}`);
+    }
+    const n = checkLen(count, TRANSMIT_MAX, "TransmitFile");
+    const op = this.#make("TransmitFile", fd, owner, 0);
+    op.view.setUint32(SLOT.overlapped + OVERLAPPED.Offset, offset % 0x1_0000_0000, true);
+    op.view.setUint32(
+      SLOT.overlapped + OVERLAPPED.OffsetHigh,
+      Math.floor(offset / 0x1_0000_0000),
+      true,
+    );
+    const ok = mswsock().TransmitFile.call(
+      BigInt(fd),
+      toPointer(BigInt(h)),
+      n,
+      0,
+      op.ptr(SLOT.overlapped, OVERLAPPED.SIZE),
+      null,
+      0,
+    );
+    return this.#started(op, ok !== 0, "TransmitFile");
+  }
+
+  /**
    * Asks for `op` to end (`CancelIoEx`): its packet still comes, with
    * STATUS_CANCELLED, or with its result if it finished first. Returns
    * whether a cancel was issued (false when it already finished).
@@ -882,4 +916,209 @@ export function updateConnectContext(fd: number): void {
   if (rc !== 0) {
     throw osError(w.WSAGetLastError(), "setsockopt", `SO_UPDATE_CONNECT_CONTEXT, socket ${fd}`);
   }
+}
+
+// ---- regular files (loop.sockSendfile: TransmitFile and its fallback) -------------------
+
+/** What {@linkcode fileInfo} reports: the handle's kind and, for a disk file, its size. */
+export interface FileInfo {
+  /** What the handle refers to (`"file"` for a disk file, `"directory"`, `"character"`, `"fifo"`). */
+  kind: "file" | "directory" | "character" | "fifo" | "unknown";
+  /** The size in bytes (0 for what is not a disk file). */
+  size: number;
+}
+
+const ERROR_ACCESS_DENIED = 5;
+const ERROR_HANDLE_EOF = 38;
+const fileHandle = (h: number): Deno.PointerValue => toPointer(BigInt(h));
+
+/**
+ * Opens the file `path` for reading (`CreateFileW`, GENERIC_READ, every
+ * sharing mode, OPEN_EXISTING, FILE_FLAG_SEQUENTIAL_SCAN; synchronous): its
+ * HANDLE as a number, which the caller closes with {@linkcode closeFile}. A
+ * directory throws `Deno.errors.IsADirectory`.
+ *
+ * @example
+ * ```ts ignore
+ * const h = openFileRead("C:\\Windows\\win.ini");
+ * closeFile(h);
+ * ```
+ */
+export function openFileRead(path: string): number {
+  if (typeof path !== "string" || path.length === 0) {
+    throw new TypeError(`CreateFileW: bad path ${JSON.stringify(path)}`);
+  }
+  const name = wideString(path);
+  const k = kernel32();
+  const p = k.CreateFileW(
+    name,
+    K32.GENERIC_READ >>> 0,
+    K32.FILE_SHARE_READ | K32.FILE_SHARE_WRITE | K32.FILE_SHARE_DELETE,
+    null,
+    K32.OPEN_EXISTING,
+    K32.FILE_FLAG_SEQUENTIAL_SCAN,
+    null,
+  );
+  const v = p === null ? 0n : BigInt(Deno.UnsafePointer.value(p));
+  if (v === 0n || v === INVALID_HANDLE_VALUE) {
+    const e = k.GetLastError();
+    if (e === ERROR_ACCESS_DENIED) {
+      const attrs = k.GetFileAttributesW(name);
+      if (attrs !== K32.INVALID_FILE_ATTRIBUTES && (attrs & K32.FILE_ATTRIBUTE_DIRECTORY) !== 0) {
+        throw new Deno.errors.IsADirectory(`CreateFileW: ${path} is a directory`);
+      }
+    }
+    throw winError(e, "CreateFileW", path);
+  }
+  return Number(v);
+}
+
+/** Closes a file HANDLE (`CloseHandle`). */
+export function closeFile(h: number): void {
+  if (kernel32().CloseHandle(fileHandle(h)) === 0) throw lastError("CloseHandle", `HANDLE ${h}`);
+}
+
+// BY_HANDLE_FILE_INFORMATION: dwFileAttributes at 0, nFileSizeHigh at 32, nFileSizeLow at 36.
+const infoBuf = new Uint8Array(52);
+const infoView = new DataView(infoBuf.buffer);
+
+/**
+ * The kind and size of the open HANDLE `h` (`GetFileType`, then
+ * `GetFileInformationByHandle` for a disk file); `BadResource` for a
+ * handle that is not open.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(fileInfo(h)); // { kind: "file", size: 1234 }
+ * ```
+ */
+export function fileInfo(h: number): FileInfo {
+  if (!Number.isSafeInteger(h) || h <= 0) throw new RangeError(`bad HANDLE ${h}`);
+  const k = kernel32();
+  const type = k.GetFileType(fileHandle(h));
+  if (type === 0) {
+    const e = k.GetLastError();
+    if (e !== 0) {
+      throw new Deno.errors.BadResource(`GetFileType: HANDLE ${h} is not open (error ${e})`);
+    }
+    return { kind: "unknown", size: 0 };
+  }
+  if (type === K32.FILE_TYPE_CHAR) return { kind: "character", size: 0 };
+  if (type === K32.FILE_TYPE_PIPE) return { kind: "fifo", size: 0 };
+  if (type !== K32.FILE_TYPE_DISK) return { kind: "unknown", size: 0 };
+  if (k.GetFileInformationByHandle(fileHandle(h), infoBuf) === 0) {
+    throw lastError("GetFileInformationByHandle", `HANDLE ${h}`);
+  }
+  if ((infoView.getUint32(0, true) & K32.FILE_ATTRIBUTE_DIRECTORY) !== 0) {
+    return { kind: "directory", size: 0 };
+  }
+  const size = infoView.getUint32(32, true) * 0x1_0000_0000 + infoView.getUint32(36, true);
+  return { kind: "file", size };
+}
+
+/** The largest read {@linkcode preadFd} makes at once. */
+export const FILE_READ_MAX = 256 * 1024;
+// The read's off-heap memory: OVERLAPPED at 0, the byte count at 32, the data from 64.
+let readBlock: Block | null = null;
+
+/**
+ * Reads into `buf` (at most {@linkcode FILE_READ_MAX} bytes) from file
+ * offset `offset` of the HANDLE `h` (ReadFile with the offset in an
+ * OVERLAPPED, into off-heap memory; a handle opened for overlapped I/O is
+ * waited for with GetOverlappedResult): the byte count, 0 at end of file.
+ *
+ * @example
+ * ```ts ignore
+ * const n = preadFd(h, new Uint8Array(4096), 0);
+ * ```
+ */
+export function preadFd(h: number, buf: Uint8Array, offset: number): number {
+  if (!Number.isSafeInteger(h) || h <= 0) throw new RangeError(`bad HANDLE ${h}`);
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new RangeError(`ReadFile: bad offset ${offset}`);
+  }
+  const n = Math.min(buf.byteLength, FILE_READ_MAX);
+  if (n === 0) return 0;
+  const b = readBlock ??= alloc(64 + FILE_READ_MAX, "file read buffer");
+  const v = new DataView(b.bytes.buffer, b.bytes.byteOffset, 64);
+  b.bytes.fill(0, 0, 64);
+  v.setUint32(OVERLAPPED.Offset, offset % 0x1_0000_0000, true);
+  v.setUint32(OVERLAPPED.OffsetHigh, Math.floor(offset / 0x1_0000_0000), true);
+  const k = kernel32();
+  const ov = b.ptr;
+  const count = Deno.UnsafePointer.offset(b.ptr, 32);
+  const data = Deno.UnsafePointer.offset(b.ptr, 64);
+  let ok = k.ReadFile(fileHandle(h), data, n, count, ov);
+  let got = v.getUint32(32, true);
+  if (ok === 0) {
+    let e = k.GetLastError();
+    if (e === ERROR_IO_PENDING) {
+      const moved = new Uint32Array(1);
+      ok = k.GetOverlappedResult(fileHandle(h), ov, new Uint8Array(moved.buffer), 1);
+      e = ok === 0 ? k.GetLastError() : 0;
+      got = moved[0];
+    }
+    if (ok === 0) {
+      if (e === ERROR_HANDLE_EOF) return 0;
+      throw winError(e, "ReadFile", `HANDLE ${h}`);
+    }
+  }
+  got = Math.min(got, n);
+  if (got > 0) buf.set(b.bytes.subarray(64, 64 + got));
+  return got;
+}
+
+/**
+ * Sets the file position of the HANDLE `h` (`SetFilePointerEx`, FILE_BEGIN).
+ *
+ * @example
+ * ```ts ignore
+ * seekFd(h, 100);
+ * ```
+ */
+export function seekFd(h: number, pos: number): void {
+  if (!Number.isSafeInteger(pos) || pos < 0) throw new RangeError(`bad file position ${pos}`);
+  if (kernel32().SetFilePointerEx(fileHandle(h), BigInt(pos), null, K32.FILE_BEGIN) === 0) {
+    throw lastError("SetFilePointerEx", `HANDLE ${h}`);
+  }
+}
+
+/**
+ * The file position of the HANDLE `h` (`SetFilePointerEx(h, 0, &pos, FILE_CURRENT)`).
+ *
+ * @example
+ * ```ts ignore
+ * console.log(tellFd(h)); // 0
+ * ```
+ */
+export function tellFd(h: number): number {
+  const pos = new BigInt64Array(1);
+  if (kernel32().SetFilePointerEx(fileHandle(h), 0n, new Uint8Array(pos.buffer), 1) === 0) {
+    throw lastError("SetFilePointerEx", `HANDLE ${h}`);
+  }
+  return Number(pos[0]);
+}
+
+/** The most bytes one {@linkcode preadFd} moves (named as the Unix file calls name theirs). */
+export const FILE_IO_MAX: number = FILE_READ_MAX;
+
+/**
+ * Whether `sendfile(2)` exists: never on Windows (TransmitFile, an
+ * overlapped operation, is {@linkcode CompletionPort.transmitFile}).
+ */
+export const HAS_SENDFILE: boolean = false;
+
+/**
+ * `sendfile(2)`, which Windows lacks: throws `NotSupported` (the readiness
+ * loops fall back; the ProactorEventLoop uses TransmitFile).
+ *
+ * @example
+ * ```ts ignore
+ * sendfileFd(sock, h, 0, 1); // throws NotSupported
+ * ```
+ */
+export function sendfileFd(_sock: number, _fd: number, _offset: number, _count: number): number {
+  throw new Deno.errors.NotSupported(
+    "sendfile(2) does not exist on Windows: TransmitFile needs the ProactorEventLoop",
+  );
 }

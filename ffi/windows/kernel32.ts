@@ -103,6 +103,11 @@ export const KERNEL32_SYMBOLS = {
     result: "pointer",
   },
   ReadFile: { parameters: ["pointer", "pointer", "u32", "pointer", "pointer"], result: "i32" },
+  // regular files (loop.sockSendfile: TransmitFile and its fallback)
+  GetFileSizeEx: { parameters: ["pointer", "buffer"], result: "i32" },
+  GetFileAttributesW: { parameters: ["buffer"], result: "u32" },
+  GetFileInformationByHandle: { parameters: ["pointer", "buffer"], result: "i32" },
+  SetFilePointerEx: { parameters: ["pointer", "i64", "buffer", "u32"], result: "i32" },
   WriteFile: { parameters: ["pointer", "pointer", "u32", "pointer", "pointer"], result: "i32" },
   // processes
   CreateProcessW: {
@@ -223,6 +228,16 @@ export const K32 = {
   GENERIC_READ: 0x8000_0000,
   GENERIC_WRITE: 0x4000_0000,
   OPEN_EXISTING: 3,
+  FILE_SHARE_READ: 1,
+  FILE_SHARE_WRITE: 2,
+  FILE_SHARE_DELETE: 4,
+  FILE_FLAG_SEQUENTIAL_SCAN: 0x0800_0000,
+  FILE_ATTRIBUTE_DIRECTORY: 0x10,
+  INVALID_FILE_ATTRIBUTES: 0xFFFF_FFFF,
+  FILE_TYPE_DISK: 1,
+  FILE_TYPE_CHAR: 2,
+  FILE_TYPE_PIPE: 3,
+  FILE_BEGIN: 0,
   HANDLE_FLAG_INHERIT: 1,
   DUPLICATE_SAME_ACCESS: 2,
   STD_INPUT_HANDLE: 0xFFFF_FFF6,

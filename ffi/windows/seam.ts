@@ -58,6 +58,18 @@ export {
   type UnixAddress,
 } from "./sockaddr.ts";
 export { IOV_MAX, IovecArray } from "./iovec.ts";
+export {
+  closeFile,
+  FILE_IO_MAX,
+  type FileInfo,
+  fileInfo,
+  HAS_SENDFILE,
+  openFileRead,
+  preadFd,
+  seekFd,
+  sendfileFd,
+  tellFd,
+} from "./iocp.ts";
 export { loopbackSocketPair, Waker } from "./waker.ts";
 export { hostYield, osClockResolution, osMonotonicClock, osTimerResolution } from "./clock.ts";
 export {

@@ -14,6 +14,8 @@ import type {
   ExceptionContext,
   ExceptionHandler,
   PipeFileObj,
+  SendfileFile,
+  SendfileOptions,
   SockOptions,
   TaskOptions,
 } from "../abstract_event_loop.ts";
@@ -61,6 +63,7 @@ import { connectAcceptedSocket, createConnection } from "./create_connection.ts"
 import { createDatagramEndpoint } from "./create_datagram_endpoint.ts";
 import { createServer } from "./create_server.ts";
 import { startTls } from "./_ssl_connect.ts";
+import { SendfileNotAvailableError, type SendfileSource, sockSendfile } from "./_sendfile.ts";
 import type {
   DatagramTransportOptions,
   LoopHooks,
@@ -820,6 +823,47 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
   abstract sockConnect(sock: Socket, address: Address, options?: SockOptions): Promise<void>;
   /** Accepts a connection on the listening `sock`. */
   abstract sockAccept(sock: Socket, options?: SockOptions): Promise<[Socket, Address]>;
+
+  /**
+   * Sends the regular file `file` (a path, or an open fd — a file HANDLE on
+   * Windows — that the caller owns and that stays open) on the connected,
+   * nonblocking stream socket `sock`; resolves to the bytes sent. Natively
+   * where the loop kind can (`sendfile(2)` on Linux and macOS,
+   * TransmitFile on the ProactorEventLoop), else (unless `fallback` is
+   * false: then `SendfileNotAvailableError`, a `NotSupported`) by reading
+   * 256 KiB at a time and `sockSendall`-ing each chunk. Sends from `offset`
+   * (default 0) up to `count` bytes or the end of the file; an fd is left
+   * positioned at `offset` + the bytes sent. Not a regular file, or not a
+   * stream socket: `TypeError`; a bad `offset`/`count`: `RangeError`.
+   * Aborting `signal` rejects with `CancelledError`.
+   *
+   * @example
+   * ```ts ignore
+   * const sent = await loop.sockSendfile(conn, "./index.html");
+   * ```
+   */
+  sockSendfile(sock: Socket, file: SendfileFile, options?: SendfileOptions): Promise<number> {
+    return sockSendfile(this, sock, file, options, (...a) => this._sockSendfileNative(...a));
+  }
+
+  /**
+   * The loop kind's native sendfile (asyncio's `_sock_sendfile_native`):
+   * this default has none and throws `SendfileNotAvailableError`, so
+   * `sockSendfile()` falls back to reading and sending.
+   * @internal
+   */
+  protected _sockSendfileNative(
+    _sock: Socket,
+    _file: SendfileSource,
+    _offset: number,
+    _count: number | null,
+    _signal: AbortSignal | undefined,
+    _progress: (sent: number) => void,
+  ): Promise<number> {
+    return Promise.reject(
+      new SendfileNotAvailableError(`${this.constructor.name} has no native sendfile`),
+    );
+  }
 
   // --- Transports, supplied by loop kinds (asyncio's protected hooks) -------
 

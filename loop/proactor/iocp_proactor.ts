@@ -16,6 +16,7 @@ import {
   type Overlapped,
   RECV_MAX,
   SEND_MAX,
+  TRANSMIT_MAX,
   updateAcceptContext,
   updateConnectContext,
 } from "../../ffi/windows/iocp.ts";
@@ -26,6 +27,7 @@ import { cancelledError } from "../_signal.ts";
 
 /** The longest single wait of the port, in ms (Deno #18131: never leave one pending long). */
 export const WAIT_CAP_MS = 1000;
+export { TRANSMIT_MAX };
 /** How long `close()` waits for the packets of cancelled operations, in all. */
 const CLOSE_DRAIN_MS = 10_000;
 
@@ -445,6 +447,27 @@ export class IocpProactor {
       const fd = this.#register(sock);
       bindIfUnbound(sock);
       return this.#port.connect(fd, this.#addr, len, op);
+    });
+  }
+
+  /**
+   * TransmitFile of `count` bytes (at most {@linkcode TRANSMIT_MAX}) of the
+   * file HANDLE `file` from `offset` on the connected stream `sock`;
+   * resolves to the bytes sent. Aborting cancels it (CancelIoEx); the slot
+   * is freed when its packet comes.
+   */
+  transmitFile(
+    sock: Socket,
+    file: number,
+    offset: number,
+    count: number,
+    signal?: AbortSignal,
+    what = "sockSendfile()",
+  ): Promise<number> {
+    const op = new Op<number>(this, what, signal, (ov) => ov.bytes, null, resetError);
+    return this.#start(op, () => {
+      const fd = this.#register(sock);
+      return this.#port.transmitFile(fd, file, offset, Math.min(count, TRANSMIT_MAX), op);
     });
   }
 

@@ -25,7 +25,8 @@ import type {
   SocketTransportOptions,
 } from "../base/loop_hooks.ts";
 import { CancelledError } from "../errors.ts";
-import { IocpProactor } from "./iocp_proactor.ts";
+import { IocpProactor, TRANSMIT_MAX } from "./iocp_proactor.ts";
+import type { SendfileSource } from "../base/_sendfile.ts";
 import { ProactorDatagramTransport } from "./datagram_transport.ts";
 import { ProactorSocketTransport } from "./socket_transport.ts";
 
@@ -487,5 +488,39 @@ export class BaseProactorEventLoop extends BaseEventLoop {
     if (signal?.aborted) return rejectAborted(signal, what);
     if (sock.closed) return rejectClosed(what);
     return this.#closedLoop() ?? this.#proactor.accept(sock, signal, what);
+  }
+
+  /**
+   * Native sendfile: TransmitFile from `offset` (in the OVERLAPPED), at most
+   * 2^31 - 2 bytes per operation, one after another up to `count` bytes or
+   * the end of the file as it was when the call started (asyncio's
+   * `_sock_sendfile_native` of the ProactorEventLoop).
+   * @internal
+   */
+  protected override async _sockSendfileNative(
+    sock: Socket,
+    file: SendfileSource,
+    offset: number,
+    count: number | null,
+    signal: AbortSignal | undefined,
+    progress: (sent: number) => void,
+  ): Promise<number> {
+    const end = count === null ? file.size : Math.min(offset + count, file.size);
+    let pos = Math.min(offset, end);
+    let sent = 0;
+    while (pos < end) {
+      const n = await this.#proactor.transmitFile(
+        sock,
+        file.fd,
+        pos,
+        Math.min(end - pos, TRANSMIT_MAX),
+        signal,
+      );
+      if (n <= 0) break; // the file shrank under us
+      pos += n;
+      sent += n;
+      progress(sent);
+    }
+    return sent;
   }
 }

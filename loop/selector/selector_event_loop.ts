@@ -28,6 +28,8 @@ import type {
   SocketTransportOptions,
 } from "../base/loop_hooks.ts";
 import * as ops from "./sock_ops.ts";
+import type { SendfileSource } from "../base/_sendfile.ts";
+import { sendfileNative } from "./_sendfile_native.ts";
 import { Acceptor } from "./_acceptor.ts";
 import { SelectorDatagramTransport } from "./datagram_transport.ts";
 import { SelectorSocketTransport } from "./socket_transport.ts";
@@ -660,5 +662,23 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
    */
   sockAccept(sock: Socket, options?: SockOptions): Promise<[Socket, Address]> {
     return ops.sockAccept(this, sock, options);
+  }
+
+  /**
+   * Native sendfile on readiness: `sendfile(2)` on Linux and macOS, waiting
+   * for writability whenever the socket's buffer is full; elsewhere (the
+   * Windows selector loop) `SendfileNotAvailableError`, so `sockSendfile()`
+   * falls back.
+   * @internal
+   */
+  protected override _sockSendfileNative(
+    sock: Socket,
+    file: SendfileSource,
+    offset: number,
+    count: number | null,
+    signal: AbortSignal | undefined,
+    progress: (sent: number) => void,
+  ): Promise<number> {
+    return sendfileNative(this, sock, file, offset, count, signal, progress);
   }
 }

@@ -51,6 +51,8 @@ export type {
   Handle,
   LocalAddress,
   PipeFileObj,
+  SendfileFile,
+  SendfileOptions,
   ServeForeverOptions,
   Server,
   SockOptions,

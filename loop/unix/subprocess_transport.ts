@@ -34,21 +34,8 @@ export interface UnixSubprocessTransportOptions {
   extra?: Record<string, unknown>;
 }
 
-/**
- * What a subprocess protocol may add to have its pipes' output read
- * straight into its own buffers (`streams/subprocess.ts` does, for a
- * reader waiting for the end of its stream). Asked only once calls go to
- * the protocol directly, so the bytes never need queueing;
- * `_pipeGetBuffer()` returning `null` means "through `pipeDataReceived()`".
- * `_pipeBufferUpdated(fd, n)` follows a buffer in the same turn, unless the
- * read failed or found the end of file.
- */
-export interface SubprocessBufferHooks {
-  /** A buffer for the next read of pipe `fd`, or `null`. */
-  _pipeGetBuffer(fd: number): Uint8Array | null;
-  /** `n` bytes were read into the buffer `_pipeGetBuffer(fd)` gave. */
-  _pipeBufferUpdated(fd: number, n: number): void;
-}
+import type { SubprocessBufferHooks } from "../base/_subprocess_pipe_protos.ts";
+export type { SubprocessBufferHooks };
 
 type Call = [(...args: never[]) => unknown, unknown[]];
 

@@ -49,6 +49,8 @@ export type {
   Handle,
   LocalAddress,
   PipeFileObj,
+  SendfileFile,
+  SendfileOptions,
   ServeForeverOptions,
   Server,
   SockOptions,

@@ -33,15 +33,18 @@ import {
   terminateProcess,
 } from "../../ffi/windows/process.ts";
 import { closeHandle, pipe } from "../../ffi/windows/pipes.ts";
-import { OS_FAMILY } from "../../ffi/sys.ts";
+import { OS_FAMILY, PLATFORM } from "../../ffi/sys.ts";
 import type { AbstractEventLoop } from "../abstract_event_loop.ts";
 import type { SubprocessOptions, SubprocessStdio } from "../subprocess_options.ts";
 import type { Future } from "../future.ts";
 import { checkFactory } from "../_check.ts";
 import { type BaseTransport, SubprocessTransport } from "../../transports/base_transport.ts";
 import type { SubprocessProtocol } from "../../transports/subprocess_protocol.ts";
-import { type PipeSink, SubprocessPipeProto } from "../base/_subprocess_pipe_protos.ts";
-import type { SubprocessBufferHooks } from "../unix/subprocess_transport.ts";
+import {
+  type PipeSink,
+  type SubprocessBufferHooks,
+  SubprocessPipeProto,
+} from "../base/_subprocess_pipe_protos.ts";
 
 /** The loop a Windows subprocess needs: one with pipes on handles (the ProactorEventLoop). */
 export type WindowsSubprocessLoop = AbstractEventLoop;
@@ -73,7 +76,7 @@ function checkWindows(method: string): void {
   if (OS_FAMILY !== "windows") {
     throw new Deno.errors.NotSupported(
       `${method}() of the Windows ProactorEventLoop runs only on Windows; this is ` +
-        `${Deno.build.os}: use the loop's own subprocessExec()`,
+        `${PLATFORM}: use the loop's own subprocessExec()`,
     );
   }
 }

@@ -31,4 +31,5 @@ if (Deno.build.os === "windows") {
   await import("../datagram_test.ts");
   await import("../streams_test.ts");
   await import("../bad_input_loop_test.ts");
+  await import("../sendfile_test.ts");
 }

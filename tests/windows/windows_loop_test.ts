@@ -80,19 +80,19 @@ Deno.test({
 });
 
 Deno.test({
-  name: "Windows: SelectorEventLoop, EventLoop and newEventLoop() are WindowsSelectorEventLoop " +
-    "over SelectSelector (Winsock select)",
+  name: "Windows: SelectorEventLoop is WindowsSelectorEventLoop over SelectSelector (Winsock " +
+    "select); EventLoop and newEventLoop() are the ProactorEventLoop, as asyncio's since 3.8",
   ignore,
   fn() {
     assert((SelectorEventLoop as unknown) === WindowsSelectorEventLoop);
-    assert((EventLoop as unknown) === WindowsSelectorEventLoop);
+    assert((EventLoop as unknown) === ProactorEventLoop);
     assert((SelectSelector as unknown) === WinsockSelectSelector);
     using loop = new SelectorEventLoop();
     assertInstanceOf(loop, WindowsSelectorEventLoop);
     assertInstanceOf(loop.selector, WinsockSelectSelector);
     assertEquals(loop.selector.name, "select");
     using made = newEventLoop();
-    assertInstanceOf(made, WindowsSelectorEventLoop);
+    assertInstanceOf(made, ProactorEventLoop);
   },
 });
 
@@ -108,7 +108,7 @@ Deno.test({
     assert(policy.getEventLoop() === loop);
     policy.setEventLoop(null);
     using dflt = new DefaultEventLoopPolicy().newEventLoop();
-    assertInstanceOf(dflt, WindowsSelectorEventLoop);
+    assertInstanceOf(dflt, ProactorEventLoop);
     using proactor = new WindowsProactorEventLoopPolicy().newEventLoop();
     assertInstanceOf(proactor, ProactorEventLoop);
     for (
