@@ -463,3 +463,30 @@ Deno.test({
     assertEquals(openSockets().length, before, "a socket was left open");
   },
 });
+
+Deno.test({
+  name: "run() on Windows: a Ctrl-C cancels the main task while the ProactorEventLoop waits on " +
+    "its completion port" +
+    (UNDER_WINE ? " [Wine: without a console GenerateConsoleCtrlEvent fails (error 12)]" : ""),
+  ignore: !onWindows || UNDER_WINE,
+  async fn() {
+    const k = Deno.dlopen("kernel32.dll", {
+      GenerateConsoleCtrlEvent: { parameters: ["u32", "u32"], result: "i32" },
+    });
+    try {
+      const { run } = await import("../../runner.ts");
+      const { sleep } = await import("../../loop/tasks/sleep.ts");
+      const e = await assertRejects(() =>
+        run(async () => {
+          // Parked in GetQueuedCompletionStatusEx when the event comes.
+          setTimeout(() => k.symbols.GenerateConsoleCtrlEvent(0, /* CTRL_C_EVENT */ 0), 50);
+          await sleep(60_000);
+        })
+      );
+      assertInstanceOf(e, Deno.errors.Interrupted);
+      assertStringIncludes(e.message, "KeyboardInterrupt");
+    } finally {
+      k.close();
+    }
+  },
+});
