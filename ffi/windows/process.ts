@@ -113,7 +113,7 @@ export function list2cmdline(args: readonly string[]): string {
  * ```ts
  * import { environmentBlock } from "./process.ts";
  * const b = environmentBlock({ b: "2", A: "1" });
- * console.log(String.fromCharCode(...b)); // "A=1\0b=2\0\0"
+ * console.log(JSON.stringify(String.fromCharCode(...b))); // "A=1\u0000b=2\u0000\u0000"
  * ```
  */
 export function environmentBlock(
