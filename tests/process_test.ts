@@ -2,7 +2,12 @@
  * `createSubprocessExec()`/`createSubprocessShell()` and `Process`, with
  * real children: `communicate()` both ways with large data, return codes,
  * pipes apart and merged, EOF on stdin, many children at once, the Web
- * streams, and `Deno.Command` running alongside.
+ * streams, and `Deno.Command` running alongside. Portable: the children are
+ * `CHILD` of `_subprocess_helpers.ts` (the Unix tools on Unix, `cmd.exe` or a
+ * child `deno eval` printing the same on Windows, where
+ * tests/windows/conformance_test.ts runs this file on the ProactorEventLoop);
+ * shell commands are sh's on Unix and cmd.exe's on Windows, whose `echo`
+ * ends lines with CRLF (`SHELL_EOL`).
  */
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { DEVNULL, PIPE, STDOUT } from "../mod.ts";
@@ -10,10 +15,21 @@ import { Runner } from "../runner.ts";
 import { createSubprocessExec, createSubprocessShell, Process } from "../streams/mod.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
 import { forEachLoop, forOneLoop, type LoopCase } from "./_loops.ts";
-import { isOurZombie, pattern, zombieChild } from "./_subprocess_helpers.ts";
+import {
+  CHILD,
+  denoEval,
+  isOurZombie,
+  KILLED,
+  pattern,
+  SHELL_EOL,
+  shellEcho,
+  zombieChild,
+} from "./_subprocess_helpers.ts";
 
 const unix = Deno.build.os !== "windows";
 const dec = new TextDecoder();
+/** `lines` each ended as the shell's `echo` ends them. */
+const shellLines = (...lines: string[]) => lines.map((l) => l + SHELL_EOL).join("");
 
 /** Runs `main` on a fresh loop of `lc` (the running loop is what the calls use). */
 async function runOn<T>(lc: LoopCase, main: () => Promise<T>): Promise<T> {
@@ -24,12 +40,11 @@ async function runOn<T>(lc: LoopCase, main: () => Promise<T>): Promise<T> {
 forEachLoop(["subprocesses"], (lc, test) => {
   test({
     name: `${lc.tag}: communicate() sends 10 MiB through cat and gets it back byte for byte`,
-    ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
         const input = pattern(10 * 1024 * 1024);
         const [out, err, code] = await runOn(lc, async () => {
-          const proc = await createSubprocessExec(["cat"], { stdin: PIPE, stdout: PIPE });
+          const proc = await createSubprocessExec(CHILD.cat, { stdin: PIPE, stdout: PIPE });
           const [out, err] = await proc.communicate(input);
           return [out, err, proc.returncode];
         });
@@ -42,19 +57,18 @@ forEachLoop(["subprocesses"], (lc, test) => {
   });
 
   test({
-    name: `${lc.tag}: Process return codes 0, 3, and -9 after kill()`,
-    ignore: !unix,
+    name: `${lc.tag}: Process return codes 0, 3, and ${KILLED} after kill()`,
     fn: () =>
       assertNoFdLeak(async () => {
         const codes = await runOn(lc, async () => {
-          const ok = await createSubprocessExec(["true"]);
+          const ok = await createSubprocessExec(CHILD.ok);
           const three = await createSubprocessShell("exit 3");
-          const sleeper = await createSubprocessExec(["sleep", "30"]);
+          const sleeper = await createSubprocessExec(CHILD.sleeper);
           assertEquals(sleeper.returncode, null);
           sleeper.kill();
           return [await ok.wait(), await three.wait(), await sleeper.wait(), sleeper.returncode];
         });
-        assertEquals(codes, [0, 3, -9, -9]);
+        assertEquals(codes, [0, 3, KILLED, KILLED]);
       }),
   });
 });
@@ -62,18 +76,20 @@ forEachLoop(["subprocesses"], (lc, test) => {
 forOneLoop(["subprocesses"], (lc, test) => {
   test({
     name: "Process: stdout and stderr kept apart, and merged with STDOUT",
-    ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
-        const script = "echo out1; echo err1 >&2; echo out2";
+        const script = shellEcho([[1, "out1"], [2, "err1"], [1, "out2"]]);
         const [apart, merged] = await runOn(lc, async () => {
           const a = await createSubprocessShell(script, { stdout: PIPE, stderr: PIPE });
           const m = await createSubprocessShell(script, { stdout: PIPE, stderr: STDOUT });
           assertEquals(m.stderr, null);
           return [await a.communicate(), await m.communicate()];
         });
-        assertEquals(apart.map((b) => dec.decode(b!)), ["out1\nout2\n", "err1\n"]);
-        assertEquals(dec.decode(merged[0]!), "out1\nerr1\nout2\n");
+        assertEquals(apart.map((b) => dec.decode(b!)), [
+          shellLines("out1", "out2"),
+          shellLines("err1"),
+        ]);
+        assertEquals(dec.decode(merged[0]!), shellLines("out1", "err1", "out2"));
         assertEquals(merged[1], null);
       }),
   });
@@ -82,11 +98,10 @@ forOneLoop(["subprocesses"], (lc, test) => {
 forOneLoop(["subprocesses"], (lc, test) => {
   test({
     name: "Process: stdin.close() gives the child EOF; readline() and the Web streams work",
-    ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
         const [lines, count, webText, code] = await runOn(lc, async () => {
-          const sort = await createSubprocessExec(["sort"], { stdin: PIPE, stdout: PIPE });
+          const sort = await createSubprocessExec(CHILD.sort, { stdin: PIPE, stdout: PIPE });
           sort.stdin!.write(new TextEncoder().encode("b\nc\na\n"));
           await sort.stdin!.drain();
           sort.stdin!.close(); // without the EOF, sort would never answer
@@ -96,12 +111,12 @@ forOneLoop(["subprocesses"], (lc, test) => {
           }
           await sort.wait();
 
-          const wc = await createSubprocessExec(["wc", "-l"], { stdin: PIPE, stdout: PIPE });
+          const wc = await createSubprocessExec(CHILD.countLines, { stdin: PIPE, stdout: PIPE });
           wc.stdin!.close();
           const [count] = await wc.communicate();
 
           // The Web streams: pipe into stdin.writable, read stdout.readable.
-          const tr = await createSubprocessExec(["tr", "a-z", "A-Z"], {
+          const tr = await createSubprocessExec(CHILD.upper, {
             stdin: PIPE,
             stdout: PIPE,
           });
@@ -123,7 +138,6 @@ forOneLoop(["subprocesses"], (lc, test) => {
 forOneLoop(["subprocesses"], (lc, test) => {
   test({
     name: "Process: communicate() tolerates a child that exits without reading its input",
-    ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
         const [out, code] = await runOn(lc, async () => {
@@ -131,7 +145,7 @@ forOneLoop(["subprocesses"], (lc, test) => {
           const [out] = await proc.communicate(pattern(4 * 1024 * 1024));
           return [dec.decode(out!), proc.returncode];
         });
-        assertEquals([out, code], ["done\n", 0]);
+        assertEquals([out, code], [shellLines("done"), 0]);
       }),
   });
 });
@@ -139,17 +153,19 @@ forOneLoop(["subprocesses"], (lc, test) => {
 forOneLoop(["subprocesses"], (lc, test) => {
   test({
     name: "50 concurrent children: every one reaped with its own code, no zombie left",
-    ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
         const results = await runOn(lc, async () => {
           const procs: Process[] = [];
           for (let i = 0; i < 50; i++) {
             procs.push(
-              await createSubprocessShell(`echo ${i}; exit ${i % 7}`, {
-                stdin: DEVNULL,
-                stdout: PIPE,
-              }),
+              await createSubprocessShell(
+                unix ? `echo ${i}; exit ${i % 7}` : `echo ${i}& exit ${i % 7}`,
+                {
+                  stdin: DEVNULL,
+                  stdout: PIPE,
+                },
+              ),
             );
           }
           return await Promise.all(procs.map(async (p) => {
@@ -169,7 +185,6 @@ forOneLoop(["subprocesses"], (lc, test) => {
 forOneLoop(["subprocesses"], (lc, test) => {
   test({
     name: "createSubprocessExec(): a missing program rejects with NotFound naming it",
-    ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
         const err = await runOn(lc, () =>
@@ -186,12 +201,14 @@ forOneLoop(["subprocesses"], (lc, test) => {
 forOneLoop(["subprocesses"], (lc, test) => {
   test({
     name: "Deno.Command runs alongside the loop's children, and both get their exit codes",
-    ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
         const [ours, theirs] = await runOn(lc, async () => {
-          const command = new Deno.Command("sh", { args: ["-c", "sleep 0.1; echo deno; exit 4"] })
-            .output();
+          // On Windows a child deno (it takes longer to start than sleep 0.1 on Unix).
+          const [program, ...args] = unix
+            ? ["sh", "-c", "sleep 0.1; echo deno; exit 4"]
+            : denoEval("console.log('deno'); Deno.exit(4)");
+          const command = new Deno.Command(program, { args }).output();
           const codes: number[] = [];
           for (let i = 0; i < 5; i++) {
             const p = await createSubprocessShell(`exit ${i}`);

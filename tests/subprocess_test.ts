@@ -1,7 +1,13 @@
 /**
  * `loop.subprocessExec()`/`subprocessShell()` and the subprocess transport,
- * with real children, over every selector: return codes, the order of the
- * protocol calls, pipes, spawn options, failures, and no fd or zombie left.
+ * with real children, over every loop with subprocesses: return codes, the
+ * order of the protocol calls, pipes, spawn options, failures, and no fd or
+ * zombie left. Portable: the children are `CHILD` of `_subprocess_helpers.ts`
+ * (the Unix tools on Unix, `cmd.exe` or a child `deno eval` printing the same
+ * on Windows, where tests/windows/conformance_test.ts runs this file on the
+ * ProactorEventLoop); what only Unix has (signals by number, sessions, argv0,
+ * /proc, execute bits) runs on Unix only, with the reason in the test's name
+ * on Windows.
  */
 import {
   assert,
@@ -13,15 +19,43 @@ import {
 import { DEVNULL, PIPE, STDOUT } from "../mod.ts";
 import type { SubprocessTransport, WriteTransport } from "../transports/base_transport.ts";
 import type { UnixSubprocessTransport } from "../loop/unix/subprocess_transport.ts";
+import { _childrenSettled } from "../loop/windows/windows_subprocess.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
 import { forEachLoop, forOneLoop, type TestLoop } from "./_loops.ts";
-import { isOurZombie, Recorder, zombieChild } from "./_subprocess_helpers.ts";
+import {
+  CHILD,
+  echoLines,
+  isOurZombie,
+  KILLED,
+  Recorder,
+  SHELL_EOL,
+  zombieChild,
+} from "./_subprocess_helpers.ts";
 
 const unix = Deno.build.os !== "windows";
 
+/** A transport with `wait()` (the Unix and the Windows subprocess transports have one). */
+type Waitable = SubprocessTransport & { wait(): Promise<number> };
+
+/** Reads stdin and writes it back with every "a" made a "b" (`tr a b`), in a `deno eval` script. */
+const TR_A_B = "const t = await new Response(Deno.stdin.readable).text(); " +
+  "Deno.stdout.writeSync(new TextEncoder().encode(t.replaceAll('a', 'b')))";
+
+/**
+ * A cmd.exe command that starts a grandchild `deno eval` sharing cmd's stdin and
+ * stdout (`start /b`), then exits 0; the grandchild waits for EOF on stdin, then
+ * writes "late\n" (no timing: the test decides when the grandchild lets go).
+ */
+const SPAWN_GRANDCHILD = `start /b "" "${Deno.execPath()}" eval "` +
+  "await new Response(Deno.stdin.readable).arrayBuffer(); " +
+  `Deno.stdout.writeSync(new TextEncoder().encode('late\\n'))"& exit 0`;
+
+/** On Windows, " (ignored on Windows: WHY)" for a test's name; "" elsewhere. */
+const unixOnly = (why: string) => unix ? "" : ` (ignored on Windows: ${why})`;
+
 async function exec(
   loop: TestLoop,
-  args: string[],
+  args: readonly string[],
   options?: Parameters<TestLoop["subprocessExec"]>[2],
 ): Promise<[SubprocessTransport, Recorder]> {
   return await loop.subprocessExec(() => new Recorder(), args, options);
@@ -29,35 +63,33 @@ async function exec(
 
 forEachLoop(["subprocesses"], (lc, test) => {
   test({
-    name: `${lc.tag}: subprocessExec() return codes 0, 3 and -9 after kill()`,
-    ignore: !unix,
+    name: `${lc.tag}: subprocessExec() return codes 0, 3 and ${KILLED} after kill()`,
     fn: () =>
       assertNoFdLeak(async () => {
         using loop = lc.make();
         const codes = await loop.runUntilComplete(async () => {
           const out: (number | null)[] = [];
-          for (const args of [["true"], ["sh", "-c", "exit 3"], ["sleep", "30"]]) {
+          for (const args of [CHILD.ok, CHILD.exit3, CHILD.sleeper]) {
             const [t, p] = await exec(loop, args);
-            if (args[0] === "sleep") t.kill();
+            if (args === CHILD.sleeper) t.kill();
             await p.done.promise;
             out.push(t.getReturncode());
             t.close();
           }
           return out;
         });
-        assertEquals(codes, [0, 3, -9]);
+        assertEquals(codes, [0, 3, KILLED]);
         assertEquals(zombieChild(), 0);
       }),
   });
 
   test({
     name: `${lc.tag}: processExited() comes before connectionLost(), which follows every pipe`,
-    ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
         using loop = lc.make();
         const p = await loop.runUntilComplete(async () => {
-          const [t, p] = await exec(loop, ["sh", "-c", "echo out; echo err >&2"]);
+          const [t, p] = await exec(loop, echoLines([[1, "out"], [2, "err"]]));
           await p.done.promise;
           t.close();
           return p;
@@ -75,11 +107,23 @@ forEachLoop(["subprocesses"], (lc, test) => {
 
   test({
     name: `${lc.tag}: connectionLost() waits for a pipe a grandchild still holds`,
-    ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
         using loop = lc.make();
         const [p, exitedFirst] = await loop.runUntilComplete(async () => {
+          if (!unix) {
+            // cmd.exe starts a grandchild deno with its stdin and stdout, and exits; the
+            // grandchild writes once stdin is closed. (A shell command: `start` is cmd's.)
+            const [t, p] = await loop.subprocessShell(() => new Recorder(), SPAWN_GRANDCHILD, {
+              stderr: DEVNULL,
+            });
+            assertEquals(await (t as Waitable).wait(), 0);
+            const exitedFirst = !p.events.includes("pipeLost1");
+            (t.getPipeTransport(0) as WriteTransport).close(); // now the grandchild writes
+            await p.done.promise;
+            t.close();
+            return [p, exitedFirst] as const;
+          }
           // The shell exits at once; its background job keeps stdout open, then writes.
           const [t, p] = await exec(loop, ["sh", "-c", "(sleep 0.2; echo late) & exit 0"], {
             stdin: DEVNULL,
@@ -101,16 +145,15 @@ forEachLoop(["subprocesses"], (lc, test) => {
 
   test({
     name: `${lc.tag}: stdout and stderr apart, and merged with STDOUT`,
-    ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
         using loop = lc.make();
-        const script = "echo one; echo two >&2; echo three";
+        const script = echoLines([[1, "one"], [2, "two"], [1, "three"]]);
         const [apart, merged] = await loop.runUntilComplete(async () => {
-          const [t1, p1] = await exec(loop, ["sh", "-c", script], { stdin: DEVNULL });
+          const [t1, p1] = await exec(loop, script, { stdin: DEVNULL });
           await p1.done.promise;
           t1.close();
-          const [t2, p2] = await exec(loop, ["sh", "-c", script], {
+          const [t2, p2] = await exec(loop, script, {
             stdin: DEVNULL,
             stderr: STDOUT,
           });
@@ -127,12 +170,11 @@ forEachLoop(["subprocesses"], (lc, test) => {
 
   test({
     name: `${lc.tag}: closing stdin gives the child EOF; written data arrives first`,
-    ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
         using loop = lc.make();
         const p = await loop.runUntilComplete(async () => {
-          const [t, p] = await exec(loop, ["wc", "-c"], { stdin: PIPE, stderr: DEVNULL });
+          const [t, p] = await exec(loop, CHILD.countBytes, { stdin: PIPE, stderr: DEVNULL });
           const stdin = t.getPipeTransport(0) as WriteTransport;
           stdin.write(new Uint8Array(12345));
           stdin.close();
@@ -149,7 +191,6 @@ forOneLoop(["subprocesses"], (lc, test) => {
   test({
     name:
       "subprocessExec(): a missing program is NotFound naming it, with no zombie and no fd left",
-    ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
         using loop = lc.make();
@@ -164,7 +205,8 @@ forOneLoop(["subprocesses"], (lc, test) => {
 
 forOneLoop(["subprocesses"], (lc, test) => {
   test({
-    name: "subprocessExec(): a file that is not executable is PermissionDenied naming it",
+    name: "subprocessExec(): a file that is not executable is PermissionDenied naming it" +
+      unixOnly("no execute permission bit"),
     ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
@@ -187,7 +229,35 @@ forOneLoop(["subprocesses"], (lc, test) => {
 
 forOneLoop(["subprocesses"], (lc, test) => {
   test({
-    name: "subprocessExec(): cwd, env, argv0, a new session, and no inherited fds",
+    name: "subprocessExec(): cwd and env reach the child",
+    fn: () =>
+      assertNoFdLeak(async () => {
+        using loop = lc.make();
+        const run = async (args: string[], options = {}) =>
+          await loop.runUntilComplete(async () => {
+            const [t, p] = await exec(loop, args, { stdin: DEVNULL, ...options });
+            await p.done.promise;
+            t.close();
+            return p.text(1).trim();
+          });
+        if (unix) {
+          assertEquals(await run(["pwd"], { cwd: "/" }), "/");
+          assertEquals(await run(["sh", "-c", "echo $AIO_X"], { env: { AIO_X: "42" } }), "42");
+        } else {
+          assertEquals(await run(["cmd.exe", "/c", "cd"], { cwd: "C:\\" }), "C:\\");
+          assertEquals(
+            await run(["cmd.exe", "/c", "echo %AIO_X%"], { env: { AIO_X: "42" } }),
+            "42",
+          );
+        }
+      }),
+  });
+});
+
+forOneLoop(["subprocesses"], (lc, test) => {
+  test({
+    name: "subprocessExec(): argv0, a new session, and no inherited fds" +
+      unixOnly("no argv[0] apart, no sessions, no /proc"),
     ignore: !unix,
     fn: () =>
       assertNoFdLeak(async () => {
@@ -199,8 +269,6 @@ forOneLoop(["subprocesses"], (lc, test) => {
             t.close();
             return p.text(1).trim();
           });
-        assertEquals(await run(["pwd"], { cwd: "/" }), "/");
-        assertEquals(await run(["sh", "-c", "echo $AIO_X"], { env: { AIO_X: "42" } }), "42");
         assertEquals(await run(["sh", "-c", "echo $0"], { argv0: "renamed" }), "renamed");
         const sid = await run(["sh", "-c", "read a b c d e f rest < /proc/self/stat; echo $f"], {
           startNewSession: true,
@@ -215,18 +283,21 @@ forOneLoop(["subprocesses"], (lc, test) => {
 
 forOneLoop(["subprocesses"], (lc, test) => {
   test({
-    name: "subprocessShell() runs /bin/sh -c; bad arguments throw TypeError",
-    ignore: !unix,
+    name: unix
+      ? "subprocessShell() runs /bin/sh -c; bad arguments throw TypeError"
+      : "subprocessShell() runs %ComSpec% /c; bad arguments throw TypeError",
     fn: () =>
       assertNoFdLeak(async () => {
         using loop = lc.make();
+        // A pipeline: the shell's own work. On Windows a child deno stands in for tr.
+        const line = unix ? "echo a | tr a b" : `echo a| "${Deno.execPath()}" eval "${TR_A_B}"`;
         const text = await loop.runUntilComplete(async () => {
-          const [t, p] = await loop.subprocessShell(() => new Recorder(), "echo a | tr a b");
+          const [t, p] = await loop.subprocessShell(() => new Recorder(), line);
           await p.done.promise;
           t.close();
           return p.text(1);
         });
-        assertEquals(text, "b\n");
+        assertEquals(text, `b${SHELL_EOL}`);
         await loop.runUntilComplete(async () => {
           await assertRejects(() => exec(loop, []), TypeError);
           await assertRejects(
@@ -235,8 +306,8 @@ forOneLoop(["subprocesses"], (lc, test) => {
             TypeError,
           );
           // deno-lint-ignore no-explicit-any
-          await assertRejects(() => exec(loop, ["true"], { shell: true } as any), TypeError);
-          await assertRejects(() => exec(loop, ["true"], { stdout: "bogus" as "pipe" }), TypeError);
+          await assertRejects(() => exec(loop, CHILD.ok, { shell: true } as any), TypeError);
+          await assertRejects(() => exec(loop, CHILD.ok, { stdout: "bogus" as "pipe" }), TypeError);
         });
         assertEquals(zombieChild(), 0);
       }),
@@ -245,23 +316,32 @@ forOneLoop(["subprocesses"], (lc, test) => {
 
 forOneLoop(["subprocesses"], (lc, test) => {
   test({
-    name: "UnixSubprocessTransport: signals, close() kills a running child, then ESRCH",
-    ignore: !unix,
+    name: unix
+      ? "UnixSubprocessTransport: signals, close() kills a running child, then ESRCH"
+      : "WindowsSubprocessTransport: other signals than SIGTERM/SIGKILL refused, close() kills " +
+        "a running child, then ESRCH (no signals by number, no self-signalling on Windows)",
     fn: () =>
       assertNoFdLeak(async () => {
         using loop = lc.make();
         await loop.runUntilComplete(async () => {
-          const [t, p] = await exec(loop, ["sleep", "30"]);
+          const [t, p] = await exec(loop, CHILD.sleeper);
           assertEquals(t.getReturncode(), null);
           assert(t.getPid() > 0);
-          assertThrows(() => t.sendSignal("SIGNOPE" as Deno.Signal), RangeError);
-          (t as UnixSubprocessTransport).sendSignal(0); // a probe: the child is there (Unix)
+          if (unix) {
+            assertThrows(() => t.sendSignal("SIGNOPE" as Deno.Signal), RangeError);
+            (t as UnixSubprocessTransport).sendSignal(0); // a probe: the child is there (Unix)
+          } else {
+            // Console control events need a console process group: refused, the child runs on.
+            assertThrows(() => t.sendSignal("SIGINT"), Deno.errors.NotSupported, "SIGINT");
+            assertEquals(t.getReturncode(), null);
+          }
           t.close();
           assert(t.isClosing());
           await p.done.promise;
-          assertEquals(t.getReturncode(), -9);
+          assertEquals(t.getReturncode(), KILLED);
           const err = assertThrows(() => t.terminate());
           assertEquals((err as { code?: string }).code, "ESRCH");
+          if (!unix) return;
 
           const [t2, p2] = await exec(loop, ["sh", "-c", "kill -TERM $$; sleep 5"]);
           await p2.done.promise;
@@ -275,19 +355,24 @@ forOneLoop(["subprocesses"], (lc, test) => {
 
 forOneLoop(["subprocesses"], (lc, test) => {
   test({
-    name: "SelectorEventLoop.close() kills and reaps the children still running",
-    ignore: !unix,
+    name: unix
+      ? "SelectorEventLoop.close() kills and reaps the children still running"
+      : `${lc.name}.close() kills the children still running`,
     fn: () =>
       assertNoFdLeak(async () => {
         const loop = lc.make();
         const [pid, transport] = await loop.runUntilComplete(async () => {
-          const [t] = await exec(loop, ["sleep", "30"], { stdin: DEVNULL, stdout: DEVNULL });
+          const [t] = await exec(loop, CHILD.sleeper, { stdin: DEVNULL, stdout: DEVNULL });
           return [t.getPid(), t] as const;
         });
         // The stderr pipe transport is still open: close it as its owner would.
         transport.getPipeTransport(2)?.close();
         await loop.runUntilComplete(() => new Promise<void>((r) => loop.callSoon(r)));
         loop.close();
+        if (!unix) {
+          await _childrenSettled(); // the exit watch saw the kill
+          assertEquals(transport.getReturncode(), KILLED);
+        }
         assert(!isOurZombie(pid));
         assertEquals(zombieChild(), 0);
       }),

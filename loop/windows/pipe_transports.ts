@@ -75,6 +75,7 @@ export class ProactorPipeTransport extends Transport {
   #closing = false;
   #paused = false;
   #connLost = 0;
+  #droppedWhileClosing = 0; // writes dropped after close(), before the loss
   #eof = false;
   #lost = false; // connectionLost() ran
   #reading: AbortController | null = null;
@@ -279,13 +280,18 @@ export class ProactorPipeTransport extends Transport {
     if (this.#eof) throw new Error(`Cannot call ${what} after writeEof()`);
   }
 
-  /** Writes `data` (a copy is kept until it went out). */
+  /**
+   * Writes `data` (a copy is kept until it went out). Once closing or lost,
+   * data is dropped (a warning follows repeated writes), as the Unix pipe
+   * transport and asyncio's Unix pipes do: what was written before `close()`
+   * goes out, nothing after it.
+   */
   write(data: Uint8Array): void {
     const view = toBytes(data, "write()");
     this.#checkWritable("write()");
     if (view.byteLength === 0) return;
-    if (this.#connLost) {
-      warnWriteAfterLoss(this.#connLost++, "pipe write raised exception.");
+    if (this.#connLost || this.#closing) {
+      this.#dropWrite();
       return;
     }
     this.#chunks.push(view.slice());
@@ -299,8 +305,8 @@ export class ProactorPipeTransport extends Transport {
     this.#checkWritable("writelines()");
     const views = writelinesViews(list);
     if (views.length === 0) return;
-    if (this.#connLost) {
-      warnWriteAfterLoss(this.#connLost++, "pipe write raised exception.");
+    if (this.#connLost || this.#closing) {
+      this.#dropWrite();
       return;
     }
     for (const v of views) {
@@ -309,6 +315,12 @@ export class ProactorPipeTransport extends Transport {
     }
     if (this.#writing === null) this.#send();
     this.#fc.maybePause();
+  }
+
+  /** A write after close() or the loss: dropped, with asyncio's warning after 5. */
+  #dropWrite(): void {
+    if (this.#connLost) warnWriteAfterLoss(this.#connLost++, "pipe write raised exception.");
+    else warnWriteAfterLoss(this.#droppedWhileClosing++, "pipe write after close(): dropped.");
   }
 
   #take(): Uint8Array {

@@ -5,9 +5,12 @@
 // refusal, or is ignored with the reason in its name. Elsewhere this file adds nothing:
 // `deno task test` runs those files directly.
 //
+// The subprocess suites (subprocess_test.ts, process_test.ts) run on the ProactorEventLoop
+// with cmd.exe or child deno.exe children; their Unix-only parts are ignored with the reason.
+//
 // Not here, being about Unix only: child watchers, errno tables, POSIX fd watching, libc,
-// pipes, ptys, processes, signals, spawn, POSIX structs and sockaddrs, subprocesses,
-// AF_UNIX sockets, POSIX select()'s FD_SETSIZE (tests/windows/ has the Windows twins).
+// pipes, ptys, signals, spawn, POSIX structs and sockaddrs, AF_UNIX sockets, POSIX
+// select()'s FD_SETSIZE (tests/windows/ has the Windows twins).
 if (Deno.build.os === "windows") {
   await import("../event_loop_test.ts");
   await import("../future_test.ts");
@@ -32,4 +35,6 @@ if (Deno.build.os === "windows") {
   await import("../streams_test.ts");
   await import("../bad_input_loop_test.ts");
   await import("../sendfile_test.ts");
+  await import("../subprocess_test.ts");
+  await import("../process_test.ts");
 }

@@ -399,6 +399,59 @@ Deno.test({
   },
 });
 
+// The write-pipe semantics tests/pipes_test.ts checks on Unix pipes, on a Windows pipe().
+
+Deno.test({
+  name: "connectWritePipe: close() is the reader's EOF after what was written; later writes " +
+    "are dropped",
+  ignore,
+  async fn() {
+    await withLoop(async (loop) => {
+      const [r, w] = pipe();
+      const [, reader] = await loop.connectReadPipe(() => new Collect(), r);
+      const [wt, writer] = await loop.connectWritePipe(() => new WriterProtocol(), w);
+      wt.writelines([enc.encode("a"), enc.encode("bc"), new Uint8Array(0)]);
+      wt.close();
+      assert(wt.isClosing());
+      wt.write(enc.encode("dropped")); // asyncio drops writes once closing
+      assertEquals(await writer.lost.promise, null);
+      assertEquals(await reader.lost.promise, null);
+      assertEquals(dec.decode(reader.data), "abc");
+      assertEquals(reader.events, ["made", "eof", "lost"]);
+      assert(w.closed);
+    });
+  },
+});
+
+Deno.test({
+  name: "connectWritePipe: abort() drops the write buffer; the reader sees a prefix, then EOF",
+  ignore,
+  async fn() {
+    const MiB = 1 << 20;
+    const data = pattern(MiB, 0xab07);
+    await withLoop(async (loop) => {
+      const [r, w] = pipe();
+      const [rt, reader] = await loop.connectReadPipe(() => {
+        const c = new Collect();
+        c.pauseOnConnect = true;
+        return c;
+      }, r);
+      const [wt, writer] = await loop.connectWritePipe(() => new WriterProtocol(), w);
+      wt.write(data); // an 8 KiB pipe, nobody reading: most of it waits
+      assert(wt.getWriteBufferSize() > 0, "nothing buffered");
+      wt.abort();
+      assertEquals(wt.getWriteBufferSize(), 0);
+      assertEquals(await writer.lost.promise, null);
+      rt.resumeReading();
+      assertEquals(await reader.lost.promise, null);
+      const got = reader.data;
+      assert(got.length < MiB, `the reader got all ${got.length} bytes`);
+      assertEquals(firstDifference(got, data.subarray(0, got.length)), -1, "not a prefix");
+      assertEquals(reader.events, ["made", "eof", "lost"]);
+    });
+  },
+});
+
 Deno.test({
   name: "pipe pair: 16 MiB through connectWritePipe -> connectReadPipe arrive byte-exact",
   ignore,
