@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { SendBuffer } from "./_send_buffer.ts";
 import { SHUT_RDWR, SHUT_WR, type Socket } from "../../net/mod.ts";
 import {
   Transport,
@@ -38,8 +39,6 @@ import type { IocpProactor } from "./iocp_proactor.ts";
 
 /** The bytes one receive of the transport asks for (CPython's proactor: 64 KiB, one in flight). */
 export const PROACTOR_READ_SIZE = 64 * 1024;
-/** The most bytes one send of the transport carries (the buffer is coalesced up to this). */
-const SEND_COALESCE = 1024 * 1024;
 
 /** What the transport needs of its loop. */
 export type ProactorTransportLoop =
@@ -75,8 +74,7 @@ export class ProactorSocketTransport extends Transport {
   // Writing: one send in flight, the rest buffered (copies).
   #writing: AbortController | null = null;
   #inFlight = 0;
-  #chunks: Uint8Array[] = [];
-  #bufSize = 0;
+  #buf = new SendBuffer();
   #fc: WriteFlowControl;
 
   /** Wraps `sock` (connected) and starts the protocol on the loop's next turn. */
@@ -92,7 +90,7 @@ export class ProactorSocketTransport extends Transport {
     this.#fd = sock.fileno();
     this.#server = options.server ?? null;
     // The marks count what is buffered and what is in flight.
-    const size = () => this.#bufSize + this.#inFlight;
+    const size = () => this.#buf.size + this.#inFlight;
     this.#fc = new WriteFlowControl(loop, this, {
       get size() {
         return size();
@@ -128,7 +126,7 @@ export class ProactorSocketTransport extends Transport {
     this.#closing = true;
     this.#reading?.abort(); // CPython cancels the read on close
     this.#reading = null;
-    if (this.#writing === null && this.#bufSize === 0) {
+    if (this.#writing === null && this.#buf.size === 0) {
       this.#connLost++;
       this.#loop.callSoon(() => this.#callConnectionLost(null));
     }
@@ -262,8 +260,7 @@ export class ProactorSocketTransport extends Transport {
       warnWriteAfterLoss(this.#connLost++, "socket.send() raised exception.");
       return;
     }
-    this.#chunks.push(view.slice());
-    this.#bufSize += view.byteLength;
+    this.#buf.push(view);
     if (this.#writing === null) this.#send();
     this.#fc.maybePause();
   }
@@ -278,38 +275,15 @@ export class ProactorSocketTransport extends Transport {
       return;
     }
     for (const v of views) {
-      this.#chunks.push(v.slice());
-      this.#bufSize += v.byteLength;
+      this.#buf.push(v);
     }
     if (this.#writing === null) this.#send();
     this.#fc.maybePause();
   }
 
-  // Takes up to SEND_COALESCE bytes off the buffer as one send.
-  #take(): Uint8Array {
-    const first = this.#chunks[0];
-    if (first.byteLength >= SEND_COALESCE || this.#chunks.length === 1) {
-      this.#chunks.shift();
-      this.#bufSize -= first.byteLength;
-      return first;
-    }
-    let n = 0, k = 0;
-    while (k < this.#chunks.length && n + this.#chunks[k].byteLength <= SEND_COALESCE) {
-      n += this.#chunks[k++].byteLength;
-    }
-    const out = new Uint8Array(n);
-    let off = 0;
-    for (const c of this.#chunks.splice(0, k)) {
-      out.set(c, off);
-      off += c.byteLength;
-    }
-    this.#bufSize -= n;
-    return out;
-  }
-
   #send(): void {
-    if (this.#bufSize === 0 || this.#connLost) return;
-    const data = this.#take();
+    if (this.#buf.size === 0 || this.#connLost) return;
+    const data = this.#buf.take();
     const ac = new AbortController();
     this.#writing = ac;
     this.#inFlight = data.byteLength;
@@ -322,10 +296,9 @@ export class ProactorSocketTransport extends Transport {
         if (n < data.byteLength) {
           // A partial send (rare): the rest goes first next time.
           const rest = data.subarray(n);
-          this.#chunks.unshift(rest);
-          this.#bufSize += rest.byteLength;
+          this.#buf.unshift(rest);
         }
-        if (this.#bufSize > 0) {
+        if (this.#buf.size > 0) {
           this.#send();
           this.#fc.maybeResume();
           return;
@@ -360,7 +333,7 @@ export class ProactorSocketTransport extends Transport {
   writeEof(): void {
     if (this.#closing || this.#eof) return;
     this.#eof = true;
-    if (this.#writing === null && this.#bufSize === 0) this.#shutdownWrite();
+    if (this.#writing === null && this.#buf.size === 0) this.#shutdownWrite();
   }
 
   /** `true`: sockets can close their writing side. */
@@ -382,7 +355,7 @@ export class ProactorSocketTransport extends Transport {
 
   /** The bytes buffered plus those in flight. */
   getWriteBufferSize(): number {
-    return this.#bufSize + this.#inFlight;
+    return this.#buf.size + this.#inFlight;
   }
 
   /** The marks, `{ low, high }`. */
@@ -399,8 +372,7 @@ export class ProactorSocketTransport extends Transport {
 
   #forceClose(exc: Error | null): void {
     if (this.#connLost) return;
-    this.#chunks.length = 0;
-    this.#bufSize = 0;
+    this.#buf.clear();
     this.#writing?.abort();
     this.#writing = null;
     this.#inFlight = 0;

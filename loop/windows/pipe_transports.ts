@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { SendBuffer } from "../proactor/_send_buffer.ts";
 import {
   Transport,
   type WriteBufferLimits,
@@ -40,8 +41,6 @@ import type { PipeHandle } from "./pipe_handle.ts";
 
 /** The bytes one read of a pipe transport asks for. */
 export const PIPE_READ_SIZE = 64 * 1024;
-/** The most bytes one write carries (the buffer is coalesced up to this). */
-const WRITE_COALESCE = 1024 * 1024;
 
 /** What a pipe transport does: read, write, or both (a pipe server's connection). */
 export type PipeMode = "read" | "write" | "duplex";
@@ -82,8 +81,7 @@ export class ProactorPipeTransport extends Transport {
   #stash: Uint8Array | null = null;
   #writing: AbortController | null = null;
   #inFlight = 0;
-  #chunks: Uint8Array[] = [];
-  #bufSize = 0;
+  #buf = new SendBuffer();
   #fc: WriteFlowControl;
 
   /** Takes over `pipe` for `protocol`; `connectionMade()` follows on the loop's next turn. */
@@ -98,7 +96,7 @@ export class ProactorPipeTransport extends Transport {
     this.#loop = loop;
     this.#pipe = pipe;
     this.#mode = mode;
-    const size = () => this.#bufSize + this.#inFlight;
+    const size = () => this.#buf.size + this.#inFlight;
     this.#fc = new WriteFlowControl(loop, this, {
       get size() {
         return size();
@@ -129,7 +127,7 @@ export class ProactorPipeTransport extends Transport {
     this.#closing = true;
     this.#reading?.abort();
     this.#reading = null;
-    if (this.#writing === null && this.#bufSize === 0) {
+    if (this.#writing === null && this.#buf.size === 0) {
       this.#connLost++;
       this.#loop.callSoon(() => this.#callConnectionLost(null));
     }
@@ -294,8 +292,7 @@ export class ProactorPipeTransport extends Transport {
       this.#dropWrite();
       return;
     }
-    this.#chunks.push(view.slice());
-    this.#bufSize += view.byteLength;
+    this.#buf.push(view);
     if (this.#writing === null) this.#send();
     this.#fc.maybePause();
   }
@@ -310,8 +307,7 @@ export class ProactorPipeTransport extends Transport {
       return;
     }
     for (const v of views) {
-      this.#chunks.push(v.slice());
-      this.#bufSize += v.byteLength;
+      this.#buf.push(v);
     }
     if (this.#writing === null) this.#send();
     this.#fc.maybePause();
@@ -323,30 +319,9 @@ export class ProactorPipeTransport extends Transport {
     else warnWriteAfterLoss(this.#droppedWhileClosing++, "pipe write after close(): dropped.");
   }
 
-  #take(): Uint8Array {
-    const first = this.#chunks[0];
-    if (first.byteLength >= WRITE_COALESCE || this.#chunks.length === 1) {
-      this.#chunks.shift();
-      this.#bufSize -= first.byteLength;
-      return first;
-    }
-    let n = 0, k = 0;
-    while (k < this.#chunks.length && n + this.#chunks[k].byteLength <= WRITE_COALESCE) {
-      n += this.#chunks[k++].byteLength;
-    }
-    const out = new Uint8Array(n);
-    let off = 0;
-    for (const c of this.#chunks.splice(0, k)) {
-      out.set(c, off);
-      off += c.byteLength;
-    }
-    this.#bufSize -= n;
-    return out;
-  }
-
   #send(): void {
-    if (this.#bufSize === 0 || this.#connLost) return;
-    const data = this.#take();
+    if (this.#buf.size === 0 || this.#connLost) return;
+    const data = this.#buf.take();
     const ac = new AbortController();
     this.#writing = ac;
     this.#inFlight = data.byteLength;
@@ -358,10 +333,9 @@ export class ProactorPipeTransport extends Transport {
         if (this.#connLost) return;
         if (n < data.byteLength) {
           const rest = data.subarray(n);
-          this.#chunks.unshift(rest);
-          this.#bufSize += rest.byteLength;
+          this.#buf.unshift(rest);
         }
-        if (this.#bufSize > 0) {
+        if (this.#buf.size > 0) {
           this.#send();
           this.#fc.maybeResume();
           return;
@@ -395,7 +369,7 @@ export class ProactorPipeTransport extends Transport {
     }
     if (this.#closing || this.#eof) return;
     this.#eof = true;
-    if (this.#writing === null && this.#bufSize === 0) this.close();
+    if (this.#writing === null && this.#buf.size === 0) this.close();
   }
 
   /** `true` for a write pipe (writeEof closes it), `false` otherwise (asyncio's). */
@@ -417,7 +391,7 @@ export class ProactorPipeTransport extends Transport {
 
   /** The bytes buffered plus those in flight. */
   getWriteBufferSize(): number {
-    return this.#bufSize + this.#inFlight;
+    return this.#buf.size + this.#inFlight;
   }
 
   /** The marks, `{ low, high }`. */
@@ -434,8 +408,7 @@ export class ProactorPipeTransport extends Transport {
 
   #forceClose(exc: Error | null): void {
     if (this.#connLost) return;
-    this.#chunks.length = 0;
-    this.#bufSize = 0;
+    this.#buf.clear();
     this.#writing?.abort();
     this.#writing = null;
     this.#inFlight = 0;
