@@ -20,6 +20,27 @@ const ALL_EVENTS = EVENT_READ | EVENT_WRITE;
 /** The longest single wait a kernel call is given; longer waits just return early. */
 export const MAX_WAIT_MS = 0x7fffffff;
 
+// Selectors closed while a wait of theirs was still returning, until they released their fds.
+const releasing = new Set<Promise<void>>();
+
+/**
+ * Resolves once every selector closed while an off-thread wait of its own
+ * was still returning (a wait that `wakeup()` ended early) has closed its
+ * fds: a few microseconds after `close()`. For leak checks, as
+ * `lookupsSettled()` is for name lookups.
+ *
+ * @example
+ * ```ts
+ * import { DefaultSelector, selectorsSettled } from "@aio/loop";
+ * const sel = new DefaultSelector();
+ * sel.close();
+ * await selectorsSettled(); // its fds are closed now
+ * ```
+ */
+export async function selectorsSettled(): Promise<void> {
+  while (releasing.size > 0) await Promise.all([...releasing]);
+}
+
 class Key implements SelectorKey {
   constructor(
     readonly fileobj: FileObj,
@@ -118,6 +139,13 @@ export abstract class BaseSelector implements Disposable {
   #closed = false;
   #parked = false;
   #waker: Waker;
+  // The off-thread wait a JavaScript wakeup() ended early, until it returns (see selectAsync).
+  #inflight: Promise<unknown> | null = null;
+  #jsWake: (() => void) | null = null;
+  // wakeup() was called since this selectAsync() began (JavaScript only: Deno is one thread).
+  #wokenByJs = false;
+  // A select() saw the wakeup fd while a wait was still returning: drain it once that is back.
+  #drainOwed = false;
 
   /** Creates the wakeup channel; a backend then opens its kernel object. */
   constructor() {
@@ -167,6 +195,13 @@ export abstract class BaseSelector implements Disposable {
 
   /** Called by `collect` when the wakeup fd was ready. */
   protected drainWakeup(): void {
+    // Not while an off-thread wait is still running: a drained eventfd would leave its
+    // level-triggered wait asleep until its timeout. The next selectAsync() drains it.
+    this.#wokenByJs = false; // the wake is taken by the select() that saw it
+    if (this.#inflight !== null) {
+      this.#drainOwed = true;
+      return;
+    }
     this.#waker.drain();
   }
 
@@ -346,18 +381,60 @@ export abstract class BaseSelector implements Disposable {
     if (this.#parked) {
       throw new Deno.errors.Busy(`${this.constructor.name}.selectAsync() is already pending`);
     }
+    if (this.#inflight !== null) {
+      // The last wait was ended early by wakeup() without touching the wakeup fd: wake its
+      // worker now, off the wake-up's path, and let it return before waiting again.
+      const own = !this.#waker.pending;
+      if (own) this.#waker.wake();
+      this.#parked = true;
+      try {
+        await this.#inflight;
+      } finally {
+        this.#parked = false;
+      }
+      if (this.#closed) {
+        this.#release();
+        return [];
+      }
+      // Our own wake, or one a select() already took: not a reason to return at once.
+      if ((own || this.#drainOwed) && !this.#wokenByJs) this.#waker.drain();
+      this.#drainOwed = false;
+    }
     // Ready now, or woken before the call: no thread hop.
     const woken = this.#waker.pending;
     const ready = this.select(0);
     if (ready.length > 0 || t === 0 || woken) return ready;
     this.#parked = true;
+    // A failed off-thread wait has no reliable errno: select(0) below re-examines it.
+    const call = this.waitAsync(t > MAX_WAIT_MS ? MAX_WAIT_MS : t);
+    const inflight = call.then(
+      () => {
+        if (this.#inflight === inflight) this.#inflight = null;
+      },
+      () => {
+        if (this.#inflight === inflight) this.#inflight = null;
+      },
+    );
+    this.#inflight = inflight;
+    // wakeup() from JavaScript (a timer, a promise) ends the wait at once, without waiting for
+    // the worker thread's return to reach this (sleeping) thread: that hop is most of a wake-up.
+    let endedEarly = false;
+    const early = new Promise<void>((resolve) =>
+      this.#jsWake = () => {
+        endedEarly = true;
+        resolve();
+      }
+    );
     try {
-      // A failed off-thread wait has no reliable errno: select(0) below re-examines it.
-      await this.waitAsync(t > MAX_WAIT_MS ? MAX_WAIT_MS : t);
+      await Promise.race([inflight, early]);
     } finally {
       this.#parked = false;
+      this.#jsWake = null;
     }
+    if (endedEarly) this.#wokenByJs = false; // this return is the wake
     if (this.#closed) {
+      // The off-thread wait still uses the fds: release them once it has returned.
+      if (this.#inflight !== null) await this.#inflight;
       this.#release();
       return [];
     }
@@ -377,7 +454,17 @@ export abstract class BaseSelector implements Disposable {
    * ```
    */
   wakeup(): void {
-    if (!this.#closed) this.#waker.wake();
+    if (this.#closed) return;
+    this.#wokenByJs = true;
+    const early = this.#jsWake;
+    if (early !== null) {
+      // Parked off-thread: end the wait here, at once; the worker is woken when the next
+      // wait needs it (selectAsync), so the eventfd write and the thread hop stay off this path.
+      this.#jsWake = null;
+      early();
+      return;
+    }
+    this.#waker.wake();
   }
 
   /**
@@ -433,8 +520,17 @@ export abstract class BaseSelector implements Disposable {
     this.#closed = true;
     this.#map.clear();
     // The off-thread wait still uses the fds: it releases them when it returns.
-    if (this.#parked) this.#waker.wake();
-    else this.#release();
+    if (this.#parked) {
+      this.#waker.wake();
+      this.#jsWake?.();
+    } else if (this.#inflight !== null) {
+      // A wait that wakeup() ended early, not yet returned: it returns at once (woken here),
+      // and only then are the fds it waits on closed. selectorsSettled() waits for that.
+      this.#waker.wake();
+      const done = this.#inflight.then(() => this.#release());
+      releasing.add(done);
+      done.finally(() => releasing.delete(done));
+    } else this.#release();
   }
 
   #release(): void {

@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-export { BaseSelector } from "./base_selector.ts";
+export { BaseSelector, selectorsSettled } from "./base_selector.ts";
 export {
   EVENT_READ,
   EVENT_WRITE,

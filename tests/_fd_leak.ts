@@ -12,6 +12,7 @@ import { assertEquals } from "@std/assert";
 import { isOpenFd } from "../ffi/unix/libc.ts";
 import { openSockets } from "../ffi/windows/socket.ts";
 import { lookupsSettled } from "../net/getaddrinfo.ts";
+import { selectorsSettled } from "../selectors/base_selector.ts";
 
 const SCAN_LIMIT = 4096;
 
@@ -36,6 +37,7 @@ export async function assertNoFdLeak(fn: () => unknown): Promise<void> {
   const before = countFds();
   await fn();
   await lookupsSettled();
+  await selectorsSettled(); // a selector closed while its last wait was returning
   assertEquals(countFds(), before, "fd count changed: a loop or selector leaked an fd");
 }
 
