@@ -1,7 +1,7 @@
 /**
  * Python's `selectors` module for Deno: wait for many file descriptors with
  * the kernel's own calls (`select`, `poll`, `epoll`, `kqueue`, and Winsock
- * `select` on Windows) through FFI.
+ * `select` and AFD polling on Windows) through FFI.
  *
  * @example
  * ```ts
@@ -26,6 +26,7 @@ export {
 export { SelectSelector, type SelectSelectorConstructor } from "./platform_select_selector.ts";
 export { SelectSelector as PosixSelectSelector } from "./select_selector.ts";
 export { WinsockSelectSelector } from "./winsock_select_selector.ts";
+export { AfdSelector } from "./afd_selector.ts";
 export { PollSelector } from "./poll_selector.ts";
 export { EpollSelector } from "./epoll_selector.ts";
 export { KqueueSelector, type KqueueSelectorOptions } from "./kqueue_selector.ts";

@@ -94,14 +94,15 @@ const unix = Deno.build.os !== "windows";
 
 /**
  * Windows' ProactorEventLoop (I/O completion ports): named pipes and
- * subprocesses, no readers (as in CPython), no selector to inspect.
+ * subprocesses, readers and writers on sockets through AFD polls (beyond
+ * CPython), no selector to inspect.
  */
 const PROACTOR: LoopCase = {
   name: "ProactorEventLoop",
   tag: "ProactorEventLoop",
   make: (options?: EventLoopOptions): TestLoop => new ProactorEventLoop(options),
   caps: {
-    readers: false,
+    readers: true,
     unixSockets: false,
     pipes: true,
     subprocesses: true,

@@ -1,5 +1,6 @@
 /** Every selector the conformance suites run against, by name. */
 import {
+  AfdSelector,
   type BaseSelector,
   DefaultSelector,
   EpollSelector,
@@ -25,12 +26,13 @@ const onWindows = Deno.build.os === "windows";
 /**
  * Every selector of this platform. On Windows: `SelectSelector` (Winsock
  * `select()`, whose SOCKET values are handles, so "high fds" mean nothing
- * there) and `DefaultSelector` (the same class).
+ * there), `DefaultSelector` (the same class) and `AfdSelector` (AFD polling).
  */
 export const SELECTORS: SelectorFactory[] = onWindows
   ? [
     { name: "SelectSelector", make: () => new SelectSelector(), highFds: true },
     { name: "DefaultSelector", make: () => new DefaultSelector(), highFds: true },
+    { name: "AfdSelector", make: () => new AfdSelector(), highFds: true },
   ]
   : [
     { name: "SelectSelector", make: () => new SelectSelector(), highFds: false },

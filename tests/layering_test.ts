@@ -82,6 +82,16 @@ const SEAM_EXCEPTIONS: readonly SeamException[] = [
     reason: "O1: Winsock select() is Windows' backend (counted fd_set, timeval, loopback waker)",
   },
   {
+    path: "selectors/afd_poller.ts",
+    parts: ["windows"],
+    reason: "O1: AFD polling is Windows' backend (\\Device\\Afd poll slots on a completion port)",
+  },
+  {
+    path: "selectors/afd_selector.ts",
+    parts: ["windows"],
+    reason: "O1: the AFD selector waits on its own I/O completion port",
+  },
+  {
     path: "selectors/mod.ts",
     parts: ["darwin"],
     typeOnly: true,

@@ -37,6 +37,17 @@ export { IS_WINDOWS };
 const KEY_IO = 1n;
 /** The completion key of the wake packet. */
 const KEY_WAKE = 2n;
+/**
+ * The completion key of AFD helper handles (`./afd.ts`): their packets go to
+ * the handler given to {@linkcode CompletionPort.onPacket}.
+ */
+export const KEY_AFD = 3n;
+
+/**
+ * A handler of the packets of one completion key: gets the packet's
+ * lpOverlapped; returns whether the packet was its own (it counts as an operation).
+ */
+export type PacketHandler = (overlappedAddr: bigint) => boolean;
 
 /** The most entries one wait dequeues (the off-heap entry array's length). */
 export const ENTRIES_MAX = 128;
@@ -399,6 +410,7 @@ export class CompletionPort {
   #waiting = false;
   #wakePosted = false;
   #closed = false;
+  #handlers = new Map<bigint, PacketHandler>();
 
   /** Makes the port (`CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 0)`). */
   constructor() {
@@ -467,6 +479,39 @@ export class CompletionPort {
         );
       }
       throw winError(e, "CreateIoCompletionPort", `socket ${fd}`);
+    }
+  }
+
+  /**
+   * Routes the packets of completion key `key` (not the keys of operations
+   * and of the wake) to `handler`; `null` stops it. One handler per key.
+   */
+  onPacket(key: bigint, handler: PacketHandler | null): void {
+    if (key === KEY_IO || key === KEY_WAKE) {
+      throw new RangeError(`completion key ${key} belongs to the port itself`);
+    }
+    if (handler === null) {
+      this.#handlers.delete(key);
+      return;
+    }
+    if (this.#handlers.has(key)) {
+      throw new Deno.errors.AlreadyExists(`completion key ${key} already has a handler`);
+    }
+    this.#handlers.set(key, handler);
+  }
+
+  /**
+   * @internal Associates a HANDLE of `ffi/windows/` (an AFD helper) with
+   * the port under `key`, whose packets go to the {@linkcode onPacket} handler.
+   */
+  associateHandle(handle: Deno.PointerValue, key: bigint): void {
+    this.#check();
+    if (key === KEY_IO || key === KEY_WAKE) {
+      throw new RangeError(`completion key ${key} belongs to the port itself`);
+    }
+    const k = kernel32();
+    if (k.CreateIoCompletionPort(handle, this.#port, key, 0) === null) {
+      throw lastError("CreateIoCompletionPort", "AFD helper handle");
     }
   }
 
@@ -754,6 +799,15 @@ export class CompletionPort {
       const ov = v.getBigUint64(at + OVERLAPPED_ENTRY.lpOverlapped, true);
       if (key === KEY_WAKE) {
         this.#wakePosted = false;
+        continue;
+      }
+      if (key !== KEY_IO) {
+        const handler = this.#handlers.get(key);
+        try {
+          if (handler?.(ov) === true) ops++;
+        } catch (e) {
+          firstError ??= e;
+        }
         continue;
       }
       const op = this.#pending.get(Number(ov));

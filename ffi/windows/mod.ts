@@ -26,6 +26,18 @@ export {
   winErrorName,
 } from "./errors.ts";
 export {
+  AFD_POLL,
+  AFD_READ_EVENTS,
+  AFD_SLOT,
+  AFD_WRITE_EVENTS,
+  afdCounters,
+  AfdDevice,
+  AfdSlot,
+  baseSocket,
+  IOCTL_AFD_POLL,
+  SOCKETS_PER_HELPER,
+} from "./afd.ts";
+export {
   INVALID_HANDLE_VALUE,
   IS_WINDOWS,
   K32,

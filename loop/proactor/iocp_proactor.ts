@@ -21,6 +21,7 @@ import {
   updateConnectContext,
 } from "../../ffi/windows/iocp.ts";
 import { addressToString, decodeAddress, encodeAddress, PLATFORM } from "../../ffi/sys.ts";
+import { AfdPoller, type AfdPollerOptions } from "../../selectors/afd_poller.ts";
 import { type Address, Socket } from "../../net/mod.ts";
 import { CancelledError } from "../errors.ts";
 import { cancelledError } from "../_signal.ts";
@@ -115,6 +116,8 @@ export class IocpProactor {
   #addr = new Uint8Array(ADDR_MAX);
   // The promises of the calls made of several operations (sendall, accept), while pending.
   #outer = new Set<Promise<unknown>>();
+  // AFD readiness on the same port (addReader/addWriter), made on first use.
+  #poller: AfdPoller | null = null;
 
   /** Makes the completion port. */
   constructor() {
@@ -139,6 +142,21 @@ export class IocpProactor {
   /** Off-heap slots in use (one per started operation whose packet has not come). */
   get slotsInUse(): number {
     return this.#port.slotsInUse;
+  }
+
+  /** AFD polls in flight (addReader/addWriter), cancelled ones included. */
+  get pollsPending(): number {
+    return this.#poller?.pendingCount ?? 0;
+  }
+
+  /**
+   * The AFD poller on this proactor's port (made on the first call, with
+   * `options`; later calls return the same one): its polls are re-armed
+   * before each wait, and `close()` cancels them and waits for their packets.
+   */
+  poller(options: AfdPollerOptions): AfdPoller {
+    this.#check();
+    return this.#poller ??= new AfdPoller(this.#port, options);
   }
 
   #check(): void {
@@ -555,23 +573,41 @@ export class IocpProactor {
 
   // ---- waiting ---------------------------------------------------------------------
 
-  /** Dequeues what is there without waiting; returns how many operations completed. */
+  /**
+   * Dequeues what is there without waiting (the AFD polls re-armed first);
+   * returns how many operations (and polls) completed.
+   */
   poll(): number {
     if (this.#closed) return 0;
+    this.#poller?.update();
+    return this.#port.poll(onCompletion) + this.#retry();
+  }
+
+  // A poll cancelled to ask for more (or that reported only what is no longer wanted) is
+  // submitted again at once, so that a socket ready now is reported by this same dequeue.
+  #retry(): number {
+    const p = this.#poller;
+    if (p === null || !p.retryPending || this.#closed) return 0;
+    p.update();
     return this.#port.poll(onCompletion);
   }
 
-  /** Waits on the JS thread up to `ms`; returns how many operations completed. */
+  /** Waits on the JS thread up to `ms` (the AFD polls re-armed first); returns how many completed. */
   waitSync(ms: number): number {
     if (this.#closed) return 0;
-    return this.#port.waitSync(ms, onCompletion);
+    this.#poller?.update();
+    return this.#port.waitSync(ms, onCompletion) + this.#retry();
   }
 
-  /** Waits off the JS thread up to `ms` (`null`: capped at {@linkcode WAIT_CAP_MS}). */
-  wait(ms: number | null): Promise<number> {
-    if (this.#closed) return Promise.resolve(0);
+  /**
+   * Waits off the JS thread up to `ms` (`null`: capped at {@linkcode WAIT_CAP_MS});
+   * the AFD polls are re-armed first.
+   */
+  async wait(ms: number | null): Promise<number> {
+    if (this.#closed) return 0;
+    this.#poller?.update();
     const t = ms === null || ms > WAIT_CAP_MS ? WAIT_CAP_MS : ms;
-    return this.#port.wait(t, onCompletion);
+    return (await this.#port.wait(t, onCompletion)) + this.#retry();
   }
 
   /** Ends a pending `wait()` (one wake packet, coalesced). */
@@ -597,20 +633,24 @@ export class IocpProactor {
     }
     // Pending ops not in #live were cancelled before; cancel them again (idempotent for the kernel).
     for (const ov of this.#port.pending()) this.#port.cancel(ov);
+    // The AFD polls too: every socket forgotten, each poll cancelled, its slot kept until its packet.
+    this.#poller?.cancelAll();
     const deadline = performance.now() + CLOSE_DRAIN_MS;
-    while (this.#port.pendingCount > 0) {
+    while (this.#port.pendingCount > 0 || (this.#poller?.pendingCount ?? 0) > 0) {
       const left = deadline - performance.now();
       if (left <= 0) {
         // Never free what the kernel may still write: keep the port and its slots.
         this.#closed = true;
         throw new Error(
-          `IocpProactor.close(): ${this.#port.pendingCount} operations were still pending ` +
+          `IocpProactor.close(): ${this.#port.pendingCount} operations and ` +
+            `${this.#poller?.pendingCount ?? 0} AFD polls were still pending ` +
             `after ${CLOSE_DRAIN_MS} ms; their memory is kept`,
         );
       }
       this.#port.waitSync(Math.min(left, WAIT_CAP_MS), onCompletion);
     }
     this.#closed = true;
+    this.#poller?.close(); // nothing pending: closes its helper handles
     this.#port.close();
   }
 }

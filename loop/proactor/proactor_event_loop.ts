@@ -6,7 +6,9 @@
  * `_wait`: a `nonblocking` wait, capped; `_waitBriefly`: a wait on the JS
  * thread; `_wakeup`: the wake packet), and the `sock*` calls are overlapped
  * operations, cancelled through their AbortSignal. `addReader`/`addWriter`
- * refuse with the platform table's `NotSupported` (BaseEventLoop's defaults).
+ * (beyond CPython, whose ProactorEventLoop has none) watch sockets through
+ * AFD polls on the same port (`selectors/afd_poller.ts`), their callbacks
+ * run as Handles through the ready queue, as on the selector loop.
  *
  * @module
  */
@@ -19,12 +21,17 @@ import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import type { EventLoopOptions, SockOptions } from "../abstract_event_loop.ts";
 import { cancelledError, checkSignal } from "../_signal.ts";
 import { BaseEventLoop } from "../base/base_event_loop.ts";
+import { badFileobj, checkHandler, fdOf, isObject } from "../base/_fileobj_args.ts";
 import type {
   DatagramTransportOptions,
   ServingTarget,
   SocketTransportOptions,
 } from "../base/loop_hooks.ts";
 import { CancelledError } from "../errors.ts";
+import { type Callback, Handle } from "../handle.ts";
+import { EVENT_READ, EVENT_WRITE, type FileObj } from "../../selectors/mod.ts";
+import { fileobjToFd } from "../../selectors/base_selector.ts";
+import type { AfdPoller } from "../../selectors/afd_poller.ts";
 import { IocpProactor, TRANSMIT_MAX } from "./iocp_proactor.ts";
 import type { SendfileSource } from "../base/_sendfile.ts";
 import { ProactorDatagramTransport } from "./datagram_transport.ts";
@@ -75,6 +82,22 @@ function checkAddress(addr: unknown, what: string): asserts addr is Address {
   }
 }
 
+/** The reader and writer handles of one watched socket, and the object it was added as. */
+class Watchers {
+  constructor(
+    public fileobj: FileObj,
+    public reader: Handle | null,
+    public writer: Handle | null,
+  ) {}
+
+  /** The socket was closed while watched: the poller forgot it (AFD_POLL_LOCAL_CLOSE). */
+  dropped = false;
+
+  get mask(): number {
+    return (this.reader !== null ? EVENT_READ : 0) | (this.writer !== null ? EVENT_WRITE : 0);
+  }
+}
+
 function rejectClosed(what: string): Promise<never> {
   return Promise.reject(osError(E.EBADF, what.slice(0, -2), "the socket is closed"));
 }
@@ -98,6 +121,9 @@ function rejectAborted(signal: AbortSignal, what: string): Promise<never> {
 export class BaseProactorEventLoop extends BaseEventLoop {
   #proactor: IocpProactor;
   #serving = new Map<Socket, AbortController>();
+  // addReader/addWriter: the watched sockets by fd, and their AFD poller (made on first use).
+  #watchers = new Map<number, Watchers>();
+  #afd: AfdPoller | null = null;
 
   /** Makes the loop and its completion port. */
   constructor(options?: EventLoopOptions) {
@@ -135,7 +161,206 @@ export class BaseProactorEventLoop extends BaseEventLoop {
     super.close();
     for (const ac of this.#serving.values()) ac.abort();
     this.#serving.clear();
+    for (const w of this.#watchers.values()) {
+      w.reader?.cancel();
+      w.writer?.cancel();
+    }
+    this.#watchers.clear();
     this.#proactor.close();
+  }
+
+  // ---- addReader/addWriter: AFD polls on the proactor's port --------------------------
+
+  #poller(): AfdPoller {
+    return this.#afd ??= this.#proactor.poller({
+      name: `${this.constructor.name}.addReader()/addWriter()`,
+      alternative: "for pipes use connectReadPipe()/connectWritePipe(), for other handles " +
+        "the sock*() calls or a thread",
+      onEvents: (fd, events) => this.#onEvents(fd, events),
+      // Closed while watched (the poll ended with AFD_POLL_LOCAL_CLOSE): no error, no callback;
+      // removeReader()/removeWriter() still find it (by identity once its fileno() is gone).
+      onDropped: (fd) => {
+        const w = this.#watchers.get(fd);
+        if (w !== undefined) w.dropped = true;
+      },
+    });
+  }
+
+  #onEvents(fd: number, events: number): void {
+    const w = this.#watchers.get(fd);
+    if (w === undefined) return;
+    if ((events & EVENT_READ) !== 0 && w.reader !== null) {
+      if (w.reader.cancelled()) this.#removeAt(fd, EVENT_READ);
+      else this._addCallback(w.reader);
+    }
+    if ((events & EVENT_WRITE) !== 0 && w.writer !== null) {
+      if (w.writer.cancelled()) this.#removeAt(fd, EVENT_WRITE);
+      else this._addCallback(w.writer);
+    }
+  }
+
+  // Every argument is checked before the loop's state, as on the selector loop.
+  #add(
+    fileobj: FileObj,
+    event: number,
+    callback: Callback,
+    args: unknown[],
+    method: string,
+  ): Handle {
+    const fd = fdOf(fileobj, method);
+    checkHandler(callback, method);
+    if (this.isClosed()) throw new Error("Event loop is closed");
+    const poller = this.#poller();
+    const handle = new Handle(callback, { loop: this, args });
+    let w = this.#watchers.get(fd);
+    if (w !== undefined && w.dropped) {
+      // Its socket was closed and this number may be another socket now: watch it afresh.
+      poller.register(fd, w.mask | event);
+      w.dropped = false;
+      w.fileobj = fileobj;
+    } else if (w !== undefined && w.fileobj !== fileobj) {
+      // Another object on the same number: the old one may have been closed and the number
+      // reused. Re-register, so the new socket's base handle is polled; refused: nothing changes.
+      const mask = w.mask | event;
+      poller.unregister(fd);
+      try {
+        poller.register(fd, mask);
+      } catch (e) {
+        try {
+          poller.register(fd, w.mask);
+        } catch {
+          this.#watchers.delete(fd); // the old object's socket is gone too
+        }
+        throw e;
+      }
+      w.fileobj = fileobj;
+    } else if (w === undefined) {
+      poller.register(fd, event);
+      w = new Watchers(fileobj, null, null);
+      this.#watchers.set(fd, w);
+    } else if ((w.mask & event) === 0) {
+      poller.modify(fd, w.mask | event);
+    }
+    const old = event === EVENT_READ ? w.reader : w.writer;
+    if (event === EVENT_READ) w.reader = handle;
+    else w.writer = handle;
+    old?.cancel();
+    return handle;
+  }
+
+  // As #add: the fileobj is checked first, even on a closed loop.
+  #remove(fileobj: FileObj, event: number, method: string): boolean {
+    let fd: number;
+    try {
+      fd = fileobjToFd(fileobj);
+    } catch (e) {
+      // An object added while its fd was valid (a Socket closed since) is found by identity.
+      const found = this.isClosed() ? undefined : this.#byIdentity(fileobj);
+      if (found === undefined) throw badFileobj(e, method);
+      fd = found;
+    }
+    if (this.isClosed()) return false;
+    return this.#removeAt(fd, event);
+  }
+
+  #byIdentity(fileobj: unknown): number | undefined {
+    if (!isObject(fileobj)) return undefined;
+    for (const [fd, w] of this.#watchers) if (w.fileobj === fileobj) return fd;
+    return undefined;
+  }
+
+  #removeAt(fd: number, event: number): boolean {
+    const w = this.#watchers.get(fd);
+    if (w === undefined) return false;
+    const old = event === EVENT_READ ? w.reader : w.writer;
+    if (old === null) return false;
+    if (event === EVENT_READ) w.reader = null;
+    else w.writer = null;
+    const mask = w.mask;
+    if (mask === 0) {
+      this.#watchers.delete(fd);
+      if (!w.dropped) this.#afd?.unregister(fd);
+    } else if (!w.dropped) {
+      try {
+        this.#afd?.modify(fd, mask);
+      } catch {
+        // The socket was closed meanwhile: forget it.
+        this.#watchers.delete(fd);
+        this.#afd?.unregister(fd);
+      }
+    }
+    old.cancel();
+    return true;
+  }
+
+  /**
+   * Calls `callback(...args)` whenever the socket `fileobj` (a `Socket`, an
+   * object with `fileno()`, or a SOCKET number, one a C library made too)
+   * is readable, level-triggered as asyncio's `add_reader`: through an AFD
+   * poll on the proactor's port, re-armed before each wait. Beyond CPython,
+   * whose ProactorEventLoop has no `add_reader`. A second call for the same
+   * socket replaces the callback (the first handle is cancelled). Sockets
+   * only: a pipe or other handle throws `NotSupported` naming the
+   * alternative (`connectReadPipe()` for pipes); a closed handle
+   * `BadResource`; a bad `fileobj` or `callback` a `TypeError`
+   * (`RangeError` for a number out of range); a closed loop
+   * `Error("Event loop is closed")`.
+   *
+   * @example
+   * ```ts ignore
+   * loop.addReader(sock, () => console.log("readable"));
+   * loop.removeReader(sock); // true
+   * ```
+   */
+  override addReader<A extends unknown[]>(
+    fileobj: FileObj,
+    callback: Callback<A>,
+    ...args: A
+  ): Handle {
+    return this.#add(fileobj, EVENT_READ, callback as Callback, args, "addReader");
+  }
+
+  /**
+   * Stops watching `fileobj` for reading; returns whether a reader was set
+   * (false on a closed loop, and for a socket not watched or closed while
+   * watched).
+   *
+   * @example
+   * ```ts ignore
+   * console.log(loop.removeReader(sock)); // false
+   * ```
+   */
+  override removeReader(fileobj: FileObj): boolean {
+    return this.#remove(fileobj, EVENT_READ, "removeReader");
+  }
+
+  /**
+   * Calls `callback(...args)` whenever the socket `fileobj` is writable
+   * (room to send, a connect finished or failed); as {@linkcode addReader}.
+   *
+   * @example
+   * ```ts ignore
+   * loop.addWriter(sock, () => loop.removeWriter(sock));
+   * ```
+   */
+  override addWriter<A extends unknown[]>(
+    fileobj: FileObj,
+    callback: Callback<A>,
+    ...args: A
+  ): Handle {
+    return this.#add(fileobj, EVENT_WRITE, callback as Callback, args, "addWriter");
+  }
+
+  /**
+   * Stops watching `fileobj` for writing; returns whether a writer was set.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(loop.removeWriter(sock)); // false
+   * ```
+   */
+  override removeWriter(fileobj: FileObj): boolean {
+    return this.#remove(fileobj, EVENT_WRITE, "removeWriter");
   }
 
   /**

@@ -20,8 +20,8 @@ import type { DatagramProtocol } from "../../transports/datagram_protocol.ts";
 import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import { type Callback, Handle } from "../handle.ts";
 import { fileobjToFd } from "../../selectors/base_selector.ts";
-import { describe } from "../../ffi/os_error.ts";
 import { BaseEventLoop } from "../base/base_event_loop.ts";
+import { badFileobj, checkHandler, fdOf, isObject } from "../base/_fileobj_args.ts";
 import type {
   DatagramTransportOptions,
   ServingTarget,
@@ -38,44 +38,6 @@ import { SelectorSocketTransport } from "./socket_transport.ts";
 class Watchers {
   constructor(public reader: Handle | null, public writer: Handle | null) {}
 }
-
-/**
- * The fd of `fileobj`, checked before the loop looks at any map (asyncio's
- * `_ensure_fd_no_transport` raises `ValueError` first too): the selector's
- * own check, reworded to name the method; a `RangeError` for an integer out
- * of range, a `TypeError` for anything else.
- */
-function fdOf(fileobj: unknown, method: string): number {
-  try {
-    return fileobjToFd(fileobj as FileObj);
-  } catch (e) {
-    throw badFileobj(e, method);
-  }
-}
-
-function badFileobj(e: unknown, method: string): TypeError | RangeError {
-  let why: string;
-  try {
-    why = e instanceof Error ? e.message : String(e);
-  } catch {
-    why = "not a file descriptor";
-  }
-  return new (e instanceof RangeError ? RangeError : TypeError)(
-    `${method}(): invalid fileobj: ${why}`,
-    { cause: e },
-  );
-}
-
-function checkHandler(callback: unknown, method: string): void {
-  if (typeof callback !== "function") {
-    throw new TypeError(
-      `${method}(): callback must be a callable object, got ${describe(callback)}`,
-    );
-  }
-}
-
-const isObject = (v: unknown): v is object =>
-  v !== null && (typeof v === "object" || typeof v === "function");
 
 /**
  * asyncio's `selector_events.BaseSelectorEventLoop`: an event loop that

@@ -46,8 +46,9 @@ export interface CreatePipeConnectionOptions {
 /**
  * The ProactorEventLoop of Windows (asyncio's default there since 3.8):
  * TCP, UDP, servers, streams, named pipes and subprocesses on I/O
- * completion ports, with no socket limit. No `addReader`/`addWriter` (as in
- * CPython). On any other OS the constructor throws `NotSupported`.
+ * completion ports, with no socket limit; beyond CPython, `addReader`/
+ * `addWriter` on any socket (AFD polls on the same port). On any other OS
+ * the constructor throws `NotSupported`.
  *
  * @example
  * ```ts

@@ -15,8 +15,8 @@ import type { Callback, Handle } from "../handle.ts";
 import { notSupported } from "../_platform_table.ts";
 import { BaseSelectorEventLoop } from "../selector/selector_event_loop.ts";
 
-const SOCKETS_ONLY = "Winsock select() watches sockets only: for a pipe use the " +
-  "ProactorEventLoop (connectReadPipe/connectWritePipe)";
+const SOCKETS_ONLY = "Windows selectors (Winsock select(), AFD polling) watch sockets only: " +
+  "for a pipe use the ProactorEventLoop (connectReadPipe/connectWritePipe)";
 
 /**
  * The selector event loop of Windows: `SelectorEventLoop` is this class
