@@ -98,6 +98,12 @@ export async function serverSpecs(gcFlags = false): Promise<ServerSpec[]> {
       js: true,
     },
     {
+      id: "aio_buffered",
+      label: "aio buffered, epoll",
+      cmd: deno("aio_protocol_server.ts", "--allow-ffi", "--selector=epoll", "--buffered"),
+      js: true,
+    },
+    {
       id: "aio_poll",
       label: "aio protocol, poll",
       cmd: deno("aio_protocol_server.ts", "--allow-ffi", "--selector=poll"),
@@ -150,6 +156,13 @@ export async function serverSpecs(gcFlags = false): Promise<ServerSpec[]> {
       id: "uvloop_protocol",
       label: "uvloop protocol",
       cmd: py("asyncio_protocol_server.py", "--uvloop"),
+      js: false,
+      missing: noUvloop,
+    },
+    {
+      id: "uvloop_buffered",
+      label: "uvloop buffered",
+      cmd: py("asyncio_protocol_server.py", "--uvloop", "--buffered"),
       js: false,
       missing: noUvloop,
     },

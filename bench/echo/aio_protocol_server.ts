@@ -1,14 +1,19 @@
 /**
  * Echo server, protocol style: `loop.createServer()` with a `Protocol`
  * whose `dataReceived` writes the bytes back, on a `SelectorEventLoop`
- * over the selector `--selector` names (epoll, poll or select).
+ * over the selector `--selector` names (epoll, poll or select). With
+ * `--buffered`, a `BufferedProtocol` instead: the transport reads into the
+ * protocol's 256 KiB buffer (`getBuffer`/`bufferUpdated`; one buffer shared
+ * by every connection), and the bytes are written back from it (`write()`
+ * copies only what the kernel did not take), so no read gets fresh memory.
  *
- * Run: `deno run --allow-ffi bench/echo/aio_protocol_server.ts [--selector=epoll] [--port=0]`
+ * Run: `deno run --allow-ffi bench/echo/aio_protocol_server.ts [--selector=epoll] [--buffered] [--port=0]`
  *
  * @module
  */
 import {
   type BaseSelector,
+  BufferedProtocol,
   EpollSelector,
   PollSelector,
   Protocol,
@@ -28,6 +33,24 @@ class Echo extends Protocol {
   }
 }
 
+// One buffer for every connection: each read is written back before the next one starts
+// (write() copies what the kernel did not take), so no connection needs its own.
+const SHARED = new Uint8Array(256 * 1024);
+
+class BufferedEcho extends BufferedProtocol {
+  #transport!: Transport;
+  #buf = SHARED;
+  override connectionMade(transport: Transport): void {
+    this.#transport = transport;
+  }
+  override getBuffer(_sizeHint: number): Uint8Array {
+    return this.#buf;
+  }
+  override bufferUpdated(nbytes: number): void {
+    this.#transport.write(this.#buf.subarray(0, nbytes));
+  }
+}
+
 const selectors: Record<string, () => BaseSelector> = {
   epoll: () => new EpollSelector(),
   poll: () => new PollSelector(),
@@ -38,7 +61,11 @@ if (!(name in selectors)) throw new RangeError(`--selector must be epoll, poll o
 
 const loop = new SelectorEventLoop(selectors[name]());
 const server = await loop.runUntilComplete(() =>
-  loop.createServer(() => new Echo(), { host: "127.0.0.1", port: portFlag(), backlog: 1024 })
+  loop.createServer(() => Deno.args.includes("--buffered") ? new BufferedEcho() : new Echo(), {
+    host: "127.0.0.1",
+    port: portFlag(),
+    backlog: 1024,
+  })
 );
 const { port } = server.sockets[0].getsockname() as Deno.NetAddr;
 loop.addSignalHandler("SIGTERM", () => {

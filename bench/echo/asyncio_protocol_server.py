@@ -1,6 +1,7 @@
 """Echo server, asyncio protocol style (`loop.create_server` + `Protocol`).
 
-Run: python3 bench/echo/asyncio_protocol_server.py [--uvloop] [--port=0]
+Run: python3 bench/echo/asyncio_protocol_server.py [--uvloop] [--buffered] [--port=0]
+--buffered: a BufferedProtocol reading into a 256 KiB buffer shared by every connection.
 SIGUSR2 prints the RSS; SIGTERM exits.
 """
 import asyncio
@@ -15,6 +16,25 @@ class Echo(asyncio.Protocol):
 
     def data_received(self, data):
         self.transport.write(data)
+
+
+# One buffer for every connection: each read is written back before the next one starts.
+SHARED = bytearray(256 * 1024)
+SHARED_VIEW = memoryview(SHARED)
+
+
+class BufferedEcho(asyncio.BufferedProtocol):
+    buf = SHARED
+    view = SHARED_VIEW
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def get_buffer(self, sizehint):
+        return self.buf
+
+    def buffer_updated(self, nbytes):
+        self.transport.write(self.view[:nbytes])
 
 
 def port_arg():
@@ -32,7 +52,8 @@ def report_memory():
 
 async def main():
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(Echo, "127.0.0.1", port_arg(), backlog=1024)
+    factory = BufferedEcho if "--buffered" in sys.argv else Echo
+    server = await loop.create_server(factory, "127.0.0.1", port_arg(), backlog=1024)
     stop = loop.create_future()
     loop.add_signal_handler(signal.SIGTERM, stop.set_result, None)
     loop.add_signal_handler(signal.SIGUSR2, report_memory)

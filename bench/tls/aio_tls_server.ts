@@ -1,13 +1,21 @@
 /**
  * TLS echo server on @aio/loop: `loop.createServer()` with `ssl` and a
  * `Protocol` whose `dataReceived` writes the bytes back, on a
- * `SelectorEventLoop(EpollSelector)`.
+ * `SelectorEventLoop(EpollSelector)`. With `--buffered`, a
+ * `BufferedProtocol`: the TLS layer decrypts straight into the protocol's
+ * own buffer, so no read gets fresh memory (bench/README.md, section C).
  *
- * Run: `deno run --allow-ffi --allow-read bench/tls/aio_tls_server.ts --cert=server.pem --key=server.key`
+ * Run: `deno run --allow-ffi --allow-read bench/tls/aio_tls_server.ts --cert=server.pem --key=server.key [--buffered]`
  *
  * @module
  */
-import { EpollSelector, Protocol, SelectorEventLoop, type Transport } from "../../mod.ts";
+import {
+  BufferedProtocol,
+  EpollSelector,
+  Protocol,
+  SelectorEventLoop,
+  type Transport,
+} from "../../mod.ts";
 import { announce, flag, portFlag } from "../echo/_server_args.ts";
 
 class Echo extends Protocol {
@@ -20,11 +28,29 @@ class Echo extends Protocol {
   }
 }
 
+// One buffer for every connection: each read is written back before the next one starts.
+const SHARED = new Uint8Array(256 * 1024);
+
+class BufferedEcho extends BufferedProtocol {
+  #transport!: Transport;
+  #buf = SHARED;
+  override connectionMade(transport: Transport): void {
+    this.#transport = transport;
+  }
+  override getBuffer(_sizeHint: number): Uint8Array {
+    return this.#buf;
+  }
+  override bufferUpdated(nbytes: number): void {
+    this.#transport.write(this.#buf.subarray(0, nbytes));
+  }
+}
+
+const buffered = Deno.args.includes("--buffered");
 const cert = Deno.readTextFileSync(flag("cert", ""));
 const key = Deno.readTextFileSync(flag("key", ""));
 const loop = new SelectorEventLoop(new EpollSelector());
 const server = await loop.runUntilComplete(() =>
-  loop.createServer(() => new Echo(), {
+  loop.createServer(() => buffered ? new BufferedEcho() : new Echo(), {
     host: "127.0.0.1",
     port: portFlag(),
     backlog: 1024,

@@ -85,6 +85,18 @@ const specs: Spec[] = [
     cmd: [deno, "run", "--allow-ffi", "--allow-read", `${HERE}aio_tls_server.ts`, ...tlsArgs],
   },
   {
+    name: "aio, BufferedProtocol",
+    cmd: [
+      deno,
+      "run",
+      "--allow-ffi",
+      "--allow-read",
+      `${HERE}aio_tls_server.ts`,
+      ...tlsArgs,
+      "--buffered",
+    ],
+  },
+  {
     name: "Deno.listenTls",
     cmd: [deno, "run", "--allow-net", "--allow-read", `${HERE}deno_tls_server.ts`, ...tlsArgs],
   },
