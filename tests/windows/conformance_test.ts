@@ -24,6 +24,7 @@ if (Deno.build.os === "windows") {
   await import("../getaddrinfo_test.ts");
   await import("../selectors_test.ts");
   await import("../bad_input_selectors_test.ts");
+  await import("../fd_watcher_test.ts");
   await import("../platform_table_test.ts");
   await import("../policy_test.ts");
   await import("../runner_test.ts");
