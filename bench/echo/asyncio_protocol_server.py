@@ -1,7 +1,7 @@
 """Echo server, asyncio protocol style (`loop.create_server` + `Protocol`).
 
 Run: python3 bench/echo/asyncio_protocol_server.py [--uvloop] [--buffered] [--port=0]
---buffered: a BufferedProtocol reading into a 256 KiB buffer shared by every connection.
+--buffered: a BufferedProtocol reading into a 256 KiB buffer of its own.
 SIGUSR2 prints the RSS; SIGTERM exits.
 """
 import asyncio
@@ -18,14 +18,13 @@ class Echo(asyncio.Protocol):
         self.transport.write(data)
 
 
-# One buffer for every connection: each read is written back before the next one starts.
-SHARED = bytearray(256 * 1024)
-SHARED_VIEW = memoryview(SHARED)
-
-
 class BufferedEcho(asyncio.BufferedProtocol):
-    buf = SHARED
-    view = SHARED_VIEW
+    # One buffer per connection: uvloop's write() keeps a reference to what it could not
+    # send at once instead of copying it, so a buffer shared by connections gets
+    # overwritten under a pending write (it did: the echo checker caught it).
+    def __init__(self):
+        self.buf = bytearray(256 * 1024)
+        self.view = memoryview(self.buf)
 
     def connection_made(self, transport):
         self.transport = transport
