@@ -13,43 +13,13 @@
  */
 import {
   type BaseSelector,
-  BufferedProtocol,
   EpollSelector,
   PollSelector,
-  Protocol,
   SelectorEventLoop,
   SelectSelector,
-  type Transport,
 } from "../../mod.ts";
 import { announce, flag, portFlag, reportMemory } from "./_server_args.ts";
-
-class Echo extends Protocol {
-  #transport!: Transport;
-  override connectionMade(transport: Transport): void {
-    this.#transport = transport;
-  }
-  override dataReceived(data: Uint8Array): void {
-    this.#transport.write(data);
-  }
-}
-
-// One buffer for every connection: each read is written back before the next one starts
-// (write() copies what the kernel did not take), so no connection needs its own.
-const SHARED = new Uint8Array(256 * 1024);
-
-class BufferedEcho extends BufferedProtocol {
-  #transport!: Transport;
-  #buf = SHARED;
-  override connectionMade(transport: Transport): void {
-    this.#transport = transport;
-  }
-  override getBuffer(_sizeHint: number): Uint8Array {
-    return this.#buf;
-  }
-  override bufferUpdated(nbytes: number): void {
-    this.#transport.write(this.#buf.subarray(0, nbytes));
-  }
-}
+import { BufferedEcho, Echo } from "./_echo_protocols.ts";
 
 const selectors: Record<string, () => BaseSelector> = {
   epoll: () => new EpollSelector(),

@@ -9,41 +9,9 @@
  *
  * @module
  */
-import {
-  BufferedProtocol,
-  EpollSelector,
-  Protocol,
-  SelectorEventLoop,
-  type Transport,
-} from "../../mod.ts";
+import { EpollSelector, SelectorEventLoop } from "../../mod.ts";
 import { announce, flag, portFlag } from "../echo/_server_args.ts";
-
-class Echo extends Protocol {
-  #transport!: Transport;
-  override connectionMade(transport: Transport): void {
-    this.#transport = transport;
-  }
-  override dataReceived(data: Uint8Array): void {
-    this.#transport.write(data);
-  }
-}
-
-// One buffer for every connection: each read is written back before the next one starts.
-const SHARED = new Uint8Array(256 * 1024);
-
-class BufferedEcho extends BufferedProtocol {
-  #transport!: Transport;
-  #buf = SHARED;
-  override connectionMade(transport: Transport): void {
-    this.#transport = transport;
-  }
-  override getBuffer(_sizeHint: number): Uint8Array {
-    return this.#buf;
-  }
-  override bufferUpdated(nbytes: number): void {
-    this.#transport.write(this.#buf.subarray(0, nbytes));
-  }
-}
+import { BufferedEcho, Echo } from "../echo/_echo_protocols.ts";
 
 const buffered = Deno.args.includes("--buffered");
 const cert = Deno.readTextFileSync(flag("cert", ""));
