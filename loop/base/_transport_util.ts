@@ -11,7 +11,8 @@ import type { AbstractEventLoop } from "../abstract_event_loop.ts";
 import type { Future } from "../future.ts";
 import { setResultUnlessCancelled } from "../_signal.ts";
 import type { BaseTransport } from "../../transports/base_transport.ts";
-import type { BaseProtocol } from "../../transports/protocol.ts";
+import type { BaseProtocol, Protocol } from "../../transports/protocol.ts";
+import type { BufferedProtocol } from "../../transports/buffered_protocol.ts";
 
 /** What the transports need of their loop. */
 export type TransportLoop = Pick<
@@ -121,4 +122,48 @@ export function readTarget(buf: unknown): Uint8Array {
   return buf instanceof Uint8Array
     ? buf
     : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/**
+ * Hands one completed read to `protocol`: `dataReceived(data)`, or, for a
+ * `BufferedProtocol`, copied through `getBuffer()`/`bufferUpdated()` as
+ * many times as its buffers need (stopping if the transport starts closing).
+ * A protocol call that throws goes to `fatal` with asyncio's message.
+ */
+export function deliverRead(
+  protocol: BaseProtocol,
+  buffered: boolean,
+  data: Uint8Array,
+  fatal: (e: unknown, message: string) => void,
+  closing: () => boolean,
+): void {
+  if (!buffered) {
+    try {
+      (protocol as Protocol).dataReceived(data);
+    } catch (e) {
+      fatal(e, "Fatal error: protocol.dataReceived() call failed.");
+    }
+    return;
+  }
+  const p = protocol as BufferedProtocol;
+  let off = 0;
+  while (off < data.length) {
+    let buf: Uint8Array;
+    try {
+      buf = readTarget(p.getBuffer(-1)); // any size: the rest goes in the next one
+    } catch (e) {
+      fatal(e, "Fatal error: protocol.getBuffer() call failed.");
+      return;
+    }
+    const n = Math.min(buf.length, data.length - off);
+    buf.set(data.subarray(off, off + n));
+    off += n;
+    try {
+      p.bufferUpdated(n);
+    } catch (e) {
+      fatal(e, "Fatal error: protocol.bufferUpdated() call failed.");
+      return;
+    }
+    if (closing()) return;
+  }
 }

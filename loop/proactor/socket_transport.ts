@@ -10,25 +10,23 @@
  *
  * @module
  */
-import { SendBuffer } from "./_send_buffer.ts";
+import { OverlappedWriter } from "./_overlapped_writer.ts";
 import { SHUT_RDWR, SHUT_WR, type Socket } from "../../net/mod.ts";
 import {
   Transport,
   type WriteBufferLimits,
   type WriteBufferLimitsOptions,
 } from "../../transports/base_transport.ts";
-import type { BufferedProtocol } from "../../transports/buffered_protocol.ts";
-import type { BaseProtocol, Protocol } from "../../transports/protocol.ts";
+import type { BaseProtocol } from "../../transports/protocol.ts";
 import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import type { AbstractEventLoop } from "../abstract_event_loop.ts";
 import { CancelledError } from "../errors.ts";
-import { WriteFlowControl } from "../base/_flow_control.ts";
 import type { ServerHooks, SocketTransportOptions } from "../base/loop_hooks.ts";
 import {
   asError,
+  deliverRead,
   isBuffered,
   isOSError,
-  readTarget,
   reportError,
   startProtocol,
   toBytes,
@@ -72,10 +70,7 @@ export class ProactorSocketTransport extends Transport {
   #reading: AbortController | null = null;
   #stash: Uint8Array | null = null; // data received while paused (empty: EOF while paused)
   // Writing: one send in flight, the rest buffered (copies).
-  #writing: AbortController | null = null;
-  #inFlight = 0;
-  #buf = new SendBuffer();
-  #fc: WriteFlowControl;
+  #w: OverlappedWriter;
 
   /** Wraps `sock` (connected) and starts the protocol on the loop's next turn. */
   constructor(
@@ -89,12 +84,16 @@ export class ProactorSocketTransport extends Transport {
     this.#sock = sock;
     this.#fd = sock.fileno();
     this.#server = options.server ?? null;
-    // The marks count what is buffered and what is in flight.
-    const size = () => this.#buf.size + this.#inFlight;
-    this.#fc = new WriteFlowControl(loop, this, {
-      get size() {
-        return size();
+    this.#w = new OverlappedWriter(loop, this, {
+      start: (data, signal) => this.#loop._proactor.send(this.#sock, data, signal, "write"),
+      lost: () => this.#connLost > 0,
+      drained: () => {
+        if (this.#closing) {
+          this.#connLost++;
+          this.#callConnectionLost(null);
+        } else if (this.#eof) this.#shutdownWrite();
       },
+      failed: (e) => this.#fatalError(e, "Fatal write error on socket transport"),
     });
     if ((options.noDelay ?? true) && sock.type === "stream") {
       try {
@@ -126,7 +125,7 @@ export class ProactorSocketTransport extends Transport {
     this.#closing = true;
     this.#reading?.abort(); // CPython cancels the read on close
     this.#reading = null;
-    if (this.#writing === null && this.#buf.size === 0) {
+    if (this.#w.idle) {
       this.#connLost++;
       this.#loop.callSoon(() => this.#callConnectionLost(null));
     }
@@ -199,38 +198,15 @@ export class ProactorSocketTransport extends Transport {
   }
 
   #deliver(data: Uint8Array): void {
-    if (data.length === 0) {
-      this.#onEof();
-      return;
-    }
-    if (this.#buffered) {
-      const protocol = this.#protocol as BufferedProtocol;
-      let off = 0;
-      while (off < data.length) {
-        let buf: Uint8Array;
-        try {
-          buf = readTarget(protocol.getBuffer(-1)); // any size: the rest goes in the next one
-        } catch (e) {
-          this.#fatalError(e, "Fatal error: protocol.getBuffer() call failed.");
-          return;
-        }
-        const n = Math.min(buf.length, data.length - off);
-        buf.set(data.subarray(off, off + n));
-        off += n;
-        try {
-          protocol.bufferUpdated(n);
-        } catch (e) {
-          this.#fatalError(e, "Fatal error: protocol.bufferUpdated() call failed.");
-          return;
-        }
-        if (this.#closing) return;
-      }
-      return;
-    }
-    try {
-      (this.#protocol as Protocol).dataReceived(data);
-    } catch (e) {
-      this.#fatalError(e, "Fatal error: protocol.dataReceived() call failed.");
+    if (data.length === 0) this.#onEof();
+    else {
+      deliverRead(
+        this.#protocol,
+        this.#buffered,
+        data,
+        (e, m) => this.#fatalError(e, m),
+        () => this.#closing,
+      );
     }
   }
 
@@ -260,9 +236,7 @@ export class ProactorSocketTransport extends Transport {
       warnWriteAfterLoss(this.#connLost++, "socket.send() raised exception.");
       return;
     }
-    this.#buf.push(view);
-    if (this.#writing === null) this.#send();
-    this.#fc.maybePause();
+    this.#w.push(view);
   }
 
   /** Sends the buffers of `list` in order. */
@@ -274,49 +248,7 @@ export class ProactorSocketTransport extends Transport {
       warnWriteAfterLoss(this.#connLost++, "socket.send() raised exception.");
       return;
     }
-    for (const v of views) {
-      this.#buf.push(v);
-    }
-    if (this.#writing === null) this.#send();
-    this.#fc.maybePause();
-  }
-
-  #send(): void {
-    if (this.#buf.size === 0 || this.#connLost) return;
-    const data = this.#buf.take();
-    const ac = new AbortController();
-    this.#writing = ac;
-    this.#inFlight = data.byteLength;
-    this.#loop._proactor.send(this.#sock, data, ac.signal, "write").then(
-      (n) => {
-        if (this.#writing !== ac) return;
-        this.#writing = null;
-        this.#inFlight = 0;
-        if (this.#connLost) return;
-        if (n < data.byteLength) {
-          // A partial send (rare): the rest goes first next time.
-          const rest = data.subarray(n);
-          this.#buf.unshift(rest);
-        }
-        if (this.#buf.size > 0) {
-          this.#send();
-          this.#fc.maybeResume();
-          return;
-        }
-        this.#fc.maybeResume();
-        if (this.#closing) {
-          this.#connLost++;
-          this.#callConnectionLost(null);
-        } else if (this.#eof) this.#shutdownWrite();
-      },
-      (e) => {
-        if (this.#writing !== ac) return;
-        this.#writing = null;
-        this.#inFlight = 0;
-        if (e instanceof CancelledError || this.#connLost) return;
-        this.#fatalError(e, "Fatal write error on socket transport");
-      },
-    );
+    this.#w.push(...views);
   }
 
   #shutdownWrite(): void {
@@ -333,7 +265,7 @@ export class ProactorSocketTransport extends Transport {
   writeEof(): void {
     if (this.#closing || this.#eof) return;
     this.#eof = true;
-    if (this.#writing === null && this.#buf.size === 0) this.#shutdownWrite();
+    if (this.#w.idle) this.#shutdownWrite();
   }
 
   /** `true`: sockets can close their writing side. */
@@ -350,17 +282,17 @@ export class ProactorSocketTransport extends Transport {
 
   /** Sets the write-buffer marks (defaults 64 KiB and 16 KiB); in-flight bytes count. */
   setWriteBufferLimits(limits?: WriteBufferLimitsOptions): void {
-    this.#fc.setLimits(limits);
+    this.#w.setLimits(limits);
   }
 
   /** The bytes buffered plus those in flight. */
   getWriteBufferSize(): number {
-    return this.#buf.size + this.#inFlight;
+    return this.#w.size;
   }
 
   /** The marks, `{ low, high }`. */
   getWriteBufferLimits(): WriteBufferLimits {
-    return this.#fc.limits();
+    return this.#w.limits();
   }
 
   // ---- the end -------------------------------------------------------------------
@@ -372,10 +304,7 @@ export class ProactorSocketTransport extends Transport {
 
   #forceClose(exc: Error | null): void {
     if (this.#connLost) return;
-    this.#buf.clear();
-    this.#writing?.abort();
-    this.#writing = null;
-    this.#inFlight = 0;
+    this.#w.clear();
     this.#reading?.abort();
     this.#reading = null;
     this.#closing = true;

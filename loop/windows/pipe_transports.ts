@@ -13,23 +13,21 @@
  *
  * @module
  */
-import { SendBuffer } from "../proactor/_send_buffer.ts";
+import { OverlappedWriter } from "../proactor/_overlapped_writer.ts";
 import {
   Transport,
   type WriteBufferLimits,
   type WriteBufferLimitsOptions,
 } from "../../transports/base_transport.ts";
-import type { BufferedProtocol } from "../../transports/buffered_protocol.ts";
-import type { BaseProtocol, Protocol } from "../../transports/protocol.ts";
+import type { BaseProtocol } from "../../transports/protocol.ts";
 import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import type { Future } from "../future.ts";
 import { CancelledError } from "../errors.ts";
-import { WriteFlowControl } from "../base/_flow_control.ts";
 import {
   asError,
+  deliverRead,
   isBuffered,
   isOSError,
-  readTarget,
   reportError,
   startProtocol,
   toBytes,
@@ -79,10 +77,7 @@ export class ProactorPipeTransport extends Transport {
   #lost = false; // connectionLost() ran
   #reading: AbortController | null = null;
   #stash: Uint8Array | null = null;
-  #writing: AbortController | null = null;
-  #inFlight = 0;
-  #buf = new SendBuffer();
-  #fc: WriteFlowControl;
+  #w: OverlappedWriter;
 
   /** Takes over `pipe` for `protocol`; `connectionMade()` follows on the loop's next turn. */
   constructor(
@@ -96,10 +91,19 @@ export class ProactorPipeTransport extends Transport {
     this.#loop = loop;
     this.#pipe = pipe;
     this.#mode = mode;
-    const size = () => this.#buf.size + this.#inFlight;
-    this.#fc = new WriteFlowControl(loop, this, {
-      get size() {
-        return size();
+    this.#w = new OverlappedWriter(loop, this, {
+      start: (data, signal) => this.#loop._proactor.writeFile(this.#pipe, data, signal, "write"),
+      lost: () => this.#connLost > 0,
+      drained: () => {
+        if (this.#closing) {
+          this.#connLost++;
+          this.#callConnectionLost(null);
+        } else if (this.#eof) this.close();
+      },
+      failed: (e) => {
+        if (e instanceof Deno.errors.BrokenPipe || e instanceof Deno.errors.ConnectionAborted) {
+          this.#forceClose(asError(e));
+        } else this.#fatalError(e, "Fatal write error on pipe transport");
       },
     });
     this.setProtocol(protocol);
@@ -127,7 +131,7 @@ export class ProactorPipeTransport extends Transport {
     this.#closing = true;
     this.#reading?.abort();
     this.#reading = null;
-    if (this.#writing === null && this.#buf.size === 0) {
+    if (this.#w.idle) {
       this.#connLost++;
       this.#loop.callSoon(() => this.#callConnectionLost(null));
     }
@@ -199,38 +203,15 @@ export class ProactorPipeTransport extends Transport {
   }
 
   #deliver(data: Uint8Array): void {
-    if (data.length === 0) {
-      this.#onEof();
-      return;
-    }
-    if (this.#buffered) {
-      const protocol = this.#protocol as BufferedProtocol;
-      let off = 0;
-      while (off < data.length) {
-        let buf: Uint8Array;
-        try {
-          buf = readTarget(protocol.getBuffer(-1));
-        } catch (e) {
-          this.#fatalError(e, "Fatal error: protocol.getBuffer() call failed.");
-          return;
-        }
-        const n = Math.min(buf.length, data.length - off);
-        buf.set(data.subarray(off, off + n));
-        off += n;
-        try {
-          protocol.bufferUpdated(n);
-        } catch (e) {
-          this.#fatalError(e, "Fatal error: protocol.bufferUpdated() call failed.");
-          return;
-        }
-        if (this.#closing) return;
-      }
-      return;
-    }
-    try {
-      (this.#protocol as Protocol).dataReceived(data);
-    } catch (e) {
-      this.#fatalError(e, "Fatal error: protocol.dataReceived() call failed.");
+    if (data.length === 0) this.#onEof();
+    else {
+      deliverRead(
+        this.#protocol,
+        this.#buffered,
+        data,
+        (e, m) => this.#fatalError(e, m),
+        () => this.#closing,
+      );
     }
   }
 
@@ -259,7 +240,7 @@ export class ProactorPipeTransport extends Transport {
           this.#fatalError(new Error("data on a write pipe"), "Fatal error on pipe transport");
           return;
         }
-        if (this.#writing !== null) {
+        if (this.#w.writing) {
           this.#forceClose(new Deno.errors.BrokenPipe("the reading end of the pipe closed"));
         } else this.close();
       },
@@ -292,9 +273,7 @@ export class ProactorPipeTransport extends Transport {
       this.#dropWrite();
       return;
     }
-    this.#buf.push(view);
-    if (this.#writing === null) this.#send();
-    this.#fc.maybePause();
+    this.#w.push(view);
   }
 
   /** Writes the buffers of `list` in order. */
@@ -306,58 +285,13 @@ export class ProactorPipeTransport extends Transport {
       this.#dropWrite();
       return;
     }
-    for (const v of views) {
-      this.#buf.push(v);
-    }
-    if (this.#writing === null) this.#send();
-    this.#fc.maybePause();
+    this.#w.push(...views);
   }
 
   /** A write after close() or the loss: dropped, with asyncio's warning after 5. */
   #dropWrite(): void {
     if (this.#connLost) warnWriteAfterLoss(this.#connLost++, "pipe write raised exception.");
     else warnWriteAfterLoss(this.#droppedWhileClosing++, "pipe write after close(): dropped.");
-  }
-
-  #send(): void {
-    if (this.#buf.size === 0 || this.#connLost) return;
-    const data = this.#buf.take();
-    const ac = new AbortController();
-    this.#writing = ac;
-    this.#inFlight = data.byteLength;
-    this.#loop._proactor.writeFile(this.#pipe, data, ac.signal, "write").then(
-      (n) => {
-        if (this.#writing !== ac) return;
-        this.#writing = null;
-        this.#inFlight = 0;
-        if (this.#connLost) return;
-        if (n < data.byteLength) {
-          const rest = data.subarray(n);
-          this.#buf.unshift(rest);
-        }
-        if (this.#buf.size > 0) {
-          this.#send();
-          this.#fc.maybeResume();
-          return;
-        }
-        this.#fc.maybeResume();
-        if (this.#closing) {
-          this.#connLost++;
-          this.#callConnectionLost(null);
-        } else if (this.#eof) this.close();
-      },
-      (e) => {
-        if (this.#writing !== ac) return;
-        this.#writing = null;
-        this.#inFlight = 0;
-        if (e instanceof CancelledError || this.#connLost) return;
-        if (e instanceof Deno.errors.BrokenPipe || e instanceof Deno.errors.ConnectionAborted) {
-          this.#forceClose(asError(e));
-          return;
-        }
-        this.#fatalError(e, "Fatal write error on pipe transport");
-      },
-    );
   }
 
   /** On a write pipe: closes once everything buffered went out. A duplex pipe cannot. */
@@ -369,7 +303,7 @@ export class ProactorPipeTransport extends Transport {
     }
     if (this.#closing || this.#eof) return;
     this.#eof = true;
-    if (this.#writing === null && this.#buf.size === 0) this.close();
+    if (this.#w.idle) this.close();
   }
 
   /** `true` for a write pipe (writeEof closes it), `false` otherwise (asyncio's). */
@@ -386,17 +320,17 @@ export class ProactorPipeTransport extends Transport {
 
   /** Sets the write-buffer marks (defaults 64 KiB and 16 KiB); in-flight bytes count. */
   setWriteBufferLimits(limits?: WriteBufferLimitsOptions): void {
-    this.#fc.setLimits(limits);
+    this.#w.setLimits(limits);
   }
 
   /** The bytes buffered plus those in flight. */
   getWriteBufferSize(): number {
-    return this.#buf.size + this.#inFlight;
+    return this.#w.size;
   }
 
   /** The marks, `{ low, high }`. */
   getWriteBufferLimits(): WriteBufferLimits {
-    return this.#fc.limits();
+    return this.#w.limits();
   }
 
   // ---- the end -------------------------------------------------------------------
@@ -408,10 +342,7 @@ export class ProactorPipeTransport extends Transport {
 
   #forceClose(exc: Error | null): void {
     if (this.#connLost) return;
-    this.#buf.clear();
-    this.#writing?.abort();
-    this.#writing = null;
-    this.#inFlight = 0;
+    this.#w.clear();
     this.#reading?.abort();
     this.#reading = null;
     this.#closing = true;
