@@ -21,3 +21,19 @@ export function checkOptions(options: unknown, what: string): void {
     throw new TypeError(`${what}: options must be an object, got ${describe(options)}`);
   }
 }
+
+/** Throws `TypeError` unless `args` is a non-empty array of strings (`subprocessExec()`'s). */
+export function checkArgv(args: unknown, what: string): void {
+  if (!Array.isArray(args) || args.length === 0) {
+    throw new TypeError(
+      `${what}: args must be a non-empty array of strings (the program first), got ${
+        describe(args)
+      }`,
+    );
+  }
+  args.forEach((a, i) => {
+    if (typeof a !== "string") {
+      throw new TypeError(`${what}: args[${i}] must be a string, got ${describe(a)}`);
+    }
+  });
+}

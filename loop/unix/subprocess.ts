@@ -23,7 +23,7 @@ import type { AbstractChildWatcher, ChildWatcherLoop } from "./child_watcher.ts"
 import { KqueueChildWatcher } from "./kqueue_child_watcher.ts";
 import { PidfdChildWatcher } from "./pidfd_child_watcher.ts";
 import { SigchldChildWatcher } from "./sigchld_child_watcher.ts";
-import { checkFactory } from "../_check.ts";
+import { checkArgv, checkFactory } from "../_check.ts";
 
 /** The loop a subprocess needs: any `AbstractEventLoop` with pipes (a `SelectorEventLoop`). */
 export type SubprocessLoop = AbstractEventLoop;
@@ -125,18 +125,7 @@ export async function subprocessExec<P extends SubprocessProtocol>(
 ): Promise<[UnixSubprocessTransport, P]> {
   checkUnix("subprocessExec");
   checkFactory(protocolFactory, "subprocessExec()");
-  if (!Array.isArray(args) || args.length === 0) {
-    throw new TypeError(
-      `subprocessExec(): args must be a non-empty array of strings (the program first), got ${
-        describe(args)
-      }`,
-    );
-  }
-  args.forEach((a, i) => {
-    if (typeof a !== "string") {
-      throw new TypeError(`subprocessExec(): args[${i}] must be a string, got ${describe(a)}`);
-    }
-  });
+  checkArgv(args, "subprocessExec()");
   return await start(loop, protocolFactory, args, spawnOptions(options, "subprocessExec"));
 }
 

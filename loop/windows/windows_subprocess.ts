@@ -37,7 +37,7 @@ import { OS_FAMILY, PLATFORM } from "../../ffi/sys.ts";
 import type { AbstractEventLoop } from "../abstract_event_loop.ts";
 import type { SubprocessOptions, SubprocessStdio } from "../subprocess_options.ts";
 import type { Future } from "../future.ts";
-import { checkFactory } from "../_check.ts";
+import { checkArgv, checkFactory } from "../_check.ts";
 import { type BaseTransport, SubprocessTransport } from "../../transports/base_transport.ts";
 import type { SubprocessProtocol } from "../../transports/subprocess_protocol.ts";
 import {
@@ -263,18 +263,7 @@ export async function subprocessExec<P extends SubprocessProtocol>(
 ): Promise<[WindowsSubprocessTransport, P]> {
   checkWindows("subprocessExec");
   checkFactory(protocolFactory, "subprocessExec()");
-  if (!Array.isArray(args) || args.length === 0) {
-    throw new TypeError(
-      `subprocessExec(): args must be a non-empty array of strings (the program first), got ${
-        describe(args)
-      }`,
-    );
-  }
-  args.forEach((a, i) => {
-    if (typeof a !== "string") {
-      throw new TypeError(`subprocessExec(): args[${i}] must be a string, got ${describe(a)}`);
-    }
-  });
+  checkArgv(args, "subprocessExec()");
   const checked = checkOptions(options, "subprocessExec");
   return await start(loop, protocolFactory, args, undefined, checked);
 }
