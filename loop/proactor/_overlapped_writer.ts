@@ -70,9 +70,19 @@ export class OverlappedWriter {
     return this.#writing === null && this.#buf.size === 0;
   }
 
-  /** Buffers copies of `views` and starts a write if none is in flight. */
-  push(...views: Uint8Array[]): void {
+  /** Buffers a copy of `view` and starts a write if none is in flight. */
+  push(view: Uint8Array): void {
+    this.#buf.push(view);
+    this.#started();
+  }
+
+  /** Buffers copies of `views` in order, as {@linkcode push}. */
+  pushAll(views: readonly Uint8Array[]): void {
     for (const v of views) this.#buf.push(v);
+    this.#started();
+  }
+
+  #started(): void {
     if (this.#writing === null) this.#send();
     this.#fc.maybePause();
   }

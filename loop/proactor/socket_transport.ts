@@ -71,6 +71,9 @@ export class ProactorSocketTransport extends Transport {
   #stash: Uint8Array | null = null; // data received while paused (empty: EOF while paused)
   // Writing: one send in flight, the rest buffered (copies).
   #w: OverlappedWriter;
+  // Bound once: handed to deliverRead() on every read.
+  #fatal = (e: unknown, message: string): void => this.#fatalError(e, message);
+  #isClosing = (): boolean => this.#closing;
 
   /** Wraps `sock` (connected) and starts the protocol on the loop's next turn. */
   constructor(
@@ -200,13 +203,7 @@ export class ProactorSocketTransport extends Transport {
   #deliver(data: Uint8Array): void {
     if (data.length === 0) this.#onEof();
     else {
-      deliverRead(
-        this.#protocol,
-        this.#buffered,
-        data,
-        (e, m) => this.#fatalError(e, m),
-        () => this.#closing,
-      );
+      deliverRead(this.#protocol, this.#buffered, data, this.#fatal, this.#isClosing);
     }
   }
 
@@ -248,7 +245,7 @@ export class ProactorSocketTransport extends Transport {
       warnWriteAfterLoss(this.#connLost++, "socket.send() raised exception.");
       return;
     }
-    this.#w.push(...views);
+    this.#w.pushAll(views);
   }
 
   #shutdownWrite(): void {

@@ -78,6 +78,9 @@ export class ProactorPipeTransport extends Transport {
   #reading: AbortController | null = null;
   #stash: Uint8Array | null = null;
   #w: OverlappedWriter;
+  // Bound once: handed to deliverRead() on every read.
+  #fatal = (e: unknown, message: string): void => this.#fatalError(e, message);
+  #isClosing = (): boolean => this.#closing;
 
   /** Takes over `pipe` for `protocol`; `connectionMade()` follows on the loop's next turn. */
   constructor(
@@ -205,13 +208,7 @@ export class ProactorPipeTransport extends Transport {
   #deliver(data: Uint8Array): void {
     if (data.length === 0) this.#onEof();
     else {
-      deliverRead(
-        this.#protocol,
-        this.#buffered,
-        data,
-        (e, m) => this.#fatalError(e, m),
-        () => this.#closing,
-      );
+      deliverRead(this.#protocol, this.#buffered, data, this.#fatal, this.#isClosing);
     }
   }
 
@@ -285,7 +282,7 @@ export class ProactorPipeTransport extends Transport {
       this.#dropWrite();
       return;
     }
-    this.#w.push(...views);
+    this.#w.pushAll(views);
   }
 
   /** A write after close() or the loss: dropped, with asyncio's warning after 5. */
