@@ -34,17 +34,13 @@ import {
 } from "../../ffi/windows/process.ts";
 import { closeHandle, pipe } from "../../ffi/windows/pipes.ts";
 import { OS_FAMILY, PLATFORM } from "../../ffi/sys.ts";
+import { describe } from "../../ffi/os_error.ts";
 import type { AbstractEventLoop } from "../abstract_event_loop.ts";
 import type { SubprocessOptions, SubprocessStdio } from "../subprocess_options.ts";
 import type { Future } from "../future.ts";
 import { checkArgv, checkFactory } from "../_check.ts";
-import { type BaseTransport, SubprocessTransport } from "../../transports/base_transport.ts";
 import type { SubprocessProtocol } from "../../transports/subprocess_protocol.ts";
-import {
-  type PipeSink,
-  type SubprocessBufferHooks,
-  SubprocessPipeProto,
-} from "../base/_subprocess_pipe_protos.ts";
+import { BaseSubprocessTransport } from "../base/_base_subprocess_transport.ts";
 
 /** The loop a Windows subprocess needs: one with pipes on handles (the ProactorEventLoop). */
 export type WindowsSubprocessLoop = AbstractEventLoop;
@@ -62,15 +58,6 @@ const OPTION_NAMES = new Set([
 ]);
 
 const STREAMS = ["stdin", "stdout", "stderr"] as const;
-
-type Call = [(...args: never[]) => unknown, unknown[]];
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  if (typeof v === "string") return JSON.stringify(v);
-  return typeof v === "object" ? "an object" : `${typeof v} ${String(v)}`;
-}
 
 function checkWindows(method: string): void {
   if (OS_FAMILY !== "windows") {
@@ -295,12 +282,6 @@ export async function subprocessShell<P extends SubprocessProtocol>(
   return await start(loop, protocolFactory, [line], line, checked);
 }
 
-function processLookupError(pid: number): Error {
-  return Object.assign(new Error(`process ${pid} has finished: it can no longer be signalled`), {
-    code: "ESRCH",
-  });
-}
-
 /**
  * A running child and its pipes on the ProactorEventLoop, as
  * `subprocessExec()`/`subprocessShell()` make it. `terminate()` and
@@ -318,21 +299,9 @@ function processLookupError(pid: number): Error {
  * transport.close();
  * ```
  */
-export class WindowsSubprocessTransport extends SubprocessTransport {
-  #loop: AbstractEventLoop;
-  #protocol: SubprocessProtocol;
-  #pid: number;
+export class WindowsSubprocessTransport extends BaseSubprocessTransport {
   #handle: number | null; // the process HANDLE, closed once the exit is seen
-  #returncode: number | null = null;
   #exitCode: number | null = null; // seen by the watch, before the loop delivers it
-  #pipes = new Map<number, SubprocessPipeProto | null>();
-  #pending: Call[] | null = [];
-  #direct = false;
-  #exitWaiters: Future<number>[] = [];
-  #closed = false;
-  #finished = false;
-  #connectionLost = false;
-  #sink: PipeSink;
 
   /** Takes over the started child (its process handle and our pipe ends); see the class. */
   constructor(
@@ -341,29 +310,8 @@ export class WindowsSubprocessTransport extends SubprocessTransport {
     child: StartedChild,
     waiter: Future<void> | null = null,
   ) {
-    super();
-    this.#loop = loop;
-    this.#protocol = protocol;
-    this.#pid = child.pid;
+    super(loop, protocol, child.pid, child.pipes);
     this.#handle = child.handle;
-    this.#sink = {
-      dataReceived: (fd, data) => this.#call(this.#protocol.pipeDataReceived, fd, data),
-      getBuffer: (fd) => {
-        const p = this.#protocol as Partial<SubprocessBufferHooks>;
-        return this.#direct && typeof p._pipeGetBuffer === "function" ? p._pipeGetBuffer(fd) : null;
-      },
-      bufferUpdated: (fd, n) =>
-        (this.#protocol as unknown as SubprocessBufferHooks)._pipeBufferUpdated(fd, n),
-      connectionLost: (fd, exc) => {
-        this.#call(this.#protocol.pipeConnectionLost, fd, exc);
-        this.#tryFinish();
-      },
-      pauseWriting: () => this.#protocol.pauseWriting(),
-      resumeWriting: () => this.#protocol.resumeWriting(),
-    };
-    child.pipes.forEach((h, fd) => {
-      if (h !== undefined) this.#pipes.set(fd, null);
-    });
     let set = running.get(loop);
     if (set === undefined) running.set(loop, set = new Set());
     set.add(this);
@@ -374,49 +322,7 @@ export class WindowsSubprocessTransport extends SubprocessTransport {
     });
     watches.add(settled);
     void settled.finally(() => watches.delete(settled));
-    void this.#connectPipes(child, waiter);
-  }
-
-  async #connectPipes(child: StartedChild, waiter: Future<void> | null): Promise<void> {
-    const loop = this.#loop;
-    const untaken = new Set<number>(child.pipes.filter((h): h is number => h !== undefined));
-    try {
-      for (let fd = 0; fd < 3; fd++) {
-        const h = child.pipes[fd];
-        if (h === undefined) continue;
-        const factory = () => new SubprocessPipeProto(this.#sink, fd);
-        const [, proto] = fd === 0
-          ? await loop.connectWritePipe(factory, h)
-          : await loop.connectReadPipe(factory, h);
-        untaken.delete(h); // the pipe transport owns it now
-        this.#pipes.set(fd, proto);
-      }
-      loop.callSoon(this.#callProtocol, this.#protocol.connectionMade, [this]);
-      for (const [fn, args] of this.#pending!) loop.callSoon(this.#callProtocol, fn, args);
-      this.#pending = null;
-      loop.callSoon(() => this.#direct = true);
-    } catch (e) {
-      for (const h of untaken) closeHandle(h);
-      for (const fd of [0, 1, 2]) {
-        if (child.pipes[fd] !== undefined && this.#pipes.get(fd) === null) {
-          this.#pipes.delete(fd); // never connected: not waited for
-        }
-      }
-      if (waiter !== null && !waiter.done()) waiter.setException(e);
-      return;
-    }
-    if (waiter !== null && !waiter.done()) waiter.setResult(undefined);
-  }
-
-  #callProtocol = (fn: (...args: never[]) => unknown, args: unknown[]): void => {
-    (fn as (...a: unknown[]) => unknown).apply(this.#protocol, args);
-  };
-
-  #call<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): void {
-    const f = fn as unknown as (...args: never[]) => unknown;
-    if (this.#pending !== null) this.#pending.push([f, args]);
-    else if (this.#direct) this.#callProtocol(f, args);
-    else this.#loop.callSoon(this.#callProtocol, f, args);
+    void this._connectPipes(child.pipes, waiter);
   }
 
   // The exit watch ended (off-thread wait returned): read the code, free the handle.
@@ -435,78 +341,41 @@ export class WindowsSubprocessTransport extends SubprocessTransport {
     }
     this.#handle = null;
     closeProcessHandle(h);
-    running.get(this.#loop)?.delete(this);
+    const loop = this._loop;
+    running.get(loop)?.delete(this);
     const rc = code ?? 1;
     this.#exitCode = rc;
-    if (this.#loop.isClosed()) {
-      this.#returncode = rc;
-      for (const w of this.#exitWaiters) if (!w.done()) w.setResult(rc);
-      this.#exitWaiters = [];
-      return;
+    if (loop.isClosed()) this._processExited(rc, false); // wait() settles; no protocol call
+    else loop.callSoonThreadsafe(this.#onExit, rc);
+  }
+
+  #onExit = (returncode: number): void => this._processExited(returncode);
+
+  /** `TerminateProcess(h, 1)` while the process handle is ours. */
+  protected _killChild(): void {
+    const h = this.#handle;
+    if (h === null) return; // exited: the watch reports it
+    try {
+      terminateProcess(h, 1);
+    } catch {
+      // it exited already: the watch reports it
     }
-    this.#loop.callSoonThreadsafe(this.#onExit, rc);
   }
 
-  #onExit = (returncode: number): void => {
-    if (this.#returncode !== null) return;
-    this.#returncode = returncode;
-    if (this.#loop.getDebug()) console.info(`${this} exited with return code ${returncode}`);
-    // wait() resolves when the process exits, even if a grandchild keeps a pipe open.
-    for (const w of this.#exitWaiters) if (!w.done()) w.setResult(returncode);
-    this.#exitWaiters = [];
-    this.#call(this.#protocol.processExited);
-    this.#tryFinish();
-  };
-
-  #tryFinish(): void {
-    if (this.#finished || this.#returncode === null) return;
-    for (const p of this.#pipes.values()) if (p === null || !p.disconnected) return;
-    this.#finished = true;
-    const lost = () => this.#callConnectionLost();
-    if (this.#pending !== null) this.#pending.push([lost, []]);
-    else this.#loop.callSoon(lost);
-  }
-
-  #callConnectionLost(): void {
-    if (this.#connectionLost) return;
-    this.#connectionLost = true;
-    this.#protocol.connectionLost(null);
+  /** `CloseHandle`. */
+  protected _closePipeEnd(h: number): void {
+    closeHandle(h);
   }
 
   /** @internal The loop closed: kill the child if it runs (its exit watch then ends). */
   _killForClosedLoop(): void {
-    const h = this.#handle;
-    if (h === null) return;
-    try {
-      terminateProcess(h, 1);
-    } catch {
-      // nothing more to do: the watch keeps the handle until the child exits
-    }
-  }
-
-  /** The child's process id. */
-  getPid(): number {
-    return this.#pid;
+    this._killChild();
   }
 
   /** The child's exit code (an unsigned 32-bit number on Windows), `null` while it runs. */
-  getReturncode(): number | null {
+  override getReturncode(): number | null {
     // A closed loop no longer runs the delivery: then the code the watch saw.
-    return this.#returncode ?? (this.#loop.isClosed() ? this.#exitCode : null);
-  }
-
-  /** The pipe transport of the child's fd `fd` (0, 1, 2), or `null` when it is not a pipe. */
-  getPipeTransport(fd: number): BaseTransport | null {
-    return this.#pipes.get(fd)?.pipe ?? null;
-  }
-
-  /** Resolves to the return code once the child has exited. */
-  wait(): Promise<number> {
-    const rc = this.getReturncode();
-    if (rc !== null) return Promise.resolve(rc);
-    const w = this.#loop.createFuture<number>();
-    this.#exitWaiters.push(w);
-    return Promise.resolve(w);
+    return super.getReturncode() ?? (this._loop.isClosed() ? this.#exitCode : null);
   }
 
   /**
@@ -523,8 +392,7 @@ export class WindowsSubprocessTransport extends SubprocessTransport {
           `reach a child of the ProactorEventLoop`,
       );
     }
-    if (this.#finished && this.#connectionLost) throw processLookupError(this.#pid);
-    if (this.#returncode !== null) return;
+    if (!this._signallable()) return;
     const h = this.#handle;
     if (h === null) return; // exited: the exit is on its way to the loop
     terminateProcess(h, 1);
@@ -538,50 +406,5 @@ export class WindowsSubprocessTransport extends SubprocessTransport {
   /** `TerminateProcess(h, 1)` (Windows has no gentler kind). */
   kill(): void {
     this.sendSignal("SIGKILL");
-  }
-
-  /** Whether `close()` was called. */
-  isClosing(): boolean {
-    return this.#closed;
-  }
-
-  /** Closes the pipes and kills the child if it still runs (as asyncio). */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const proto of this.#pipes.values()) proto?.pipe?.close();
-    if (this.#returncode === null && this.#handle !== null) {
-      if (this.#loop.getDebug()) console.warn(`Close running child process: kill ${this}`);
-      try {
-        terminateProcess(this.#handle, 1);
-      } catch {
-        // it exited already: the watch reports it
-      }
-    }
-  }
-
-  /** Replaces the protocol. */
-  setProtocol(protocol: SubprocessProtocol): void {
-    this.#protocol = protocol;
-  }
-
-  /** The protocol. */
-  getProtocol(): SubprocessProtocol {
-    return this.#protocol;
-  }
-
-  /** A short description: pid, state and pipes. */
-  override toString(): string {
-    const state = this.#closed
-      ? "closed"
-      : this.#returncode !== null
-      ? `returncode=${this.#returncode}`
-      : "running";
-    const pipes = [...this.#pipes.entries()].map(([fd, p]) =>
-      `${STREAMS[fd]}=${p?.pipe ? String(p.pipe) : "<connecting>"}`
-    );
-    return `<WindowsSubprocessTransport pid=${this.#pid} ${state}${
-      pipes.length ? " " + pipes.join(" ") : ""
-    }>`;
   }
 }
