@@ -191,6 +191,71 @@ forEachLoop([], (lc, test) => {
   );
 
   test(
+    `${L}: write() after close() goes out while data is still buffered, is dropped once the buffer is empty`,
+    onLoop(lc, async (loop) => {
+      const srv = await serve(loop, () => {
+        const r = new Recorder();
+        r.onMade = (t) => t.pauseReading();
+        return r;
+      });
+      // asyncio's selector socket transport, on every loop: close() flushes the buffer, and a
+      // write made meanwhile joins it.
+      const [t] = await loop.createConnection(() => new Recorder(), {
+        host: "127.0.0.1",
+        port: srv.port,
+      });
+      await until(loop, () => srv.protocols.length > 0);
+      const peer = srv.protocols[0];
+      await peer.made.promise;
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < 1024 && t.getWriteBufferSize() === 0; i++) {
+        const c = BIG_A.subarray((i % 64) * 131072, (i % 64 + 1) * 131072);
+        t.write(c);
+        chunks.push(c);
+      }
+      assert(t.getWriteBufferSize() > 0, "the kernel took 128 MiB: nothing stayed buffered");
+      t.close();
+      const tail = enc.encode("written after close()");
+      t.write(tail);
+      chunks.push(tail);
+      peer.transport.resumeReading();
+      assertEquals(await peer.lost.promise, null);
+      const expected = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+      chunks.reduce((off, c) => (expected.set(c, off), off + c.byteLength), 0);
+      assertEquals(sameBytes(peer.bytes(), expected), null);
+
+      // Nothing buffered: the transport counts as lost at close(), so writes are dropped, a
+      // warning from the fifth on (LOG_THRESHOLD_FOR_CONNLOST_WRITES).
+      const [t2, client2] = await loop.createConnection(() => new Recorder(), {
+        host: "127.0.0.1",
+        port: srv.port,
+      });
+      await until(loop, () => srv.protocols.length > 1);
+      const peer2 = srv.protocols[1];
+      await peer2.made.promise;
+      peer2.transport.resumeReading();
+      t2.close();
+      const warnings: unknown[] = [];
+      const warn = console.warn;
+      console.warn = (...a: unknown[]) => void warnings.push(a[0]);
+      try {
+        for (let i = 0; i < 6; i++) t2.write(enc.encode("dropped"));
+      } finally {
+        console.warn = warn;
+      }
+      assertEquals(warnings, [
+        "socket.send() raised exception.",
+        "socket.send() raised exception.",
+      ]);
+      assertEquals(await client2.lost.promise, null);
+      assertEquals(await peer2.lost.promise, null);
+      assertEquals(peer2.received, 0);
+      assertEquals(peer2.events, ["made", "eof", "lost"]);
+      await srv.close();
+    }),
+  );
+
+  test(
     `${L}: half-close from the client; eofReceived() returning true keeps writing possible`,
     onLoop(lc, async (loop) => {
       const srv = await serve(loop, () => {
