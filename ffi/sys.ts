@@ -91,8 +91,17 @@ type CommonSocketCall =
   | "recvfrom";
 
 /** What an OS family's module must export: the Unix module's shapes, classes as interfaces. */
-interface OsFamily
-  extends Omit<typeof unix, "sock" | "Waker" | "IovecArray" | "DatagramBatch" | "HAS_RECVMMSG"> {
+interface OsFamily extends
+  Omit<
+    typeof unix,
+    | "sock"
+    | "Waker"
+    | "IovecArray"
+    | "DatagramBatch"
+    | "HAS_RECVMMSG"
+    | "keepFreedMemory"
+    | "mallocStats"
+  > {
   sock(): SocketSymbols;
   readonly Waker: new () => Waker;
   readonly IovecArray: new (capacity?: number) => IovecArray;
@@ -311,6 +320,21 @@ export const HAS_RECVMMSG: boolean = OS_FAMILY === "unix" && unix.HAS_RECVMMSG;
 export const DatagramBatch: typeof unix.DatagramBatch = unix.DatagramBatch;
 /** An instance of {@linkcode DatagramBatch}. */
 export type DatagramBatch = InstanceType<typeof unix.DatagramBatch>;
+
+// ---- glibc's malloc thresholds (Linux) -------------------------------------------
+
+/**
+ * Sets glibc's mmap threshold to 32 MiB and its trim threshold to 64 MiB
+ * (once; true when glibc took them), so the read buffers V8 frees in
+ * batches stay in the process for the next reads; false and nothing done
+ * without glibc (macOS, Windows, musl). The Unix module's function on
+ * every OS: it checks for Linux before it opens anything.
+ */
+export const keepFreedMemory: typeof unix.keepFreedMemory = unix.keepFreedMemory;
+/** glibc's `mallinfo2()` of the main heap, `null` without glibc ≥ 2.33. */
+export const mallocStats: typeof unix.mallocStats = unix.mallocStats;
+/** What {@linkcode mallocStats} returns. */
+export type MallocStats = unix.MallocStats;
 
 // ---- waker, clock, host yield --------------------------------------------------
 

@@ -66,6 +66,7 @@ export * from "./tasks/mod.ts";
 export { BaseEventLoop } from "./base/base_event_loop.ts";
 export { SendfileNotAvailableError } from "./base/_sendfile.ts";
 export { Server } from "./base/server.ts";
+export { readMemory, type ReadMemoryOptions } from "./base/read_memory.ts";
 export { SSLContext } from "./base/ssl_context.ts";
 export {
   SSL_HANDSHAKE_TIMEOUT_MS,

@@ -39,6 +39,7 @@ export {
 } from "./sockaddr.ts";
 export { IOV_MAX, IovecArray } from "./iovec.ts";
 export { DatagramBatch, HAS_RECVMMSG } from "./mmsg.ts";
+export { keepFreedMemory, type MallocStats, mallocStats } from "./malloc.ts";
 export { Waker } from "./waker.ts";
 export { osClockResolution, osMonotonicClock, osTimerResolution } from "./clock.ts";
 export { hostYield } from "./host_yield.ts";

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { _freshMemory } from "./read_memory.ts";
 
 /**
  * The buffer every readiness transport reads into before `takeRead()`
@@ -29,7 +30,10 @@ let used = 0;
  * shared slab when `n` is at most {@linkcode POOLED_MAX}, else a fresh copy.
  */
 export function takeRead(src: Uint8Array, n: number): Uint8Array {
-  if (n > POOLED_MAX) return src.slice(0, n);
+  if (n > POOLED_MAX) {
+    _freshMemory();
+    return src.slice(0, n);
+  }
   let at = used;
   if (at + n > SLAB_SIZE || slab.buffer.detached) {
     slab = new Uint8Array(new ArrayBuffer(SLAB_SIZE));

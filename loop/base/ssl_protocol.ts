@@ -24,6 +24,7 @@ import type { BaseProtocol, Protocol } from "../../transports/protocol.ts";
 import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import { normalizeLimits } from "./_flow_control.ts";
 import { POOLED_MAX, READ_BUF, takeRead } from "./_read_pool.ts";
+import { _freshMemory } from "./read_memory.ts";
 import {
   isBuffered,
   isOSError,
@@ -770,6 +771,7 @@ export class SSLProtocol extends BufferedProtocol {
       // the application's own new buffer (no second copy); small ones go through the pooled slab.
       const waiting = s.incomingPending() + s.pendingPlaintext();
       const own = waiting > POOLED_MAX;
+      if (own) _freshMemory();
       const buf = own ? new Uint8Array(Math.min(waiting, MAX_SIZE)) : PLAIN;
       let filled = 0;
       let r = 1;

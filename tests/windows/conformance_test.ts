@@ -19,6 +19,7 @@ if (Deno.build.os === "windows") {
   await import("../call_types_test.ts");
   await import("../clock_test.ts");
   await import("../read_pool_test.ts");
+  await import("../read_memory_test.ts");
   await import("../web_streams_test.ts");
   await import("../net_socket_test.ts");
   await import("../getaddrinfo_test.ts");
