@@ -27,6 +27,8 @@ export interface ServerSpec {
   js: boolean;
   /** Why it can't run here, if it can't. */
   missing?: string;
+  /** An A/B variant: it runs only when `--only` names it. */
+  optIn?: boolean;
 }
 
 /** Runs a command to completion; its stdout, trimmed, or throws with its stderr. */
@@ -102,6 +104,13 @@ export async function serverSpecs(gcFlags = false): Promise<ServerSpec[]> {
       label: "aio buffered, epoll",
       cmd: deno("aio_protocol_server.ts", "--allow-ffi", "--selector=epoll", "--buffered"),
       js: true,
+    },
+    {
+      id: "aio_epoll_glibc",
+      label: "aio protocol, glibc's malloc thresholds",
+      cmd: deno("aio_protocol_server.ts", "--allow-ffi", "--selector=epoll", "--keep-freed=0"),
+      js: true,
+      optIn: true,
     },
     {
       id: "aio_poll",
@@ -321,6 +330,16 @@ export class RunningServer {
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       // Fields 14 and 15 (utime, stime) are 11 and 12 after the command name; in clock ticks.
       return (Number(f[11]) + Number(f[12])) * 10;
+    } catch {
+      return NaN;
+    }
+  }
+
+  /** The server's minor page faults so far, from /proc/<pid>/stat (field 10). */
+  async minorFaults(): Promise<number> {
+    try {
+      const stat = await readProc(`/proc/${this.pid}/stat`);
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[7]);
     } catch {
       return NaN;
     }

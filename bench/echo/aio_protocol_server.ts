@@ -15,6 +15,7 @@ import {
   type BaseSelector,
   EpollSelector,
   PollSelector,
+  readMemory,
   SelectorEventLoop,
   SelectSelector,
 } from "../../mod.ts";
@@ -26,6 +27,7 @@ const selectors: Record<string, () => BaseSelector> = {
   poll: () => new PollSelector(),
   select: () => new SelectSelector(),
 };
+if (flag("keep-freed", "1") === "0") readMemory.keepFreedMemory = false;
 const name = flag("selector", "epoll");
 if (!(name in selectors)) throw new RangeError(`--selector must be epoll, poll or select`);
 

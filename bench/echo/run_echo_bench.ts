@@ -58,6 +58,8 @@ interface Run {
   p99Us?: number;
   clientCpu?: number;
   serverCpu?: number;
+  /** The server's minor page faults per request (over the client's whole run, warm-up included). */
+  faultsPerReq?: number;
   error?: string;
 }
 
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
   const pin = await canPin();
   const { python } = await pickPython();
   const all = await serverSpecs();
-  const chosen = ONLY.length ? all.filter((s) => ONLY.includes(s.id)) : all;
+  const chosen = ONLY.length ? all.filter((s) => ONLY.includes(s.id)) : all.filter((s) => !s.optIn);
   const skipped = chosen.filter((s) => s.missing);
   const specs = chosen.filter((s) => !s.missing);
   for (const s of skipped) console.error(`skipping ${s.id}: ${s.missing}`);
@@ -154,7 +156,8 @@ async function main(): Promise<void> {
       for (const spec of order) {
         const server = running.get(spec.id);
         if (!server) continue;
-        const cpu0 = await server.cpuMs(), w0 = performance.now();
+        const cpu0 = await server.cpuMs(), faults0 = await server.minorFaults();
+        const w0 = performance.now();
         const res = await runClient(
           [
             `--port=${server.port}`,
@@ -168,6 +171,8 @@ async function main(): Promise<void> {
           (perRun + 15) * 1000,
         );
         const serverCpu = ((await server.cpuMs()) - cpu0) / (performance.now() - w0);
+        const faults = (await server.minorFaults()) - faults0;
+        const elapsedS = (performance.now() - w0) / 1000;
         const run: Run = { rep, server: spec.id, conns, size };
         if (typeof res.error === "string") {
           run.error = `${res.error}${res.detail ? `: ${res.detail}` : ""}`;
@@ -180,6 +185,7 @@ async function main(): Promise<void> {
             p99Us: res.p99Us,
             clientCpu: res.clientCpu,
             serverCpu: Math.round(serverCpu * 1000) / 1000,
+            faultsPerReq: Math.round(faults / (Number(res.rps) * elapsedS) * 1000) / 1000,
           });
         }
         runs.push(run);
@@ -189,7 +195,9 @@ async function main(): Promise<void> {
               ? `ERROR ${run.error}`
               : `${compact(run.rps!).padStart(6)} req/s  p50 ${run.p50Us!.toFixed(0)} µs  p99 ${
                 run.p99Us!.toFixed(0)
-              } µs  cpu srv ${serverCpu.toFixed(2)} cli ${Number(run.clientCpu).toFixed(2)}`
+              } µs  cpu srv ${serverCpu.toFixed(2)} cli ${
+                Number(run.clientCpu).toFixed(2)
+              }  faults/req ${run.faultsPerReq!.toFixed(2)}`
           }`,
         );
       }
