@@ -24,6 +24,11 @@ export {
   ProactorWritePipeTransport,
 } from "./pipe_transports.ts";
 export { BaseProactorEventLoop } from "../proactor/proactor_event_loop.ts";
+export {
+  ProactorBaseTransport,
+  type ProactorTransportKind,
+  type ProactorTransportLoop,
+} from "../proactor/_proactor_base_transport.ts";
 
 // The types this entry point's signatures name, from the layers it builds on, so that it
 // documents on its own (`deno doc --lint`); each is the same binding as in its own entry point.

@@ -13,28 +13,14 @@
  *
  * @module
  */
-import { OverlappedWriter } from "../proactor/_overlapped_writer.ts";
 import {
-  Transport,
-  type WriteBufferLimits,
-  type WriteBufferLimitsOptions,
-} from "../../transports/base_transport.ts";
+  ProactorBaseTransport,
+  type ProactorTransportLoop,
+} from "../proactor/_proactor_base_transport.ts";
 import type { BaseProtocol } from "../../transports/protocol.ts";
 import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import type { Future } from "../future.ts";
-import { CancelledError } from "../errors.ts";
-import {
-  asError,
-  deliverRead,
-  isBuffered,
-  isOSError,
-  reportError,
-  startProtocol,
-  toBytes,
-  warnWriteAfterLoss,
-  writelinesViews,
-} from "../base/_transport_util.ts";
-import type { ProactorTransportLoop } from "../proactor/socket_transport.ts";
+import { warnWriteAfterLoss } from "../base/_transport_util.ts";
 import type { PipeHandle } from "./pipe_handle.ts";
 
 /** The bytes one read of a pipe transport asks for. */
@@ -63,24 +49,10 @@ export interface ProactorPipeTransportOptions {
  * transport.write(new TextEncoder().encode("hello"));
  * ```
  */
-export class ProactorPipeTransport extends Transport {
-  #loop: ProactorTransportLoop;
+export class ProactorPipeTransport extends ProactorBaseTransport {
   #pipe: PipeHandle;
   #mode: PipeMode;
-  #protocol!: StreamProtocol;
-  #buffered = false;
-  #closing = false;
-  #paused = false;
-  #connLost = 0;
   #droppedWhileClosing = 0; // writes dropped after close(), before the loss
-  #eof = false;
-  #lost = false; // connectionLost() ran
-  #reading: AbortController | null = null;
-  #stash: Uint8Array | null = null;
-  #w: OverlappedWriter;
-  // Bound once: handed to deliverRead() on every read.
-  #fatal = (e: unknown, message: string): void => this.#fatalError(e, message);
-  #isClosing = (): boolean => this.#closing;
 
   /** Takes over `pipe` for `protocol`; `connectionMade()` follows on the loop's next turn. */
   constructor(
@@ -90,32 +62,13 @@ export class ProactorPipeTransport extends Transport {
     mode: PipeMode,
     options: ProactorPipeTransportOptions = {},
   ) {
-    super({ ...options.extra, pipe });
-    this.#loop = loop;
+    super(loop, { ...options.extra, pipe }, protocol, {
+      name: "pipe",
+      reads: mode !== "write",
+      lostWrite: "pipe write raised exception.",
+    }, options.waiter);
     this.#pipe = pipe;
     this.#mode = mode;
-    this.#w = new OverlappedWriter(loop, this, {
-      start: (data, signal) => this.#loop._proactor.writeFile(this.#pipe, data, signal, "write"),
-      lost: () => this.#connLost > 0,
-      drained: () => {
-        if (this.#closing) {
-          this.#connLost++;
-          this.#callConnectionLost(null);
-        } else if (this.#eof) this.close();
-      },
-      failed: (e) => {
-        if (e instanceof Deno.errors.BrokenPipe || e instanceof Deno.errors.ConnectionAborted) {
-          this.#forceClose(asError(e));
-        } else this.#fatalError(e, "Fatal write error on pipe transport");
-      },
-    });
-    this.setProtocol(protocol);
-    startProtocol(
-      loop,
-      () => this.#protocol.connectionMade(this),
-      mode === "write" ? () => this.#watchClose() : () => this.#read(),
-      options.waiter,
-    );
   }
 
   /** The pipe's HANDLE (−1 once closed). */
@@ -123,137 +76,77 @@ export class ProactorPipeTransport extends Transport {
     return this.#pipe.fileno();
   }
 
-  /** Whether `close()` or `abort()` was called, or the connection was lost. */
-  isClosing(): boolean {
-    return this.#closing;
-  }
-
-  /** Stops reading, writes what is buffered, then closes; `connectionLost(null)` follows. */
-  close(): void {
-    if (this.#closing) return;
-    this.#closing = true;
-    this.#reading?.abort();
-    this.#reading = null;
-    if (this.#w.idle) {
-      this.#connLost++;
-      this.#loop.callSoon(() => this.#callConnectionLost(null));
-    }
-  }
-
-  /** Replaces the protocol (a `BufferedProtocol` gets its data through `getBuffer`). */
-  setProtocol(protocol: BaseProtocol): void {
-    this.#protocol = protocol as StreamProtocol;
-    this.#buffered = isBuffered(protocol);
-  }
-
-  /** The current protocol. */
-  getProtocol(): BaseProtocol {
-    return this.#protocol;
-  }
-
   // ---- reading -------------------------------------------------------------------
 
-  /** Whether the transport is receiving (neither paused nor closing; never for a write pipe). */
-  isReading(): boolean {
-    return this.#mode !== "write" && !this.#paused && !this.#closing;
+  /**
+   * A write pipe watches for its reader going away instead of reading.
+   * @internal
+   */
+  protected override _startReading(): void {
+    if (this.#mode === "write") this.#watchClose();
+    else super._startReading();
   }
 
-  /** Stops delivering data until `resumeReading()`; the read in flight is not cancelled. */
-  pauseReading(): void {
-    if (this.#mode === "write" || this.#closing || this.#paused) return;
-    this.#paused = true;
+  /**
+   * One `ReadFile` of the read loop.
+   * @internal
+   */
+  protected _startRead(signal: AbortSignal): Promise<Uint8Array> {
+    return this._proactor.readFile(this.#pipe, PIPE_READ_SIZE, signal, "read");
   }
 
-  /** Delivers what came while paused (on the next turn), then reads again. */
-  resumeReading(): void {
-    if (this.#mode === "write" || this.#closing || !this.#paused) return;
-    this.#paused = false;
-    this.#loop.callSoon(() => {
-      const stash = this.#stash;
-      this.#stash = null;
-      if (stash !== null) this.#deliver(stash);
-      this.#read();
-    });
-  }
-
-  #read(): void {
-    if (this.#reading !== null || this.#connLost || this.#closing) return;
-    if (this.#paused || this.#stash !== null) return;
-    const ac = new AbortController();
-    this.#reading = ac;
-    this.#loop._proactor.readFile(this.#pipe, PIPE_READ_SIZE, ac.signal, "read").then(
-      (data) => {
-        if (this.#reading === ac) this.#reading = null;
-        if (this.#connLost || this.#closing) return;
-        if (this.#paused) {
-          this.#stash = data;
-          return;
-        }
-        this.#deliver(data);
-        this.#read();
-      },
-      (e) => {
-        if (this.#reading === ac) this.#reading = null;
-        if (e instanceof CancelledError || this.#connLost) return;
-        if (this.#closing && e instanceof Deno.errors.ConnectionAborted) return;
-        if (e instanceof Deno.errors.ConnectionAborted || e instanceof Deno.errors.BrokenPipe) {
-          this.#forceClose(asError(e));
-          return;
-        }
-        this.#fatalError(e, "Fatal read error on pipe transport");
-      },
-    );
-  }
-
-  #deliver(data: Uint8Array): void {
-    if (data.length === 0) this.#onEof();
-    else {
-      deliverRead(this.#protocol, this.#buffered, data, this.#fatal, this.#isClosing);
-    }
+  /**
+   * The other end closed or went away: no report.
+   * @internal
+   */
+  protected _peerGone(e: unknown): boolean {
+    return e instanceof Deno.errors.ConnectionAborted || e instanceof Deno.errors.BrokenPipe;
   }
 
   // End of file: a pipe cannot stay half-open (eofReceived's answer is ignored, as asyncio's).
-  #onEof(): void {
-    try {
-      this.#protocol.eofReceived();
-    } catch (e) {
-      this.#fatalError(e, "Fatal error: protocol.eofReceived() call failed.");
-      return;
-    }
-    this.close();
+  /**
+   * Never: a pipe cannot stay half-open.
+   * @internal
+   */
+  protected _staysOpenAfterEof(): boolean {
+    return false;
   }
 
   // A write pipe learns that its reader went away only from a read (CPython's _pipe_closed):
   // it completes with end of file then. A write-only handle refuses the read at once.
   #watchClose(): void {
-    if (this.#connLost || this.#closing) return;
-    const ac = new AbortController();
-    this.#reading = ac;
-    this.#loop._proactor.readFile(this.#pipe, 16, ac.signal, "read").then(
+    this._readOnce(
+      (signal) => this._proactor.readFile(this.#pipe, 16, signal, "read"),
       (data) => {
-        if (this.#reading === ac) this.#reading = null;
-        if (this.#connLost || this.#closing) return;
         if (data.length > 0) {
-          this.#fatalError(new Error("data on a write pipe"), "Fatal error on pipe transport");
+          this._fatalError(new Error("data on a write pipe"), "Fatal error on pipe transport");
           return;
         }
-        if (this.#w.writing) {
-          this.#forceClose(new Deno.errors.BrokenPipe("the reading end of the pipe closed"));
+        if (this._writing) {
+          this._forceClose(new Deno.errors.BrokenPipe("the reading end of the pipe closed"));
         } else this.close();
-      },
-      () => {
-        if (this.#reading === ac) this.#reading = null; // write-only, or cancelled: nothing to watch
       },
     );
   }
 
   // ---- writing -------------------------------------------------------------------
 
-  #checkWritable(what: string): void {
+  /**
+   * A read pipe refuses writes.
+   * @internal
+   */
+  protected override _checkWritable(what: string): void {
     if (this.#mode === "read") {
       throw new Deno.errors.NotSupported(`${what}: this is the read end of a pipe`);
     }
-    if (this.#eof) throw new Error(`Cannot call ${what} after writeEof()`);
+  }
+
+  /**
+   * One `WriteFile`.
+   * @internal
+   */
+  protected _startWrite(data: Uint8Array, signal: AbortSignal): Promise<number> {
+    return this._proactor.writeFile(this.#pipe, data, signal, "write");
   }
 
   /**
@@ -263,32 +156,13 @@ export class ProactorPipeTransport extends Transport {
    * goes out, nothing after it.
    */
   write(data: Uint8Array): void {
-    const view = toBytes(data, "write()");
-    this.#checkWritable("write()");
-    if (view.byteLength === 0) return;
-    if (this.#connLost || this.#closing) {
-      this.#dropWrite();
-      return;
-    }
-    this.#w.push(view);
+    this._write(data);
   }
 
-  /** Writes the buffers of `list` in order. */
-  writelines(list: Iterable<Uint8Array>): void {
-    this.#checkWritable("writelines()");
-    const views = writelinesViews(list);
-    if (views.length === 0) return;
-    if (this.#connLost || this.#closing) {
-      this.#dropWrite();
-      return;
-    }
-    this.#w.pushAll(views);
-  }
-
-  /** A write after close() or the loss: dropped, with asyncio's warning after 5. */
-  #dropWrite(): void {
-    if (this.#connLost) warnWriteAfterLoss(this.#connLost++, "pipe write raised exception.");
-    else warnWriteAfterLoss(this.#droppedWhileClosing++, "pipe write after close(): dropped.");
+  /** A write after close(), before the loss: dropped, with asyncio's warning after 5. */
+  protected override _droppedWhileClosing(): boolean {
+    warnWriteAfterLoss(this.#droppedWhileClosing++, "pipe write after close(): dropped.");
+    return true;
   }
 
   /** On a write pipe: closes once everything buffered went out. A duplex pipe cannot. */
@@ -298,9 +172,15 @@ export class ProactorPipeTransport extends Transport {
         `writeEof(): a ${this.#mode} pipe cannot close only its writing side`,
       );
     }
-    if (this.#closing || this.#eof) return;
-    this.#eof = true;
-    if (this.#w.idle) this.close();
+    this._endWriting();
+  }
+
+  /**
+   * `writeEof()` on a pipe closes it once the buffer went out.
+   * @internal
+   */
+  protected _writeEnded(): void {
+    this.close();
   }
 
   /** `true` for a write pipe (writeEof closes it), `false` otherwise (asyncio's). */
@@ -308,63 +188,21 @@ export class ProactorPipeTransport extends Transport {
     return this.#mode === "write";
   }
 
-  /** Closes at once: the buffer is dropped, both operations cancelled. */
-  abort(): void {
-    this.#forceClose(null);
-  }
-
-  // ---- flow control --------------------------------------------------------------
-
-  /** Sets the write-buffer marks (defaults 64 KiB and 16 KiB); in-flight bytes count. */
-  setWriteBufferLimits(limits?: WriteBufferLimitsOptions): void {
-    this.#w.setLimits(limits);
-  }
-
-  /** The bytes buffered plus those in flight. */
-  getWriteBufferSize(): number {
-    return this.#w.size;
-  }
-
-  /** The marks, `{ low, high }`. */
-  getWriteBufferLimits(): WriteBufferLimits {
-    return this.#w.limits();
-  }
-
   // ---- the end -------------------------------------------------------------------
 
-  #fatalError(exc: unknown, message: string): void {
-    if (!isOSError(exc)) reportError(this.#loop, message, exc, this, this.#protocol);
-    this.#forceClose(asError(exc));
-  }
-
-  #forceClose(exc: Error | null): void {
-    if (this.#connLost) return;
-    this.#w.clear();
-    this.#reading?.abort();
-    this.#reading = null;
-    this.#closing = true;
-    this.#connLost++;
-    this.#loop.callSoon(() => this.#callConnectionLost(exc));
-  }
-
-  #callConnectionLost(exc: Error | null): void {
-    if (this.#lost) return;
-    this.#lost = true;
-    // The watch read of a write pipe may still be in flight: closing the handle ends it.
-    this.#reading?.abort();
-    this.#reading = null;
-    try {
-      this.#protocol.connectionLost(exc);
-    } finally {
-      this.#pipe.close();
-    }
+  /**
+   * Closes the pipe handle.
+   * @internal
+   */
+  protected _release(): void {
+    this.#pipe.close();
   }
 
   /** A short description: handle, mode, state and buffer size. */
   override toString(): string {
     const state = this.#pipe.closed
       ? "closed"
-      : this.#closing
+      : this.isClosing()
       ? "closing"
       : this.isReading()
       ? "reading"
