@@ -95,6 +95,43 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "readMemory: a tuning that cannot be made never fails the read (no --allow-ffi)",
+  ignore: !LINUX,
+  async fn() {
+    const script = `
+      import { READ_BUF, takeRead } from "${ROOT}loop/base/_read_pool.ts";
+      READ_BUF.fill(5, 0, 8192);
+      const a = takeRead(READ_BUF, 8192);
+      console.log(a.byteLength, a[8191]);
+      try {
+        Deno.dlopen("libc.so.6", {});
+        console.log("ffi allowed");
+      } catch (e) {
+        console.log(e.constructor.name);
+      }`;
+    // `deno eval` grants every permission: a file run with `deno run` gets only what it is given.
+    const file = await Deno.makeTempFile({ suffix: ".ts" });
+    let out: Deno.CommandOutput;
+    try {
+      await Deno.writeTextFile(file, script);
+      out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--no-prompt", "--allow-read", file],
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    } finally {
+      await Deno.remove(file);
+    }
+    const err = new TextDecoder().decode(out.stderr);
+    assert(out.success, `the read failed: ${err}`);
+    const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+    assertEquals(lines[0], "8192 5");
+    assert(lines[1] !== "ffi allowed", "the child could open libc: the case is not tested");
+  },
+});
+
 Deno.test("readMemory: large reads are still copies of their own; off Linux nothing is tuned", () => {
   const src = READ_BUF;
   src.fill(7, 0, 8192);

@@ -40,7 +40,12 @@ let done = false;
 export function _freshMemory(): void {
   if (done) return;
   done = true;
-  if (readMemory.keepFreedMemory && !userTunedMalloc()) keepFreedMemory();
+  if (!readMemory.keepFreedMemory || userTunedMalloc()) return;
+  try {
+    keepFreedMemory();
+  } catch {
+    // A tuning that cannot be made (no libc to open) must never fail the read.
+  }
 }
 
 // The user's own GLIBC_TUNABLES win; readable only with the env permission (never prompted).
