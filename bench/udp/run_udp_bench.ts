@@ -273,8 +273,9 @@ let body =
   } s. ${info.cpu}, ${info.cores} cores, Linux ${info.kernel}; Deno ${info.deno}, Node ${info.node}, ` +
   `Python ${info.python}, uvloop ${info.uvloop}. ` +
   (pin ? "Servers pinned to core 1, the client to core 0. " : "Not pinned. ") +
-  `**Load average (1, 5, 15 min) ${loadStart} at the start, ${loadEnd} at the end**: other ` +
-  `sessions' tests ran on the same 2 cores.\n\n`;
+  `Load average (1, 5, 15 min) ${loadStart} at the start, ${loadEnd} at the end (the ` +
+  `benchmark's own client and server count in it: about 1 at the end on an otherwise idle ` +
+  `machine).\n\n`;
 body += "**Datagrams/s** (round trips: one datagram and its echo), median (min–max) " +
   "and the median of the per-repetition ratios to uvloop\n\n" + head;
 for (const m of medians) {
