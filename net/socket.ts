@@ -124,6 +124,12 @@ const SCRATCH_SIZE = 256 * 1024;
 const MAX_IO = 0x7fffffff;
 let scratch: Uint8Array | undefined;
 
+// The caller's own copy of the first `n` bytes: a buffer made for this call and filled whole is
+// handed over as it is, rather than copied into a second one.
+function own(buf: Uint8Array, n: number): Uint8Array {
+  return n === buf.byteLength && buf !== scratch ? buf : buf.slice(0, n);
+}
+
 /** Options of {@linkcode Socket}'s constructor. */
 export interface SocketOptions {
   /** The address family; `"inet"` (IPv4) by default. */
@@ -748,7 +754,7 @@ export class Socket {
       ? (scratch ??= new Uint8Array(new ArrayBuffer(SCRATCH_SIZE)))
       : new Uint8Array(bufsize);
     const n = this.recvInto(buf, bufsize, flags);
-    return n < 0 ? null : buf.slice(0, n);
+    return n < 0 ? null : own(buf, n);
   }
 
   #recvfrom(
@@ -807,7 +813,7 @@ export class Socket {
       ? (scratch ??= new Uint8Array(new ArrayBuffer(SCRATCH_SIZE)))
       : new Uint8Array(bufsize);
     const got = this.#recvfrom(buf, bufsize, flags, "Socket.recvfrom()");
-    return got === null ? null : [buf.slice(0, got[0]), got[1]];
+    return got === null ? null : [own(buf, got[0]), got[1]];
   }
 
   /**

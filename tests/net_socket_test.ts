@@ -21,6 +21,7 @@ import {
   SHUT_WR,
   Socket,
   type SocketOptionInputs,
+  socketpair,
   type UnixAddress,
 } from "../net/mod.ts";
 import { assertNoFdLeak } from "./_fd_leak.ts";
@@ -322,6 +323,41 @@ for (const family of ["inet", "inet6"] as const) {
     },
   });
 }
+
+Deno.test({
+  name:
+    "Socket.recv()/recvfrom() over 256 KiB: whole and short reads give exactly the bytes, each in a buffer of its own" +
+    UNIX_ONLY,
+  ignore: onWindows,
+  fn: async () => {
+    await assertNoFdLeak(() => {
+      const [a, b] = socketpair();
+      using _a = a;
+      using _b = b;
+      // An AF_UNIX stream queues up to the sender's SO_SNDBUF, read back in one recv().
+      a.setsockopt("SO_SNDBUF", 1024 * 1024);
+      const N = 256 * 1024 + 4096;
+      const src = new Uint8Array(N).map((_, i) => (i * 7) % 251);
+      assertEquals(a.send(src), N, "the whole message was not queued at once");
+      const whole = b.recv(N)!;
+      assertEquals(whole.byteLength, N);
+      assertEquals(whole.buffer.byteLength, N);
+      assertEquals(whole, src);
+      assertEquals(a.send(src.subarray(0, 1000)), 1000);
+      const short = b.recv(N)!; // asks for more than is queued: a copy of what came
+      assertEquals(short.byteLength, 1000);
+      assertEquals(short.buffer.byteLength, 1000);
+      assertEquals(short, src.subarray(0, 1000));
+      assert(short.buffer !== whole.buffer);
+      assertEquals(whole, src, "a later receive changed an earlier result");
+      const [d, from] = (a.send(src), b.recvfrom(N)!);
+      assertEquals(d.byteLength, N);
+      assertEquals(d, src);
+      assert(d.buffer !== whole.buffer);
+      assertEquals(from.transport, "unix");
+    });
+  },
+});
 
 Deno.test({
   name: "Socket over unix stream with a path: addresses and data" + UNIX_ONLY,
