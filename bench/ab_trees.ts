@@ -374,7 +374,7 @@ async function main(): Promise<void> {
       for (const who of order) {
         const server = running.get(who);
         if (!server) continue;
-        const cpu0 = await server.cpuMs(), w0 = performance.now();
+        const cpu0 = (await server.stat()).cpuMs, w0 = performance.now();
         const res = await runClient(
           [
             `--port=${server.port}`,
@@ -387,7 +387,7 @@ async function main(): Promise<void> {
           pin,
           (warmup + duration + 15) * 1000,
         );
-        const cpuMs = (await server.cpuMs()) - cpu0, wallMs = performance.now() - w0;
+        const cpuMs = (await server.stat()).cpuMs - cpu0, wallMs = performance.now() - w0;
         if (typeof res.error === "string") {
           out.set(who, new Error(`${res.error}${res.detail ? `: ${res.detail}` : ""}`));
         } else {

@@ -323,25 +323,19 @@ export class RunningServer {
     return this.#stderr.text;
   }
 
-  /** The server's CPU time so far (user + system, ms), from /proc/<pid>/stat. */
-  async cpuMs(): Promise<number> {
+  /**
+   * The server's CPU time so far (user + system, ms) and its minor page
+   * faults, from one read of /proc/<pid>/stat (NaN when it is gone).
+   */
+  async stat(): Promise<{ cpuMs: number; minorFaults: number }> {
     try {
       const stat = await readProc(`/proc/${this.pid}/stat`);
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      // Fields 14 and 15 (utime, stime) are 11 and 12 after the command name; in clock ticks.
-      return (Number(f[11]) + Number(f[12])) * 10;
+      // Fields 10, 14 and 15 (minflt, utime, stime) are 7, 11 and 12 after the command name;
+      // the times in clock ticks.
+      return { cpuMs: (Number(f[11]) + Number(f[12])) * 10, minorFaults: Number(f[7]) };
     } catch {
-      return NaN;
-    }
-  }
-
-  /** The server's minor page faults so far, from /proc/<pid>/stat (field 10). */
-  async minorFaults(): Promise<number> {
-    try {
-      const stat = await readProc(`/proc/${this.pid}/stat`);
-      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[7]);
-    } catch {
-      return NaN;
+      return { cpuMs: NaN, minorFaults: NaN };
     }
   }
 

@@ -156,7 +156,7 @@ async function main(): Promise<void> {
       for (const spec of order) {
         const server = running.get(spec.id);
         if (!server) continue;
-        const cpu0 = await server.cpuMs(), faults0 = await server.minorFaults();
+        const s0 = await server.stat();
         const w0 = performance.now();
         const res = await runClient(
           [
@@ -170,9 +170,10 @@ async function main(): Promise<void> {
           pin,
           (perRun + 15) * 1000,
         );
-        const serverCpu = ((await server.cpuMs()) - cpu0) / (performance.now() - w0);
-        const faults = (await server.minorFaults()) - faults0;
-        const elapsedS = (performance.now() - w0) / 1000;
+        const s1 = await server.stat();
+        const wallMs = performance.now() - w0;
+        const serverCpu = (s1.cpuMs - s0.cpuMs) / wallMs;
+        const faults = s1.minorFaults - s0.minorFaults;
         const run: Run = { rep, server: spec.id, conns, size };
         if (typeof res.error === "string") {
           run.error = `${res.error}${res.detail ? `: ${res.detail}` : ""}`;
@@ -185,7 +186,7 @@ async function main(): Promise<void> {
             p99Us: res.p99Us,
             clientCpu: res.clientCpu,
             serverCpu: Math.round(serverCpu * 1000) / 1000,
-            faultsPerReq: Math.round(faults / (Number(res.rps) * elapsedS) * 1000) / 1000,
+            faultsPerReq: Math.round(faults / (Number(res.rps) * wallMs / 1000) * 1000) / 1000,
           });
         }
         runs.push(run);
