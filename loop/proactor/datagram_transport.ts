@@ -28,7 +28,7 @@ import {
   toBytes,
   warnWriteAfterLoss,
 } from "../base/_transport_util.ts";
-import type { ProactorTransportLoop } from "./socket_transport.ts";
+import type { ProactorTransportLoop } from "./_proactor_base_transport.ts";
 
 /** The bytes one receive asks for (asyncio's proactor datagram transport: 256 KiB). */
 export const DATAGRAM_READ_SIZE = 256 * 1024;

@@ -19,8 +19,6 @@ import { SHUT_RDWR, SHUT_WR, type Socket } from "../../net/mod.ts";
 import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import type { ServerHooks, SocketTransportOptions } from "../base/loop_hooks.ts";
 
-export type { ProactorTransportLoop };
-
 /** The bytes one receive of the transport asks for (CPython's proactor: 64 KiB, one in flight). */
 export const PROACTOR_READ_SIZE = 64 * 1024;
 

@@ -26,7 +26,7 @@ import type { Future } from "../future.ts";
 import { CancelledError } from "../errors.ts";
 import { cancelledError } from "../_signal.ts";
 import { describe } from "../../ffi/sys.ts";
-import type { ProactorTransportLoop } from "../proactor/socket_transport.ts";
+import type { ProactorTransportLoop } from "../proactor/_proactor_base_transport.ts";
 import { PipeHandle } from "./pipe_handle.ts";
 import {
   ProactorDuplexPipeTransport,
