@@ -40,10 +40,9 @@ interface Outcome {
 }
 
 async function child(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
-  const perms = ["--allow-ffi", "--allow-read"];
-  if ("GLIBC_TUNABLES" in env) perms.push("--allow-env=GLIBC_TUNABLES");
+  // `deno eval` runs with every permission: FFI for the child's malloc, env for GLIBC_TUNABLES.
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--ext=ts", ...perms, CHILD, ...args],
+    args: ["eval", "--ext=ts", CHILD, ...args],
     env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
