@@ -8,6 +8,9 @@
  *    not a kernel (it is `poll` underneath) and is left out.
  * 2. The cost of the FFI call itself: a synchronous `poll(0)`, a `nonblocking`
  *    `poll_async(0)` round trip, and a `selectAsync()` woken by `wakeup()`.
+ * 3. `select(1)` on a ready fd: the loop's brief wait on every wake (a wait
+ *    with a deadline, so its clock read counts; decisions.md, "Performance",
+ *    P5).
  *
  * Run: `deno bench --allow-ffi bench/selectors_bench.ts`
  *
@@ -66,6 +69,15 @@ for (const backend of BACKENDS) {
 }
 
 const wakeSelectors = BACKENDS.map((b) => ({ name: b.name, sel: b.make() }));
+
+// One fd that stays readable: a byte written and never read.
+const [readyA, readyB] = makeSocketPair();
+libc().write(readyB, new Uint8Array([1]), 1n);
+const readySelectors = BACKENDS.map((b) => {
+  const sel = b.make();
+  sel.register(readyA, EVENT_READ);
+  return { name: b.name, sel };
+});
 
 // Idle fds: both ends of socket pairs, with nothing written, so never readable.
 const pool: number[] = [];
@@ -135,9 +147,19 @@ for (const { name, sel } of wakeSelectors) {
   });
 }
 
+for (const { name, sel } of readySelectors) {
+  Deno.bench({
+    name: `${name}.select(1), one ready fd`,
+    group: "ready",
+    fn() {
+      if (sel.select(1).length !== 1) throw new Error("the ready fd was not reported");
+    },
+  });
+}
+
 // deno bench has no teardown hook: close everything when the process unloads.
 globalThis.addEventListener("unload", () => {
   for (const c of cases) c.sel.close();
-  for (const { sel } of wakeSelectors) sel.close();
-  for (const fd of [...pool, idleA, idleB]) closeFd(fd);
+  for (const { sel } of [...wakeSelectors, ...readySelectors]) sel.close();
+  for (const fd of [...pool, idleA, idleB, readyA, readyB]) closeFd(fd);
 });

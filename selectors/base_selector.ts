@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { checkFd, describe, fileKind, Waker } from "../ffi/sys.ts";
+import { checkFd, describe, fileKind, osMonotonicClock, Waker } from "../ffi/sys.ts";
 import { SelectorMap } from "./_selector_map.ts";
 import {
   EVENT_READ,
@@ -109,6 +109,12 @@ export function fileobjToFd(fileobj: FileObj): number {
   }
   return checkFd(fd, `fileno() of ${describe(fileobj)}`);
 }
+
+// The clock of a wait's deadline: clock_gettime through FFI's fast path where it can (~0.05 µs
+// here) rather than the performance.now() op (~0.25 µs), since the loop's brief wait pays it on
+// every wake. Chosen on first use.
+let deadlineClock = (): number =>
+  (deadlineClock = osMonotonicClock() ?? (() => performance.now()))();
 
 function normalizeTimeout(timeoutMs: unknown): number {
   if (timeoutMs === undefined || timeoutMs === null) return -1;
@@ -351,10 +357,10 @@ export abstract class BaseSelector implements Disposable {
   select(timeoutMs?: number | null): SelectResult {
     this.#checkOpen();
     let t = normalizeTimeout(timeoutMs);
-    const deadline = t > 0 ? performance.now() + t : 0;
+    const deadline = t > 0 ? deadlineClock() + t : 0;
     let n: number;
     while ((n = this.wait(t > MAX_WAIT_MS ? MAX_WAIT_MS : t)) < 0) {
-      if (t > 0) t = Math.max(0, deadline - performance.now());
+      if (t > 0) t = Math.max(0, deadline - deadlineClock());
     }
     const out: SelectResult = [];
     if (n > 0) this.collect(n, out);

@@ -273,7 +273,7 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
 
   async #run(): Promise<void> {
     const heap = this.#scheduled;
-    let sincePoll = 0, sinceCheck = 0, lastYield = performance.now();
+    let sincePoll = 0, sinceCheck = 0, lastYield = monotonic();
     let hot = false; // the last wait ended with I/O
     for (;;) {
       if (heap.cancelledCount > 0) heap.prune();
@@ -311,7 +311,7 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
           } finally {
             this.#parked = false;
           }
-          lastYield = performance.now();
+          lastYield = monotonic();
           sinceCheck = 0;
         }
       }
@@ -324,9 +324,9 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
       if (this.#stopping) break;
       if ((sinceCheck += n + 1) >= YIELD_CHECK_EVERY) {
         sinceCheck = 0;
-        if (performance.now() - lastYield >= YIELD_INTERVAL_MS) {
+        if (monotonic() - lastYield >= YIELD_INTERVAL_MS) {
           await this._yield();
-          lastYield = performance.now();
+          lastYield = monotonic();
         }
       }
     }
