@@ -448,6 +448,25 @@ export abstract class BaseSelector implements Disposable {
   }
 
   /**
+   * Starts a periodic tick, every `periodMs` (fixed by the first call), that
+   * ends a `select(null)` with no results: a blocking wait on the JS thread
+   * bounded without a timeout of its own, which would arm a kernel timer on
+   * every call (microseconds on a VM). Returns false, and does nothing, where
+   * the backend has no tick (every one but epoll). The event loop's brief
+   * wait uses it.
+   * @internal
+   */
+  _startTicks(_periodMs: number): boolean {
+    return false;
+  }
+
+  /**
+   * Stops the tick of `_startTicks()`; a no-op when it is not running.
+   * @internal
+   */
+  _stopTicks(): void {}
+
+  /**
    * Makes a pending `selectAsync()` return early, or the next one return at
    * once. Cheap and idempotent: call it from any JavaScript callback.
    *

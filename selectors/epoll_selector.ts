@@ -20,6 +20,7 @@ import {
   setEpollEvent,
 } from "../ffi/linux/epoll_event.ts";
 import { linux } from "../ffi/linux/sys.ts";
+import { HAS_TICKER, Ticker } from "../ffi/unix/ticker.ts";
 import { BaseSelector } from "./base_selector.ts";
 import { EVENT_READ, EVENT_WRITE, type SelectResult } from "./selector_key.ts";
 
@@ -46,6 +47,8 @@ const evBuf = (n: number) => new Uint8Array(new ArrayBuffer(n * EPOLL_EVENT_SIZE
 export class EpollSelector extends BaseSelector {
   /** `"epoll"`. */
   readonly name: string = "epoll";
+  // The periodic tick (_startTicks); undefined: not opened yet, null: none here.
+  #ticker: Ticker | null | undefined = undefined;
   #epfd: number;
   #ctl = evBuf(1);
   #ctlView = new DataView(this.#ctl.buffer);
@@ -91,6 +94,9 @@ export class EpollSelector extends BaseSelector {
    * kernel would give, for callers that match on `code`.
    */
   protected override checkBackendFd(fd: number): void {
+    if (fd === this.#ticker?.fd) {
+      throw new TypeError(`fd ${fd} is this EpollSelector's own tick fd: it cannot be registered`);
+    }
     if (fd === this.#epfd) {
       throw rewordError(
         osError(E.EINVAL, "epoll_ctl", `fd ${fd}`),
@@ -149,9 +155,44 @@ export class EpollSelector extends BaseSelector {
     linux().epoll_ctl(this.#epfd, EPOLL_CTL_DEL, fd, this.#ctl);
   }
 
+  /**
+   * Starts the tick: a timerfd in the epoll set, read by `collect()` when it
+   * fires (which re-arms it).
+   * @internal
+   */
+  override _startTicks(periodMs: number): boolean {
+    const ticker = this.#ticker === undefined ? this.#openTicker(periodMs) : this.#ticker;
+    if (ticker === null || this.closed) return false;
+    ticker.start();
+    return true;
+  }
+
+  /**
+   * Stops the tick.
+   * @internal
+   */
+  override _stopTicks(): void {
+    this.#ticker?.stop();
+  }
+
+  #openTicker(periodMs: number): Ticker | null {
+    this.#ticker = null;
+    if (!HAS_TICKER || this.closed) return null;
+    let ticker: Ticker | undefined;
+    try {
+      ticker = new Ticker(periodMs);
+      this.#ctlOp(EPOLL_CTL_ADD, ticker.fd, EPOLLIN);
+    } catch {
+      // No timerfd (a sandbox, the fd limit): the caller bounds its waits with a timeout.
+      ticker?.close();
+      return null;
+    }
+    return this.#ticker = ticker;
+  }
+
   /** One synchronous wait; -1 after EINTR. */
   protected wait(timeoutMs: number): number {
-    const want = this.fdMap.size + 1;
+    const want = this.fdMap.size + 2; // the wakeup fd and the tick
     if (want > this.#capacity) {
       this.#capacity = Math.max(want, this.#capacity * 2);
       this.#events = evBuf(this.#capacity);
@@ -169,10 +210,15 @@ export class EpollSelector extends BaseSelector {
   /** Turns the raw results into entries. */
   protected collect(n: number, out: SelectResult): void {
     const view = this.#eventsView, map = this.fdMap, wfd = this.wakeupFd;
+    const tfd = this.#ticker?.fd ?? -1;
     for (let i = 0; i < n; i++) {
       const fd = epollFd(view, i);
       if (fd === wfd) {
         this.drainWakeup();
+        continue;
+      }
+      if (fd === tfd) {
+        this.#ticker!.drain();
         continue;
       }
       const key = map.get(fd);
@@ -194,6 +240,7 @@ export class EpollSelector extends BaseSelector {
 
   /** Closes the kernel object. */
   protected closeBackend(): void {
+    this.#ticker?.close();
     closeFd(this.#epfd);
   }
 }

@@ -83,11 +83,11 @@ export const MAXIMUM_SELECT_TIMEOUT_MS = 24 * 3600 * 1000;
 /** Microtask turns to let run before parking, so a promise chain's callSoon() lands first. */
 const SETTLE_TURNS = 16;
 /**
- * While I/O keeps arriving, the loop first waits this long on the JS thread
- * (1 ms: epoll's and poll's granularity) before parking off it: the thread hop
- * of a park costs 20-30 µs, the time of several requests. Deno's own timers
- * and I/O wait at most this long, and still get a turn every
- * {@linkcode YIELD_INTERVAL_MS}.
+ * While I/O keeps arriving, the loop first waits about this long on the JS
+ * thread (1 ms: epoll's and poll's granularity; up to twice that where a
+ * periodic tick ends the wait) before parking off it: the thread hop of a park
+ * costs 20-30 µs, the time of several requests. Deno's own timers and I/O wait
+ * at most that long, and still get a turn every {@linkcode YIELD_INTERVAL_MS}.
  */
 export const BRIEF_WAIT_MS = 1;
 
@@ -215,11 +215,12 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
    */
   protected abstract _wait(timeoutMs: number | null): Promise<boolean>;
   /**
-   * Waits on the JS thread up to `timeoutMs` (> 0), then queues what is
-   * ready. Returns whether I/O callbacks were queued.
+   * Waits on the JS thread for about {@linkcode BRIEF_WAIT_MS} (at most twice
+   * that), never past `timeoutMs` (> 0; `null`: no timer due), then queues
+   * what is ready. Returns whether I/O callbacks were queued.
    * @internal
    */
-  protected abstract _waitBriefly(timeoutMs: number): boolean;
+  protected abstract _waitBriefly(timeoutMs: number | null): boolean;
   /**
    * Makes a pending `_wait()` return early; called at most once per wait.
    * @internal
@@ -268,8 +269,15 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
       this.#running = false;
       this.#parked = false;
       _setRunningLoop(null);
+      this._runEnded();
     }
   }
+
+  /**
+   * Releases what only a running loop needs (the selector loop's tick).
+   * @internal
+   */
+  protected _runEnded(): void {}
 
   async #run(): Promise<void> {
     const heap = this.#scheduled;
@@ -294,12 +302,10 @@ export abstract class BaseEventLoop implements AbstractEventLoop {
         }
         if (timeout !== 0 && hot) {
           // Busy with I/O: the next event is likely close, so wait for it here.
-          const brief = timeout === null || timeout > BRIEF_WAIT_MS ? BRIEF_WAIT_MS : timeout;
-          hot = this._waitBriefly(brief);
-          // The wait may have taken up to `brief`, and gave Deno no turn: check the clock now.
+          hot = this._waitBriefly(timeout);
+          // The wait may have taken a few ms, and gave Deno no turn: check the clock now.
           sinceCheck = YIELD_CHECK_EVERY;
-          if (hot || brief === timeout) timeout = 0; // events, or the timer is due now
-          else if (timeout !== null) timeout -= brief;
+          timeout = hot ? 0 : this.#timeout();
         }
         if (timeout === 0) {
           if (!hot) this._poll();

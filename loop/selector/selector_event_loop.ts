@@ -20,7 +20,8 @@ import type { DatagramProtocol } from "../../transports/datagram_protocol.ts";
 import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import { type Callback, Handle } from "../handle.ts";
 import { fileobjToFd } from "../../selectors/base_selector.ts";
-import { BaseEventLoop } from "../base/base_event_loop.ts";
+import { BaseEventLoop, BRIEF_WAIT_MS } from "../base/base_event_loop.ts";
+import { monotonic } from "../clock.ts";
 import { badFileobj, checkHandler, fdOf, isObject } from "../base/_fileobj_args.ts";
 import type {
   DatagramTransportOptions,
@@ -173,6 +174,7 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
    */
   protected async _wait(timeoutMs: number | null): Promise<boolean> {
     if (this.#released.length > 0) this.#flushReleased();
+    this.#selector._stopTicks(); // a parked loop is not woken every millisecond
     const events = await this.#selector.selectAsync(timeoutMs);
     if (events.length === 0 || this.isClosed()) return false;
     this.#processEvents(events);
@@ -180,12 +182,36 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
   }
 
   /**
-   * Waits with the selector on the JS thread.
+   * Stops the selector's tick.
    * @internal
    */
-  protected _waitBriefly(timeoutMs: number): boolean {
+  protected override _runEnded(): void {
+    if (!this.#selector.closed) this.#selector._stopTicks();
+  }
+
+  /**
+   * Waits with the selector on the JS thread, for about `BRIEF_WAIT_MS` (at
+   * most twice that) and never past `timeoutMs`.
+   * @internal
+   */
+  protected _waitBriefly(timeoutMs: number | null): boolean {
     if (this.#released.length > 0) this.#flushReleased();
-    const events = this.#selector.select(timeoutMs);
+    const sel = this.#selector;
+    if ((timeoutMs === null || timeoutMs >= 2 * BRIEF_WAIT_MS) && sel._startTicks(BRIEF_WAIT_MS)) {
+      // Untimed, ended by the first tick at least BRIEF_WAIT_MS from now (decision 4b).
+      const start = monotonic();
+      for (;;) {
+        const events = sel.select(null);
+        if (events.length > 0) {
+          this.#processEvents(events);
+          return true;
+        }
+        if (monotonic() - start >= BRIEF_WAIT_MS) return false;
+      }
+    }
+    const events = sel.select(
+      timeoutMs === null || timeoutMs > BRIEF_WAIT_MS ? BRIEF_WAIT_MS : timeoutMs,
+    );
     if (events.length === 0) return false;
     this.#processEvents(events);
     return true;
