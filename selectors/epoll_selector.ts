@@ -20,7 +20,7 @@ import {
   setEpollEvent,
 } from "../ffi/linux/epoll_event.ts";
 import { linux } from "../ffi/linux/sys.ts";
-import { HAS_TICKER, Ticker } from "../ffi/unix/ticker.ts";
+import { Ticker } from "../ffi/unix/ticker.ts";
 import { BaseSelector } from "./base_selector.ts";
 import { EVENT_READ, EVENT_WRITE, type SelectResult } from "./selector_key.ts";
 
@@ -177,7 +177,7 @@ export class EpollSelector extends BaseSelector {
 
   #openTicker(periodMs: number): Ticker | null {
     this.#ticker = null;
-    if (!HAS_TICKER || this.closed) return null;
+    if (this.closed) return null;
     let ticker: Ticker | undefined;
     try {
       ticker = new Ticker(periodMs);

@@ -91,6 +91,15 @@ const SETTLE_TURNS = 16;
  */
 export const BRIEF_WAIT_MS = 1;
 
+/**
+ * The bound of a timed brief wait: {@linkcode BRIEF_WAIT_MS}, or the loop's
+ * timeout when a timer is due sooner.
+ * @internal
+ */
+export function briefWaitBound(timeoutMs: number | null): number {
+  return timeoutMs === null || timeoutMs > BRIEF_WAIT_MS ? BRIEF_WAIT_MS : timeoutMs;
+}
+
 function checkCallback(callback: unknown, method: string): void {
   if (typeof callback !== "function") {
     throw new TypeError(

@@ -20,7 +20,7 @@ import type { DatagramProtocol } from "../../transports/datagram_protocol.ts";
 import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import type { EventLoopOptions, SockOptions } from "../abstract_event_loop.ts";
 import { cancelledError, checkSignal } from "../_signal.ts";
-import { BaseEventLoop, BRIEF_WAIT_MS } from "../base/base_event_loop.ts";
+import { BaseEventLoop, briefWaitBound } from "../base/base_event_loop.ts";
 import { badFileobj, checkHandler, fdOf, isObject } from "../base/_fileobj_args.ts";
 import type {
   DatagramTransportOptions,
@@ -384,8 +384,7 @@ export class BaseProactorEventLoop extends BaseEventLoop {
    * @internal
    */
   protected _waitBriefly(timeoutMs: number | null): boolean {
-    const t = timeoutMs === null || timeoutMs > BRIEF_WAIT_MS ? BRIEF_WAIT_MS : timeoutMs;
-    return this.#proactor.waitSync(t) > 0;
+    return this.#proactor.waitSync(briefWaitBound(timeoutMs)) > 0;
   }
 
   /**

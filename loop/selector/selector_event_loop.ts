@@ -20,7 +20,7 @@ import type { DatagramProtocol } from "../../transports/datagram_protocol.ts";
 import type { StreamProtocol } from "../../transports/stream_protocol.ts";
 import { type Callback, Handle } from "../handle.ts";
 import { fileobjToFd } from "../../selectors/base_selector.ts";
-import { BaseEventLoop, BRIEF_WAIT_MS } from "../base/base_event_loop.ts";
+import { BaseEventLoop, BRIEF_WAIT_MS, briefWaitBound } from "../base/base_event_loop.ts";
 import { monotonic } from "../clock.ts";
 import { badFileobj, checkHandler, fdOf, isObject } from "../base/_fileobj_args.ts";
 import type {
@@ -186,7 +186,7 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
    * @internal
    */
   protected override _runEnded(): void {
-    if (!this.#selector.closed) this.#selector._stopTicks();
+    this.#selector._stopTicks(); // a no-op on a closed selector
   }
 
   /**
@@ -209,9 +209,7 @@ export class BaseSelectorEventLoop extends BaseEventLoop {
         if (monotonic() - start >= BRIEF_WAIT_MS) return false;
       }
     }
-    const events = sel.select(
-      timeoutMs === null || timeoutMs > BRIEF_WAIT_MS ? BRIEF_WAIT_MS : timeoutMs,
-    );
+    const events = sel.select(briefWaitBound(timeoutMs));
     if (events.length === 0) return false;
     this.#processEvents(events);
     return true;
