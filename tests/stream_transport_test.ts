@@ -130,6 +130,53 @@ forEachLoop([], (lc, test) => {
   );
 
   test(
+    `${L}: a write and close() from resumeWriting() go out in full before connectionLost()`,
+    onLoop(lc, async (loop) => {
+      // The buffer drains, resumeWriting() writes its last chunk and closes at once: the
+      // connection is lost only after that chunk went out (the Proactor once lost it).
+      const srv = await serve(loop, () => {
+        const r = new Recorder();
+        r.onMade = (t) => t.pauseReading();
+        return r;
+      });
+      const chunk = 131072;
+      let sent = 0, sizeAtLoss = -1, resumes = 0;
+      const client = new Recorder();
+      client.resumeWriting = () => {
+        if (resumes++ > 0) return;
+        client.transport.write(BIG_A.subarray(sent, sent + chunk));
+        sent += chunk;
+        client.transport.close();
+      };
+      client.connectionLost = (exc) => {
+        sizeAtLoss = client.transport.getWriteBufferSize();
+        Recorder.prototype.connectionLost.call(client, exc);
+      };
+      const [t] = await loop.createConnection(() => client, {
+        host: "127.0.0.1",
+        port: srv.port,
+      });
+      // The kernel takes a few MiB: write until the transport's own buffer pauses.
+      while (!client.events.includes("pause") && sent + chunk < BIG_A.byteLength) {
+        t.write(BIG_A.subarray(sent, sent + chunk));
+        sent += chunk;
+      }
+      assert(client.events.includes("pause"));
+      await until(loop, () => srv.protocols.length > 0);
+      const server = srv.protocols[0];
+      await server.made.promise;
+      server.transport.resumeReading();
+      assertEquals(await client.lost.promise, null);
+      // The last chunk may cross the high mark again: each pause still has its resume.
+      assertEquals(client.events.filter((e) => e === "pause").length, resumes);
+      assertEquals(sizeAtLoss, 0);
+      assertEquals(await server.lost.promise, null);
+      assertEquals(sameBytes(server.bytes(), BIG_A.subarray(0, sent)), null);
+      await srv.close();
+    }),
+  );
+
+  test(
     `${L}: pauseWriting/resumeWriting are called exactly once per crossing`,
     onLoop(lc, async (loop) => {
       const srv = await serve(loop, () => {

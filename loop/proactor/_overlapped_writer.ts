@@ -124,8 +124,9 @@ export class OverlappedWriter {
           this.#fc.maybeResume();
           return;
         }
+        // resumeWriting() may write (a send is then in flight), close or abort.
         this.#fc.maybeResume();
-        this.#hooks.drained();
+        if (this.idle && !this.#hooks.lost()) this.#hooks.drained();
       },
       (e) => {
         if (this.#writing !== ac) return;
