@@ -286,6 +286,56 @@ forEachLoop([], (lc, test) => {
     }),
   );
 
+  for (const how of ["close", "abort"] as const) {
+    // Something must pause: a full unix peer blocks the sender; the Proactor queues behind
+    // its one send in flight. UDP over loopback never blocks a selector loop's sendto().
+    const pauses = lc.caps.unixSockets || !lc.caps.selector;
+    test({
+      name:
+        `${L} ${how}() from resumeWriting() once the queue drained: connectionLost() exactly once` +
+        (pauses ? "" : " [no AF_UNIX here, and loopback UDP never blocks: nothing pauses]"),
+      ignore: !pauses,
+      fn: onLoop(lc, async (loop) => {
+        const dir = lc.caps.unixSockets ? await tempDir() : null;
+        try {
+          using peer = new Socket({ family: dir ? "unix" : "inet", type: "dgram" });
+          peer.bind(
+            dir
+              ? { transport: "unix", path: `${dir}/peer.sock` }
+              : { transport: "udp", hostname: V4, port: 0 },
+          );
+          const p = new Recorder();
+          p.resumeWriting = () => {
+            Recorder.prototype.resumeWriting.call(p);
+            if (p.resumed > 1) return;
+            if (how === "close") p.transport.close();
+            else p.transport.abort();
+          };
+          const [t] = await loop.createDatagramEndpoint(() => p, {
+            remoteAddr: peer.getsockname(),
+          });
+          if (dir) t.getExtraInfo("socket")!.setsockopt("SO_SNDBUF", 16 * 1024);
+          let sent = 0;
+          while (p.paused === 0) {
+            t.sendto(pattern(4096, sent++));
+            assert(sent < 10_000, "the sender never paused");
+          }
+          const buf = new Uint8Array(65536);
+          if (dir) loop.addReader(peer, () => void (peer.recvfromInto(buf)));
+          await p.until(() => p.lost.length > 0);
+          // A second connectionLost() would come on a later turn: give it some.
+          for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 1));
+          if (dir) loop.removeReader(peer);
+          assertEquals(p.lost, [null]);
+          assertEquals(p.resumed, 1);
+          assertEquals(p.errors, []);
+        } finally {
+          if (dir) await Deno.remove(dir, { recursive: true });
+        }
+      }),
+    });
+  }
+
   test(
     `${L} close() with buffered datagrams sends them, then connectionLost(null) once`,
     ["unixSockets", "readers"],

@@ -176,6 +176,60 @@ forEachLoop([], (lc, test) => {
     }),
   );
 
+  for (const how of ["close", "abort", "writeEof"] as const) {
+    test(
+      `${L}: ${how}() from resumeWriting() once the buffer drained: connectionLost() exactly once`,
+      onLoop(lc, async (loop) => {
+        const srv = await serve(loop, () => {
+          const r = new Recorder();
+          r.onMade = (t) => t.pauseReading();
+          r.keepOpenOnEof = how === "writeEof";
+          return r;
+        });
+        const chunk = 131072;
+        let sent = 0, resumes = 0;
+        const lost: (Error | null)[] = [];
+        const client = new Recorder();
+        client.resumeWriting = () => {
+          if (resumes++ > 0) return;
+          if (how === "close") client.transport.close();
+          else if (how === "abort") client.transport.abort();
+          else client.transport.writeEof();
+        };
+        client.connectionLost = (exc) => {
+          lost.push(exc);
+          Recorder.prototype.connectionLost.call(client, exc);
+        };
+        client.eofReceived = () => false; // writeEof: close when the server closes
+        const [t] = await loop.createConnection(() => client, {
+          host: "127.0.0.1",
+          port: srv.port,
+        });
+        while (!client.events.includes("pause") && sent + chunk < BIG_A.byteLength) {
+          t.write(BIG_A.subarray(sent, sent + chunk));
+          sent += chunk;
+        }
+        assert(client.events.includes("pause"));
+        await until(loop, () => srv.protocols.length > 0);
+        const server = srv.protocols[0];
+        await server.made.promise;
+        server.transport.resumeReading();
+        if (how === "writeEof") {
+          await server.eof.promise;
+          server.transport.close();
+        }
+        assertEquals(await client.lost.promise, null);
+        // A second connectionLost() would come on a later turn: give it some.
+        for (let i = 0; i < 5; i++) await tick(loop);
+        assertEquals(lost, [null]);
+        assertEquals(resumes, 1);
+        await server.lost.promise;
+        if (how !== "abort") assertEquals(sameBytes(server.bytes(), BIG_A.subarray(0, sent)), null);
+        await srv.close();
+      }),
+    );
+  }
+
   test(
     `${L}: pauseWriting/resumeWriting are called exactly once per crossing`,
     onLoop(lc, async (loop) => {

@@ -279,6 +279,7 @@ export class ProactorDatagramTransport extends DatagramTransport {
   #afterSend(): void {
     if (this.#connLost) return;
     this.#fc.maybeResume();
+    if (this.#connLost) return; // resumeWriting() closed or aborted: connectionLost() is scheduled
     if (this.#queue.length > 0) {
       if (this.#writing === null) this.#send();
       return;

@@ -297,7 +297,8 @@ export class SelectorSocketTransport extends Transport {
       this.#t.fatalError(this.#w.error, "Fatal write error on socket transport");
       return;
     }
-    if (left !== 0) return;
+    // resumeWriting() (inside flush) may have closed or aborted: that schedules connectionLost().
+    if (left !== 0 || this.#t.connLost) return;
     if (this.#t.closing) {
       this.#t.connLost++;
       this.#t.callConnectionLost(null);
