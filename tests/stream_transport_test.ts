@@ -98,6 +98,41 @@ async function serve<P extends Recorder>(
   };
 }
 
+/** Writes BIG_A in order, 128 KiB at a time; `sent` is how far it got. */
+class Filler {
+  sent = 0;
+  write(t: Transport): void {
+    t.write(BIG_A.subarray(this.sent, this.sent += 131072));
+  }
+}
+
+/**
+ * Connects `client` to a server that does not read, writes with `fill` until the client
+ * is paused, then lets the server read. The server keeps its end open at EOF if asked.
+ */
+async function pauseThenDrain(
+  loop: TestLoop,
+  client: Recorder,
+  fill: Filler,
+  keepOpenOnEof = false,
+): Promise<{ srv: Awaited<ReturnType<typeof serve<Recorder>>>; server: Recorder }> {
+  const srv = await serve(loop, () => {
+    const r = new Recorder();
+    r.onMade = (t) => t.pauseReading();
+    r.keepOpenOnEof = keepOpenOnEof;
+    return r;
+  });
+  const [t] = await loop.createConnection(() => client, { host: "127.0.0.1", port: srv.port });
+  // The kernel takes a few MiB: write until the transport's own buffer pauses.
+  while (!client.events.includes("pause") && fill.sent + 131072 < BIG_A.byteLength) fill.write(t);
+  assert(client.events.includes("pause"));
+  await until(loop, () => srv.protocols.length > 0);
+  const server = srv.protocols[0];
+  await server.made.promise;
+  server.transport.resumeReading();
+  return { srv, server };
+}
+
 forEachLoop([], (lc, test) => {
   const L = `SelectorSocketTransport (${lc.tag})`;
 
@@ -134,44 +169,25 @@ forEachLoop([], (lc, test) => {
     onLoop(lc, async (loop) => {
       // The buffer drains, resumeWriting() writes its last chunk and closes at once: the
       // connection is lost only after that chunk went out (the Proactor once lost it).
-      const srv = await serve(loop, () => {
-        const r = new Recorder();
-        r.onMade = (t) => t.pauseReading();
-        return r;
-      });
-      const chunk = 131072;
-      let sent = 0, sizeAtLoss = -1, resumes = 0;
+      const fill = new Filler();
+      let sizeAtLoss = -1, resumes = 0;
       const client = new Recorder();
       client.resumeWriting = () => {
         if (resumes++ > 0) return;
-        client.transport.write(BIG_A.subarray(sent, sent + chunk));
-        sent += chunk;
+        fill.write(client.transport);
         client.transport.close();
       };
       client.connectionLost = (exc) => {
         sizeAtLoss = client.transport.getWriteBufferSize();
         Recorder.prototype.connectionLost.call(client, exc);
       };
-      const [t] = await loop.createConnection(() => client, {
-        host: "127.0.0.1",
-        port: srv.port,
-      });
-      // The kernel takes a few MiB: write until the transport's own buffer pauses.
-      while (!client.events.includes("pause") && sent + chunk < BIG_A.byteLength) {
-        t.write(BIG_A.subarray(sent, sent + chunk));
-        sent += chunk;
-      }
-      assert(client.events.includes("pause"));
-      await until(loop, () => srv.protocols.length > 0);
-      const server = srv.protocols[0];
-      await server.made.promise;
-      server.transport.resumeReading();
+      const { srv, server } = await pauseThenDrain(loop, client, fill);
       assertEquals(await client.lost.promise, null);
       // The last chunk may cross the high mark again: each pause still has its resume.
       assertEquals(client.events.filter((e) => e === "pause").length, resumes);
       assertEquals(sizeAtLoss, 0);
       assertEquals(await server.lost.promise, null);
-      assertEquals(sameBytes(server.bytes(), BIG_A.subarray(0, sent)), null);
+      assertEquals(sameBytes(server.bytes(), BIG_A.subarray(0, fill.sent)), null);
       await srv.close();
     }),
   );
@@ -180,14 +196,8 @@ forEachLoop([], (lc, test) => {
     test(
       `${L}: ${how}() from resumeWriting() once the buffer drained: connectionLost() exactly once`,
       onLoop(lc, async (loop) => {
-        const srv = await serve(loop, () => {
-          const r = new Recorder();
-          r.onMade = (t) => t.pauseReading();
-          r.keepOpenOnEof = how === "writeEof";
-          return r;
-        });
-        const chunk = 131072;
-        let sent = 0, resumes = 0;
+        const fill = new Filler();
+        let resumes = 0;
         const lost: (Error | null)[] = [];
         const client = new Recorder();
         client.resumeWriting = () => {
@@ -201,19 +211,7 @@ forEachLoop([], (lc, test) => {
           Recorder.prototype.connectionLost.call(client, exc);
         };
         client.eofReceived = () => false; // writeEof: close when the server closes
-        const [t] = await loop.createConnection(() => client, {
-          host: "127.0.0.1",
-          port: srv.port,
-        });
-        while (!client.events.includes("pause") && sent + chunk < BIG_A.byteLength) {
-          t.write(BIG_A.subarray(sent, sent + chunk));
-          sent += chunk;
-        }
-        assert(client.events.includes("pause"));
-        await until(loop, () => srv.protocols.length > 0);
-        const server = srv.protocols[0];
-        await server.made.promise;
-        server.transport.resumeReading();
+        const { srv, server } = await pauseThenDrain(loop, client, fill, how === "writeEof");
         if (how === "writeEof") {
           await server.eof.promise;
           server.transport.close();
@@ -224,7 +222,9 @@ forEachLoop([], (lc, test) => {
         assertEquals(lost, [null]);
         assertEquals(resumes, 1);
         await server.lost.promise;
-        if (how !== "abort") assertEquals(sameBytes(server.bytes(), BIG_A.subarray(0, sent)), null);
+        if (how !== "abort") {
+          assertEquals(sameBytes(server.bytes(), BIG_A.subarray(0, fill.sent)), null);
+        }
         await srv.close();
       }),
     );
